@@ -1,0 +1,43 @@
+package org.xo.core;
+
+/**
+ * What an envelope carries. The wire code of each kind is fixed forever: receivers drop codes they do not know
+ * (counted), so new kinds can be added without a version bump. Codes 0x40 and up are control traffic (no stanza
+ * from a client), below are room events mirrored from a local occupant.
+ */
+public enum Kind {
+    /** A groupchat message body from an occupant; stanza is the message. */
+    GROUPCHAT(1),
+    /** Occupant presence: join, or a status/show change; stanza is the presence. */
+    PRESENCE(2),
+    /** Occupant left the room; stanza is the unavailable presence. */
+    LEAVE(3),
+    /** Occupant changed nick: envelope nick is the old nick, stanza is the presence addressed to the new nick. */
+    NICK_CHANGE(4),
+    /** Subject change; stanza is the message carrying the subject. */
+    SUBJECT(5),
+    /** Private message to one nick of the room; stanza is the message addressed to room/nick. */
+    PRIVATE(6),
+    /** A node that just joined a room's group asks the others to repeat their current state (occupants, recent history, subject). */
+    STATE_REQUEST(0x40);
+
+    private final int code;
+
+    Kind(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    /** @return the kind for a wire code, or null when this version does not know it */
+    public static Kind fromCode(int code) {
+        for (Kind k : values()) {
+            if (k.code == code) {
+                return k;
+            }
+        }
+        return null;
+    }
+}

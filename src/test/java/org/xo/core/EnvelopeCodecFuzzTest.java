@@ -1,0 +1,153 @@
+package org.xo.core;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.Test;
+
+/**
+ * Feeds the decoder random and mutated datagrams: nothing but {@link MalformedDatagramException} may escape, and
+ * whatever decodes must be well formed (it re-encodes within every limit).
+ */
+public class EnvelopeCodecFuzzTest {
+    private static final int ROUNDS = 120_000;
+
+    @Test
+    public void decoderSurvivesRandomAndMutatedDatagrams() {
+        Random random = new Random(0x5EED);
+        EnvelopeCodec codec = new EnvelopeCodec(false);
+        List<byte[]> seeds = seeds(random);
+        Map<MalformedDatagramException.Reason, Integer> rejected = new EnumMap<>(MalformedDatagramException.Reason.class);
+        int decoded = 0;
+        for (int i = 0; i < ROUNDS; i++) {
+            byte[] datagram = generate(random, seeds);
+            try {
+                EnvelopeCodec.Decoded d = codec.decode(ByteBuffer.wrap(datagram));
+                assertWellFormed(d);
+                decoded++;
+            } catch (MalformedDatagramException e) {
+                assertNotNull(e.reason());
+                rejected.merge(e.reason(), 1, Integer::sum);
+            } catch (RuntimeException | Error e) {
+                throw new AssertionError("round " + i + ": decoder threw " + e + " on " + hex(datagram), e);
+            }
+        }
+        int total = decoded + rejected.values().stream().mapToInt(Integer::intValue).sum();
+        assertEquals(ROUNDS, total);
+        // Sanity: the generator reaches every rejection class and also produces valid datagrams.
+        assertEquals(rejected.toString(), MalformedDatagramException.Reason.values().length, rejected.size());
+        assertTrue("decoded " + decoded, decoded > 100);
+    }
+
+    private static void assertWellFormed(EnvelopeCodec.Decoded d) {
+        assertTrue(d.envelopes().size() + d.unknownKinds() >= 1);
+        if (!d.envelopes().isEmpty()) {
+            try {
+                // Re-encoding checks every bound (room normalized, UTF-16 well formed, lengths, seq > 0).
+                byte[] again = new EnvelopeCodec(false).encode(d.envelopes());
+                assertEquals(d.envelopes(), new EnvelopeCodec(false).decode(ByteBuffer.wrap(again)).envelopes());
+            } catch (IllegalArgumentException | MalformedDatagramException e) {
+                fail("decoded envelopes are not well formed: " + e);
+            }
+        }
+    }
+
+    private static List<byte[]> seeds(Random random) {
+        EnvelopeCodec plain = new EnvelopeCodec(false);
+        EnvelopeCodec packed = new EnvelopeCodec(true);
+        List<byte[]> seeds = new ArrayList<>();
+        for (int n = 1; n <= 12; n++) {
+            List<Envelope> batch = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Kind kind = Kind.values()[random.nextInt(Kind.values().length)];
+                batch.add(new Envelope(random.nextLong(), random.nextInt(), 1 + random.nextInt(1000), random.nextLong(),
+                        "room" + n + "@conference.xo", "n\u00efck" + i, kind,
+                        "<presence><status>s\u00e9 \u4f1a " + i + "</status></presence>"));
+            }
+            seeds.add(plain.encode(batch));
+            seeds.add(packed.encode(batch));
+        }
+        return seeds;
+    }
+
+    private static byte[] generate(Random r, List<byte[]> seeds) {
+        byte[] seed = seeds.get(r.nextInt(seeds.size()));
+        switch (r.nextInt(9)) {
+            case 0: { // random bytes
+                byte[] b = new byte[r.nextInt(200)];
+                r.nextBytes(b);
+                return b;
+            }
+            case 1: { // valid-looking header, garbage payload, sometimes with a consistent length
+                byte[] payload = new byte[r.nextInt(300)];
+                r.nextBytes(payload);
+                byte[] d = EnvelopeCodecTest.withPayload(r.nextInt(4) == 0 ? 1 : 0, 1 + r.nextInt(4), payload);
+                if (r.nextBoolean()) {
+                    d[6] = (byte) r.nextInt(256);
+                    d[7] = (byte) r.nextInt(256);
+                }
+                return d;
+            }
+            case 2: { // bit flips
+                byte[] d = seed.clone();
+                for (int i = 1 + r.nextInt(4); i > 0; i--) {
+                    int bit = r.nextInt(d.length * 8);
+                    d[bit / 8] ^= (byte) (1 << (bit % 8));
+                }
+                return d;
+            }
+            case 3: // truncation
+                return Arrays.copyOf(seed, r.nextInt(seed.length));
+            case 4: { // extension
+                byte[] d = Arrays.copyOf(seed, seed.length + 1 + r.nextInt(50));
+                for (int i = seed.length; i < d.length; i++) {
+                    d[i] = (byte) r.nextInt(256);
+                }
+                return d;
+            }
+            case 5: { // random byte overwrites in the payload, header intact
+                byte[] d = seed.clone();
+                for (int i = 1 + r.nextInt(3); i > 0; i--) {
+                    d[EnvelopeCodec.HEADER_BYTES + r.nextInt(d.length - EnvelopeCodec.HEADER_BYTES)] = (byte) r.nextInt();
+                }
+                return d;
+            }
+            case 6: { // random header byte (version, flags, key, count, length)
+                byte[] d = seed.clone();
+                d[2 + r.nextInt(6)] = (byte) r.nextInt(256);
+                return d;
+            }
+            case 7: { // oversized or random length field lengths
+                if (r.nextInt(50) == 0) {
+                    return Arrays.copyOf(seed, Limits.MAX_DATAGRAM_BYTES + 1 + r.nextInt(100));
+                }
+                byte[] d = seed.clone();
+                int at = EnvelopeCodec.HEADER_BYTES + 29; // first envelope's room length, in uncompressed seeds
+                if (d[3] == 0 && at < d.length) {
+                    d[at] = (byte) r.nextInt(256);
+                }
+                return d;
+            }
+            default:
+                return seed.clone(); // valid: must decode
+        }
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < Math.min(b.length, 64); i++) {
+            s.append(String.format("%02x", b[i]));
+        }
+        return s + (b.length > 64 ? "... (" + b.length + " bytes)" : "");
+    }
+}
