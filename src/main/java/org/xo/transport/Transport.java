@@ -1,0 +1,30 @@
+package org.xo.transport;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * The XO engine's only view of the network: join and leave multicast groups, send a datagram to a group, hear
+ * datagrams. Plain UDP multicast implements it; reliable multicast (NORM) and an emulated network come later behind
+ * the same interface. Delivery is best effort; ordering and duplicates are the engine's business.
+ */
+public interface Transport extends AutoCloseable {
+    /** Opens the network resources and starts delivering received datagrams to {@code handler}. Called once. */
+    void start(DatagramHandler handler) throws IOException;
+
+    /** Starts receiving a group's traffic. Idempotent. */
+    void join(InetAddress group) throws IOException;
+
+    /** Stops receiving a group's traffic. Idempotent; leaving a group not joined does nothing. */
+    void leave(InetAddress group) throws IOException;
+
+    /**
+     * Sends one datagram (position to limit) to a group; callable from any thread, whether or not the group is joined.
+     */
+    void send(InetAddress group, ByteBuffer datagram) throws IOException;
+
+    /** Stops receiving and releases the network resources. Idempotent; no handler call starts after it returns. */
+    @Override
+    void close();
+}

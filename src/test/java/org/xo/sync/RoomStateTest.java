@@ -1,0 +1,99 @@
+package org.xo.sync;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import org.junit.Test;
+import org.xo.core.Envelope;
+import org.xo.core.Kind;
+
+public class RoomStateTest {
+    private static final String ROOM = "lobby@conference.xo";
+    private long seq;
+
+    private Envelope env(long node, String nick, Kind kind, String stanza) {
+        return new Envelope(node, 1, ++seq, 0, ROOM, nick, kind, stanza);
+    }
+
+    private Envelope local(String nick, Kind kind) {
+        return env(1, nick, kind, "<x/>");
+    }
+
+    @Test
+    public void keepsLatestPresenceOfEachLocalOccupant() {
+        RoomState s = new RoomState(ROOM, 25);
+        Envelope aliceJoin = local("alice", Kind.PRESENCE);
+        s.recordLocal(aliceJoin);
+        Envelope bobJoin = local("bob", Kind.PRESENCE);
+        s.recordLocal(bobJoin);
+        Envelope aliceAway = local("alice", Kind.PRESENCE);
+        s.recordLocal(aliceAway);
+        assertEquals(Set.of("alice", "bob"), s.localNicks());
+        assertEquals(List.of(bobJoin, aliceAway), s.snapshotForReplay());
+
+        s.recordLocal(local("bob", Kind.LEAVE));
+        assertEquals(Set.of("alice"), s.localNicks());
+        assertEquals(List.of(aliceAway), s.snapshotForReplay());
+    }
+
+    @Test
+    public void nickChangeReKeysTheOccupant() {
+        RoomState s = new RoomState(ROOM, 25);
+        s.recordLocal(local("alice", Kind.PRESENCE));
+        Envelope change = env(1, "alice", Kind.NICK_CHANGE, "<presence to='" + ROOM + "/Alice2'><show>away</show></presence>");
+        s.recordLocal(change);
+        assertEquals(Set.of("Alice2"), s.localNicks());
+        assertEquals(List.of(change), s.snapshotForReplay());
+        s.recordLocal(local("Alice2", Kind.LEAVE));
+        assertTrue(s.isEmpty());
+    }
+
+    @Test
+    public void findsTheNewNickInTheStanza() {
+        assertEquals(Optional.of("n\u00e9w nick"), RoomState.newNick(
+                "<presence xmlns=\"jabber:client\" to=\"r@c.xo/n&#233;w nick\" from=\"u@d/r\"><x/></presence>"));
+        assertEquals(Optional.empty(), RoomState.newNick("<presence to='r@c.xo'/>"));
+        assertEquals(Optional.empty(), RoomState.newNick("<presence to='r@c.xo/'/>"));
+        assertEquals(Optional.empty(), RoomState.newNick("not xml"));
+        assertEquals(Optional.empty(), RoomState.newNick(
+                "<!DOCTYPE p [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><presence to='r@c/&e;'/>"));
+    }
+
+    @Test
+    public void keepsTheLastLocalMessagesAndTheLastSubject() {
+        RoomState s = new RoomState(ROOM, 3);
+        List<Envelope> messages = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Envelope m = local("alice", Kind.GROUPCHAT);
+            messages.add(m);
+            s.recordLocal(m);
+        }
+        s.recordRemote(env(2, "carol", Kind.GROUPCHAT, "<m/>")); // remote messages are their node's to repeat
+        s.recordRemote(env(2, "carol", Kind.PRESENCE, "<p/>"));
+        s.recordLocal(local("alice", Kind.SUBJECT));
+        Envelope remoteSubject = env(2, "carol", Kind.SUBJECT, "<message><subject>news</subject></message>");
+        s.recordRemote(remoteSubject);
+        s.recordLocal(local("alice", Kind.PRESENCE));
+        s.recordLocal(local("alice", Kind.PRIVATE));
+
+        List<Envelope> replay = s.snapshotForReplay();
+        assertEquals(5, replay.size());
+        assertEquals(remoteSubject, replay.get(0));
+        assertEquals(Kind.PRESENCE, replay.get(1).kind());
+        assertEquals(messages.subList(2, 5), replay.subList(2, 5));
+    }
+
+    @Test
+    public void refusesEnvelopesOfAnotherRoom() {
+        RoomState s = new RoomState(ROOM, 3);
+        Envelope other = new Envelope(1, 1, 1, 0, "other@conference.xo", "n", Kind.PRESENCE, "");
+        assertThrows(IllegalArgumentException.class, () -> s.recordLocal(other));
+        assertThrows(IllegalArgumentException.class, () -> new RoomState(ROOM, -1));
+    }
+}
