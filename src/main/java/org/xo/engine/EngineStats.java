@@ -1,0 +1,108 @@
+package org.xo.engine;
+
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.xo.core.MalformedDatagramException;
+
+/** Live counters of one engine. Thread-safe; the names are stable (the admin status page shows them). */
+public final class EngineStats {
+
+    /** Every counter, in display order, with its stable name. */
+    public enum Counter {
+        DATAGRAMS_SENT("datagrams.sent"),
+        DATAGRAMS_RECEIVED("datagrams.received"),
+        BYTES_SENT("bytes.sent"),
+        BYTES_RECEIVED("bytes.received"),
+        ENVELOPES_SENT("envelopes.sent"),
+        /** Envelopes in well-formed datagrams, unknown kinds included. */
+        ENVELOPES_RECEIVED("envelopes.received"),
+        ENVELOPES_DELIVERED("envelopes.delivered"),
+        ENVELOPES_DUPLICATE("envelopes.duplicate"),
+        ENVELOPES_OWN("envelopes.own"),
+        ENVELOPES_OTHER_ROOM("envelopes.other-room"),
+        ENVELOPES_UNKNOWN_KIND("envelopes.unknown-kind"),
+        DROPPED_FOREIGN("dropped.foreign"),
+        DROPPED_VERSION("dropped.version"),
+        DROPPED_FLAGS("dropped.flags"),
+        DROPPED_TRUNCATED("dropped.truncated"),
+        DROPPED_OVERSIZED("dropped.oversized"),
+        DROPPED_BAD_FIELD("dropped.bad-field"),
+        DROPPED_COMPRESSION("dropped.compression"),
+        PUBLISH_REJECTED("publish.rejected"),
+        LISTENER_ERRORS("listener.errors"),
+        STATE_REQUESTS_SENT("state.requests.sent"),
+        STATE_REPLIES_SENT("state.replies.sent"),
+        /** Datagrams the transport failed to send (logged, at most once a second). */
+        SEND_ERRORS("send.errors");
+
+        private final String key;
+
+        Counter(String key) {
+            this.key = key;
+        }
+
+        /** @return the stable display name, e.g. {@code datagrams.sent} */
+        public String key() {
+            return key;
+        }
+
+        /** @return the counter of datagrams dropped for that reason */
+        public static Counter dropped(MalformedDatagramException.Reason reason) {
+            return switch (reason) {
+                case FOREIGN -> DROPPED_FOREIGN;
+                case VERSION -> DROPPED_VERSION;
+                case FLAGS -> DROPPED_FLAGS;
+                case TRUNCATED -> DROPPED_TRUNCATED;
+                case OVERSIZED -> DROPPED_OVERSIZED;
+                case BAD_FIELD -> DROPPED_BAD_FIELD;
+                case COMPRESSION -> DROPPED_COMPRESSION;
+            };
+        }
+    }
+
+    private final Map<Counter, LongAdder> counters = new EnumMap<>(Counter.class);
+
+    EngineStats() {
+        for (Counter c : Counter.values()) {
+            counters.put(c, new LongAdder());
+        }
+    }
+
+    void add(Counter c, long n) {
+        counters.get(c).add(n);
+    }
+
+    void increment(Counter c) {
+        counters.get(c).increment();
+    }
+
+    public long get(Counter c) {
+        return counters.get(c).sum();
+    }
+
+    /** @return the datagrams dropped as malformed, all reasons together */
+    public long droppedTotal() {
+        long n = 0;
+        for (MalformedDatagramException.Reason r : MalformedDatagramException.Reason.values()) {
+            n += get(Counter.dropped(r));
+        }
+        return n;
+    }
+
+    /** @return every counter by stable name, in {@link Counter} order; a copy (each value read once) */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (Counter c : Counter.values()) {
+            out.put(c.key(), get(c));
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return snapshot().toString();
+    }
+}

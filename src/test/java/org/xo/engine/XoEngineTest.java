@@ -1,0 +1,431 @@
+package org.xo.engine;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.xo.core.Envelope;
+import org.xo.core.EnvelopeCodec;
+import org.xo.core.GroupAddressing;
+import org.xo.core.Kind;
+import org.xo.core.Limits;
+import org.xo.core.OverlayRoom;
+import org.xo.engine.EngineStats.Counter;
+import org.xo.transport.Interfaces;
+import org.xo.transport.UdpConfig;
+import org.xo.transport.UdpMulticastTransport;
+
+/** Engines with real UDP multicast transports on the loopback interface, all on one port as nodes on one host. */
+public class XoEngineTest {
+    private static final String LOBBY = "lobby@conference.xo";
+    private static final long WAIT_SECONDS = 10;
+
+    private final List<Node> nodes = new ArrayList<>();
+    private NetworkInterface lo;
+    private int port;
+
+    /** One engine and what its listener heard. */
+    private static final class Node {
+        final XoEngine engine;
+        final LinkedBlockingQueue<Envelope> heard = new LinkedBlockingQueue<>();
+
+        Node(EngineConfig config, boolean failFirst) throws Exception {
+            boolean[] failed = {!failFirst};
+            engine = new XoEngine(config, new UdpMulticastTransport(config.udp()), e -> {
+                heard.add(e);
+                if (!failed[0]) {
+                    failed[0] = true;
+                    throw new IllegalStateException("listener failure on purpose");
+                }
+            });
+            engine.start();
+        }
+
+        Envelope next() throws InterruptedException {
+            Envelope e = heard.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertNotNull("nothing heard within " + WAIT_SECONDS + " s", e);
+            return e;
+        }
+
+        long stat(Counter c) {
+            return engine.stats().get(c);
+        }
+    }
+
+    @Before
+    public void setUp() throws Exception {
+        lo = Interfaces.resolve("lo");
+        try (DatagramSocket s = new DatagramSocket(0)) {
+            port = s.getLocalPort();
+        }
+    }
+
+    @After
+    public void tearDown() {
+        nodes.forEach(n -> n.engine.close());
+    }
+
+    private Node node(long id) throws Exception {
+        return node(EngineConfig.builder().nodeId(id).udp(UdpConfig.on(lo).withPort(port)).build(), false);
+    }
+
+    private Node node(EngineConfig config, boolean failFirst) throws Exception {
+        Node n = new Node(config, failFirst);
+        nodes.add(n);
+        return n;
+    }
+
+    private static String message(String body) {
+        return "<message to=\"" + LOBBY + "\" type=\"groupchat\"><body>" + body + "</body></message>";
+    }
+
+    @Test
+    public void publishedEventReachesTheOtherNodeExactlyOnce() throws Exception {
+        Node a = node(1);
+        Node b = node(2);
+        a.engine.openRoom("lobby");
+        b.engine.openRoom(LOBBY);
+        assertEquals(Set.of(LOBBY), a.engine.openRooms());
+
+        Envelope sent = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("hello \u4f1a\u8bae"));
+        assertEquals(sent, b.next());
+        assertNull("delivered once", b.heard.poll(500, TimeUnit.MILLISECONDS));
+        assertNull("a node never hears itself", a.heard.poll(100, TimeUnit.MILLISECONDS));
+        waitFor(() -> a.stat(Counter.ENVELOPES_OWN) >= 2); // loopback returns its own state request and message
+        assertEquals(1, b.stat(Counter.ENVELOPES_DELIVERED));
+        assertEquals(1, a.stat(Counter.STATE_REQUESTS_SENT));
+
+        Envelope second = a.engine.publish("lobby", "alice", Kind.GROUPCHAT, message("again"));
+        assertEquals(sent.seq() + 1, second.seq());
+        assertEquals(second, b.next());
+    }
+
+    @Test
+    public void lateJoinerReceivesTheRoomStateOnce() throws Exception {
+        Node a = node(1);
+        Node b = node(2);
+        a.engine.openRoom(LOBBY);
+        b.engine.openRoom(LOBBY);
+        Envelope alice = a.engine.publish(LOBBY, "alice", Kind.PRESENCE, "<presence to=\"" + LOBBY + "/alice\"/>");
+        Envelope m1 = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("one"));
+        Envelope m2 = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("two"));
+        Envelope bob = b.engine.publish(LOBBY, "bob", Kind.PRESENCE, "<presence to=\"" + LOBBY + "/bob\"/>");
+        Envelope subject = b.engine.publish(LOBBY, "bob", Kind.SUBJECT,
+                "<message to=\"" + LOBBY + "\" type=\"groupchat\"><subject>Plans</subject></message>");
+        Envelope m3 = b.engine.publish(LOBBY, "bob", Kind.GROUPCHAT, message("three"));
+        Envelope carl = b.engine.publish(LOBBY, "carl", Kind.PRESENCE, "<presence/>");
+        b.engine.publish(LOBBY, "carl", Kind.LEAVE, "<presence type=\"unavailable\"/>");
+        assertEquals(Set.of("bob"), b.engine.localNicks(LOBBY));
+        for (int i = 0; i < 3; i++) {
+            b.next();
+        }
+        for (int i = 0; i < 5; i++) {
+            a.next();
+        }
+
+        // a may also have answered b's request, if its events were recorded before that request arrived.
+        long aRepliesBefore = a.stat(Counter.STATE_REPLIES_SENT);
+        long bRepliesBefore = b.stat(Counter.STATE_REPLIES_SENT);
+        Node c = node(3);
+        c.engine.openRoom(LOBBY);
+        List<Envelope> replay = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            replay.add(c.next());
+        }
+        assertNull("each event once, even though both nodes repeat the subject",
+                c.heard.poll(500, TimeUnit.MILLISECONDS));
+        assertEquals(Set.of(alice, m1, m2, bob, subject, m3), new HashSet<>(replay));
+        assertTrue("carl left", !replay.contains(carl));
+        List<Envelope> fromA = replay.stream().filter(e -> e.originNode() == 1).toList();
+        assertEquals("a node repeats presences before messages, oldest first", List.of(alice, m1, m2), fromA);
+        assertEquals(aRepliesBefore + 1, a.stat(Counter.STATE_REPLIES_SENT));
+        assertEquals(bRepliesBefore + 1, b.stat(Counter.STATE_REPLIES_SENT));
+        assertTrue(a.stat(Counter.ENVELOPES_DUPLICATE) + b.stat(Counter.ENVELOPES_DUPLICATE) >= 1);
+    }
+
+    @Test
+    public void roomsThatShareAGroupAreFilteredByAddress() throws Exception {
+        String[] twins = collidingRooms();
+        Node a = node(1);
+        Node b = node(2);
+        a.engine.openRoom(twins[0]);
+        a.engine.openRoom(twins[1]);
+        b.engine.openRoom(twins[0]);
+        assertEquals(a.engine.groupOf(twins[0]), a.engine.groupOf(twins[1]));
+
+        a.engine.publish(twins[1], "alice", Kind.GROUPCHAT, "<message><body>other room</body></message>");
+        waitFor(() -> b.stat(Counter.ENVELOPES_OTHER_ROOM) >= 1);
+        Envelope wanted = a.engine.publish(twins[0], "alice", Kind.GROUPCHAT, "<message><body>this room</body></message>");
+        assertEquals(wanted, b.next());
+        assertNull(b.heard.poll(300, TimeUnit.MILLISECONDS));
+
+        // Closing one of two rooms on a group keeps the group: a still hears b in the other room.
+        a.engine.closeRoom(twins[1]);
+        Envelope fromB = b.engine.publish(twins[0], "bob", Kind.GROUPCHAT, "<message><body>still here</body></message>");
+        assertEquals(fromB, a.next());
+
+        // Reference counting: two opens need two closes.
+        b.engine.openRoom(twins[0]);
+        b.engine.closeRoom(twins[0]);
+        assertEquals(Set.of(twins[0]), b.engine.openRooms());
+        b.engine.closeRoom(twins[0]);
+        assertEquals(Set.of(), b.engine.openRooms());
+        a.engine.publish(twins[0], "alice", Kind.GROUPCHAT, "<message><body>gone</body></message>");
+        assertNull(b.heard.poll(500, TimeUnit.MILLISECONDS));
+    }
+
+    @Test
+    public void rejectsInvalidPublicationsAndCountsThem() throws Exception {
+        Node a = node(1);
+        a.engine.openRoom(LOBBY);
+        String tooLong = "x".repeat(Limits.MAX_STANZA_BYTES + 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, tooLong));
+        assertTrue(e.getMessage(), e.getMessage().contains("stanza is 60001 bytes"));
+        assertThrows(IllegalArgumentException.class,
+                () -> a.engine.publish(LOBBY, "n".repeat(256), Kind.GROUPCHAT, ""));
+        assertThrows(IllegalArgumentException.class,
+                () -> a.engine.publish(LOBBY, "alice", Kind.STATE_REQUEST, ""));
+        assertThrows(IllegalArgumentException.class,
+                () -> a.engine.publish("bad/room@conference.xo", "alice", Kind.GROUPCHAT, ""));
+        assertThrows(IllegalStateException.class,
+                () -> a.engine.publish("closed", "alice", Kind.GROUPCHAT, ""));
+        assertEquals(5, a.stat(Counter.PUBLISH_REJECTED));
+        // No seq was spent on a rejected publication.
+        assertEquals(2, a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, "<m/>").seq());
+    }
+
+    @Test
+    public void listenerFailureIsCountedAndDeliveryGoesOn() throws Exception {
+        Node a = node(1);
+        Node b = node(EngineConfig.builder().nodeId(2).udp(UdpConfig.on(lo).withPort(port)).build(), true);
+        a.engine.openRoom(LOBBY);
+        b.engine.openRoom(LOBBY);
+        Envelope first = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("1"));
+        Envelope second = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("2"));
+        assertEquals(first, b.next());
+        assertEquals(second, b.next());
+        assertEquals(1, b.stat(Counter.LISTENER_ERRORS));
+    }
+
+    @Test
+    public void closeSendsWhatThePacerHolds() throws Exception {
+        Node b = node(2);
+        b.engine.openRoom(LOBBY);
+        // A pacer that would hold a partial datagram for 10 s: only close() can send it in time.
+        Node a = node(EngineConfig.builder().nodeId(1).udp(UdpConfig.on(lo).withPort(port))
+                .initialRtt(Duration.ofSeconds(5)).maxDelay(Duration.ofSeconds(10)).build(), false);
+        a.engine.openRoom(LOBBY);
+        Envelope e = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("bye"));
+        a.engine.close();
+        assertEquals(e, b.next());
+        assertThrows(IllegalStateException.class, () -> a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, "x"));
+    }
+
+    @Test
+    public void survivesAFloodOfMalformedDatagrams() throws Exception {
+        Node b = node(2);
+        b.engine.openRoom(LOBBY);
+        InetAddress group = b.engine.groupOf(LOBBY);
+        waitFor(() -> b.stat(Counter.ENVELOPES_OWN) == 1); // its own state request came back
+        long receivedBefore = b.stat(Counter.DATAGRAMS_RECEIVED);
+
+        EnvelopeCodec codec = new EnvelopeCodec(false);
+        Random random = new Random(42);
+        Map<Counter, Integer> sentByReason = new HashMap<>();
+        int sent = 0;
+        long lost = 0;
+        java.util.function.LongSupplier arrived = () -> b.stat(Counter.DATAGRAMS_RECEIVED) - receivedBefore;
+        try (DatagramChannel out = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            out.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo);
+            InetSocketAddress target = new InetSocketAddress(group, port);
+            for (int i = 0; i < 100_000; i++) {
+                Envelope valid = new Envelope(99, 7, 1 + i, 0, LOBBY, "mallory", Kind.GROUPCHAT, message("m" + i));
+                Garbage g = garbage(random, codec.encode(List.of(valid)), i);
+                if (i % 100 == 0 || g.reason == Counter.DROPPED_OVERSIZED) {
+                    // Pace: keep few datagrams in flight, or a full socket buffer makes the kernel drop.
+                    lost = awaitCatchUp(sent, lost, g.reason == Counter.DROPPED_OVERSIZED ? 0 : 200, arrived);
+                }
+                out.send(ByteBuffer.wrap(g.bytes), target);
+                sentByReason.merge(g.reason, 1, Integer::sum);
+                sent++;
+            }
+            int total = sent;
+            waitForQuiet(() -> b.stat(Counter.DATAGRAMS_RECEIVED) - receivedBefore >= total,
+                    () -> b.stat(Counter.DATAGRAMS_RECEIVED));
+
+            long dropped = b.engine.stats().droppedTotal();
+            assertEquals("every received garbage datagram is dropped and counted",
+                    b.stat(Counter.DATAGRAMS_RECEIVED) - receivedBefore, dropped);
+            assertTrue("accounted " + dropped + " of " + sent + ": " + b.engine.stats(), dropped >= sent * 95L / 100);
+            for (Map.Entry<Counter, Integer> r : sentByReason.entrySet()) {
+                long counted = b.stat(r.getKey());
+                assertTrue(r.getKey().key() + " counted " + counted + " of " + r.getValue(),
+                        counted <= r.getValue() && counted >= r.getValue() * 90L / 100);
+            }
+            assertNull(b.heard.poll(100, TimeUnit.MILLISECONDS));
+            assertEquals(0, b.stat(Counter.ENVELOPES_DELIVERED));
+
+            Envelope valid = new Envelope(99, 7, 1_000_000, 0, LOBBY, "mallory", Kind.GROUPCHAT, message("ok"));
+            out.send(ByteBuffer.wrap(codec.encode(List.of(valid))), target);
+            assertEquals(valid, b.next());
+        }
+    }
+
+    @Test
+    public void configHasSensibleDefaultsAndValidates() {
+        EngineConfig c = EngineConfig.builder().nodeId(0xABCL).udp(UdpConfig.on(lo)).build();
+        assertEquals("node-abc", c.nodeName());
+        assertEquals("conference.xo", c.overlayService());
+        assertEquals(GroupAddressing.DEFAULT_BASE, c.groupBase());
+        assertEquals(1400, c.pacing().payloadBudget());
+        assertEquals(2.0, c.pacing().gamma(), 0);
+        assertEquals(Duration.ofMillis(1), c.pacing().initialRtt());
+        assertEquals(Duration.ofMillis(50), c.pacing().maxDelay());
+        assertTrue(c.compression());
+        assertEquals(25, c.historyReplay());
+        assertNotEquals(EngineConfig.builder().build().nodeId(), EngineConfig.builder().build().nodeId());
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().historyReplay(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().payloadBudget(0).build());
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().overlayService("a/b").build());
+        assertEquals(List.of("datagrams.sent", "datagrams.received", "bytes.sent", "bytes.received",
+                "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
+                "envelopes.other-room", "envelopes.unknown-kind", "dropped.foreign", "dropped.version",
+                "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
+                "publish.rejected", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors"),
+                new ArrayList<>(new EngineStats().snapshot().keySet()));
+    }
+
+    private record Garbage(byte[] bytes, Counter reason) {
+    }
+
+    /** Datagrams that are malformed by construction, one class after the other. */
+    private static Garbage garbage(Random r, byte[] valid, int i) {
+        if (i % 1000 == 999) {
+            byte[] huge = new byte[Limits.MAX_DATAGRAM_BYTES + 1 + r.nextInt(100)];
+            System.arraycopy(valid, 0, huge, 0, valid.length);
+            return new Garbage(huge, Counter.DROPPED_OVERSIZED);
+        }
+        switch (i % 6) {
+            case 0: {
+                byte[] b = new byte[1 + r.nextInt(300)];
+                r.nextBytes(b);
+                b[0] = (byte) ('X' + 1 + r.nextInt(100));
+                return new Garbage(b, Counter.DROPPED_FOREIGN);
+            }
+            case 1: {
+                byte[] b = valid.clone();
+                b[2] = (byte) (2 + r.nextInt(254));
+                return new Garbage(b, Counter.DROPPED_VERSION);
+            }
+            case 2: {
+                byte[] b = valid.clone();
+                b[3] = (byte) (0x02 << r.nextInt(7));
+                return new Garbage(b, Counter.DROPPED_FLAGS);
+            }
+            case 3:
+                return new Garbage(java.util.Arrays.copyOf(valid, 3 + r.nextInt(valid.length - 3)),
+                        Counter.DROPPED_TRUNCATED);
+            case 4: {
+                byte[] b = java.util.Arrays.copyOf(valid, valid.length + 1 + r.nextInt(10));
+                return new Garbage(b, Counter.DROPPED_BAD_FIELD);
+            }
+            default: {
+                byte[] payload = new byte[1 + r.nextInt(100)];
+                r.nextBytes(payload);
+                payload[0] = 0x07; // a final DEFLATE block of the reserved type 3: never inflates
+                ByteBuffer b = ByteBuffer.allocate(EnvelopeCodec.HEADER_BYTES + payload.length);
+                b.put(new byte[] {'X', 'O', 1, 1, 0, 1}).putShort((short) payload.length).put(payload);
+                return new Garbage(b.array(), Counter.DROPPED_COMPRESSION);
+            }
+        }
+    }
+
+    /** Two room names that the paper's mapping puts on one group. */
+    private static String[] collidingRooms() {
+        GroupAddressing addressing = new GroupAddressing();
+        Map<InetAddress, String> seen = new HashMap<>();
+        for (int i = 0; ; i++) {
+            String room = "room" + i + "@conference.xo";
+            String previous = seen.putIfAbsent(addressing.groupFor(OverlayRoom.parse(room)), room);
+            if (previous != null) {
+                return new String[] {previous, room};
+            }
+        }
+    }
+
+    private static void waitFor(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!condition.getAsBoolean()) {
+            assertTrue("condition not met within " + WAIT_SECONDS + " s", System.nanoTime() < deadline);
+            Thread.sleep(10);
+        }
+    }
+
+    /**
+     * Waits until at most {@code window} of the {@code sent} datagrams are still on their way.
+     *
+     * @param lost    datagrams known to be lost so far (they will never arrive)
+     * @param arrived datagrams the receiver has counted
+     * @return the datagrams known lost: those still missing when the receiver stalled for 200 ms
+     */
+    private static long awaitCatchUp(long sent, long lost, long window, java.util.function.LongSupplier arrived)
+            throws InterruptedException {
+        long last = arrived.getAsLong();
+        long lastMove = System.nanoTime();
+        while (sent - last - lost > window) {
+            Thread.sleep(1);
+            long now = arrived.getAsLong();
+            if (now != last) {
+                last = now;
+                lastMove = System.nanoTime();
+            } else if (System.nanoTime() - lastMove > TimeUnit.MILLISECONDS.toNanos(200)) {
+                return sent - now;
+            }
+        }
+        return lost;
+    }
+
+    /** Waits until {@code done}, or until {@code progress} stops moving for a second (the rest was lost). */
+    private static void waitForQuiet(BooleanSupplier done, java.util.function.LongSupplier progress)
+            throws InterruptedException {
+        long last = -1;
+        long lastChange = System.nanoTime();
+        while (!done.getAsBoolean()) {
+            long now = progress.getAsLong();
+            if (now != last) {
+                last = now;
+                lastChange = System.nanoTime();
+            } else if (System.nanoTime() - lastChange > TimeUnit.SECONDS.toNanos(1)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+    }
+}
