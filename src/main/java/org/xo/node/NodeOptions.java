@@ -1,0 +1,169 @@
+package org.xo.node;
+
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The node's command line. Hand-written rather than picocli: eight options do not justify a dependency on the
+ * node's class path, and every error must come out as one plain sentence (see {@link ConfigException}).
+ * A later occurrence of an option overrides an earlier one, so bin/xo-node can pass defaults before "$@".
+ */
+final class NodeOptions {
+    static final String USAGE = String.join(System.lineSeparator(),
+            "Usage: xo-node [options]",
+            "  --home DIR            node state: config, database, logs, plugins (default ./xo-home)",
+            "  --domain NAME         XMPP domain of this node (default localhost)",
+            "  --name NAME           XO node name seen by other nodes (default: the domain)",
+            "  --client-port N       client-to-server port (default 5222)",
+            "  --bind ADDR           address of the client listener (default 127.0.0.1); on a loopback",
+            "                        address any username/password is accepted and the account created",
+            "  --interface IF        multicast interface, name or address (default lo)",
+            "  --multicast-port N    UDP port of the XO multicast groups (default 45045)",
+            "  --plugin JAR          XO plugin JAR to deploy (default: xo.jar next to the node's code)",
+            "  --set KEY=VALUE       set any Openfire or XO property, e.g. --set xo.pacing.max-delay-ms=20;",
+            "                        repeatable, applied last",
+            "  --help                print this help");
+
+    /** Loose IP-literal test: only such values are tried as an interface address, never looked up in DNS. */
+    private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|.*:.*");
+
+    Path home = Path.of("xo-home");
+    String domain = "localhost";
+    String nodeName;
+    int clientPort = 5222;
+    String bind = "127.0.0.1";
+    String multicastInterface = "lo";
+    int multicastPort = 45045;
+    Path pluginJar;
+    /** Properties given with --set, in order. */
+    final Map<String, String> properties = new LinkedHashMap<>();
+    boolean help;
+
+    /** Resolved by {@link #validate()}. */
+    InetAddress bindAddress;
+
+    static NodeOptions parse(String[] args) throws ConfigException {
+        NodeOptions o = new NodeOptions();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                value = arg.substring(eq + 1);
+                arg = arg.substring(0, eq);
+            }
+            if (arg.equals("--help") || arg.equals("-h")) {
+                o.help = true;
+                continue;
+            }
+            if (!arg.startsWith("--")) {
+                throw new ConfigException("Unexpected argument '" + arg + "' (see --help).");
+            }
+            if (value == null) {
+                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                    throw new ConfigException("Option " + arg + " needs a value (see --help).");
+                }
+                value = args[++i];
+            }
+            switch (arg) {
+                case "--home" -> o.home = Path.of(value);
+                case "--domain" -> o.domain = value.trim().toLowerCase();
+                case "--name" -> o.nodeName = value.trim();
+                case "--client-port" -> o.clientPort = port(arg, value);
+                case "--bind" -> o.bind = value.trim();
+                case "--interface" -> o.multicastInterface = value.trim();
+                case "--multicast-port" -> o.multicastPort = port(arg, value);
+                case "--plugin" -> o.pluginJar = Path.of(value);
+                case "--set" -> o.property(value);
+                default -> throw new ConfigException("Unknown option " + arg + " (see --help).");
+            }
+        }
+        if (o.nodeName == null || o.nodeName.isEmpty()) {
+            o.nodeName = o.domain;
+        }
+        return o;
+    }
+
+    private void property(String assignment) throws ConfigException {
+        int eq = assignment.indexOf('=');
+        if (eq <= 0) {
+            throw new ConfigException("--set takes KEY=VALUE, not '" + assignment + "'.");
+        }
+        properties.put(assignment.substring(0, eq).trim(), assignment.substring(eq + 1).trim());
+    }
+
+    private static int port(String option, String value) throws ConfigException {
+        try {
+            int port = Integer.parseInt(value.trim());
+            if (port >= 1 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the same sentence as an out-of-range number
+        }
+        throw new ConfigException(option + " must be a port number from 1 to 65535, not '" + value + "'.");
+    }
+
+    /** Checks what can be checked without touching the home directory or Openfire. */
+    void validate() throws ConfigException {
+        if (domain.isEmpty() || !domain.matches("[a-z0-9.-]+")) {
+            throw new ConfigException("--domain must be a DNS-style name such as localhost or xo.example, not '"
+                    + domain + "'.");
+        }
+        try {
+            bindAddress = InetAddress.getByName(bind);
+        } catch (UnknownHostException e) {
+            throw new ConfigException("--bind address '" + bind + "' cannot be resolved.");
+        }
+        requireInterface();
+        if (pluginJar == null) {
+            throw new ConfigException("No plugin JAR given and none found next to the node's code; pass --plugin.");
+        }
+        if (!Files.isRegularFile(pluginJar)) {
+            throw new ConfigException("Plugin JAR " + pluginJar.toAbsolutePath() + " does not exist.");
+        }
+    }
+
+    boolean loopback() {
+        return bindAddress.isLoopbackAddress();
+    }
+
+    private void requireInterface() throws ConfigException {
+        try {
+            if (NetworkInterface.getByName(multicastInterface) != null) {
+                return;
+            }
+            if (IP_LITERAL.matcher(multicastInterface).matches()
+                    && NetworkInterface.getByInetAddress(InetAddress.getByName(multicastInterface)) != null) {
+                return;
+            }
+        } catch (SocketException | UnknownHostException e) {
+            // fall through to the sentence below
+        }
+        throw new ConfigException("Unknown network interface '" + multicastInterface + "' for --interface (available: "
+                + String.join(", ", interfaceNames()) + ").");
+    }
+
+    private static List<String> interfaceNames() {
+        List<String> names = new ArrayList<>();
+        try {
+            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                names.add(nif.getName());
+            }
+        } catch (SocketException e) {
+            names.add("none could be listed");
+        }
+        Collections.sort(names);
+        return names;
+    }
+}

@@ -1,0 +1,17 @@
+/**
+ * The headless XO node: an embedded Openfire 4.2.0 that loads the XO plugin from its JAR, started by
+ * {@code bin/xo-node} (main class {@link org.xo.node.XoNode}).
+ * <p>
+ * This package is packaged on its own ({@code xo-<version>-node.jar}) and is never part of the plugin JAR;
+ * the plugin's classes are never on the node's class path either, because Openfire's plugin class loader asks
+ * its parent first and would otherwise load them from there. The only coupling between node and plugin is
+ * Openfire's property store: the node writes {@code xo.node.name}, {@code xo.multicast.interface} and
+ * {@code xo.multicast.port} before the server starts, and the plugin reads them, exactly as it reads
+ * properties set in a regular Openfire's admin console.
+ * <p>
+ * Why these pieces exist: {@link org.xo.node.HsqlConnectionProvider} avoids proxool's need for
+ * {@code --add-opens} on JDK 17; the schema script under {@code resources/database} is not published with
+ * Openfire on Maven Central; {@link org.xo.node.LoopbackAuthProvider} gives loopback-only nodes the XO paper's
+ * proxy behaviour (any credentials, account created on first login).
+ */
+package org.xo.node;

@@ -1,0 +1,448 @@
+package org.xo.it;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * One XO node (bin/xo-node's main class) in its own JVM, for integration tests: Openfire allows one server per
+ * JVM, and a separate process is what a user runs. The node gets a fresh temporary home, a free client port on
+ * 127.0.0.1 and multicast interface "lo" unless told otherwise.
+ * <pre>
+ *   try (NodeProcess a = NodeProcess.start("xo.test", 45100);
+ *        NodeProcess b = NodeProcess.builder().domain("xo.test").name("b").multicastPort(45100).start()) {
+ *       ... connect Smack clients to a.clientPort() and b.clientPort() ...
+ *   }
+ * </pre>
+ * Class path from the system properties that the pom sets for failsafe: {@code xo.node.jar} (the launcher only,
+ * so the plugin's classes come from the plugin JAR), {@code xo.node.classpath.file} (Openfire and its
+ * dependencies) and {@code xo.plugin.jar}. The child's stdout and stderr are kept in memory and copied to
+ * {@code <home>/node-console.log}; Openfire's own log is {@code <home>/logs/openfire.log}.
+ * <p>
+ * Nothing outlives the tests: {@link #close()} stops the node and deletes a home it created, and a shutdown hook
+ * kills any node still running when the test JVM exits.
+ */
+public final class NodeProcess implements AutoCloseable {
+    public static final String READY_PREFIX = "XO node ready:";
+    public static final String STOPPED_LINE = "XO node stopped";
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+    private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
+                "kill-xo-nodes"));
+    }
+
+    private final Process process;
+    private final Path home;
+    private final boolean ownsHome;
+    private final String domain;
+    private final int clientPort;
+    private final Output output;
+    private String readyLine;
+
+    private NodeProcess(Process process, Path home, boolean ownsHome, String domain, int clientPort, Output output) {
+        this.process = process;
+        this.home = home;
+        this.ownsHome = ownsHome;
+        this.domain = domain;
+        this.clientPort = clientPort;
+        this.output = output;
+    }
+
+    /** A node for {@code domain} on interface "lo" and the given multicast port, started and ready. */
+    public static NodeProcess start(String domain, int multicastPort) throws IOException {
+        return builder().domain(domain).multicastPort(multicastPort).start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** What a node that was run to its end printed, and its exit status. */
+    public record Result(int exitCode, List<String> stdout, List<String> stderr) {
+    }
+
+    public static final class Builder {
+        private String domain = "localhost";
+        private String name;
+        private String multicastInterface = "lo";
+        private int multicastPort = 45045;
+        private int clientPort;
+        private Path home;
+        private Duration readyTimeout = Duration.ofSeconds(60);
+        private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m"));
+        private final List<String> extraArgs = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        public Builder domain(String domain) {
+            this.domain = domain;
+            return this;
+        }
+
+        /** XO node name ({@code --name}); default: the domain. */
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        public Builder multicastInterface(String multicastInterface) {
+            this.multicastInterface = multicastInterface;
+            return this;
+        }
+
+        public Builder multicastPort(int multicastPort) {
+            this.multicastPort = multicastPort;
+            return this;
+        }
+
+        /** A fixed client port, e.g. to restart a node where its clients expect it; default: a free one. */
+        public Builder clientPort(int clientPort) {
+            this.clientPort = clientPort;
+            return this;
+        }
+
+        /** An existing home to reuse (kept on close), e.g. to restart a node; default: a fresh temporary one. */
+        public Builder home(Path home) {
+            this.home = home;
+            return this;
+        }
+
+        public Builder readyTimeout(Duration readyTimeout) {
+            this.readyTimeout = readyTimeout;
+            return this;
+        }
+
+        public Builder jvmArg(String arg) {
+            jvmArgs.add(arg);
+            return this;
+        }
+
+        /** Extra command-line options, after the builder's own (a repeated option overrides them). */
+        public Builder args(String... args) {
+            extraArgs.addAll(List.of(args));
+            return this;
+        }
+
+        /** Starts the node and waits for its ready line; fails with the node's output if it does not come. */
+        public NodeProcess start() throws IOException {
+            boolean ownsHome = home == null;
+            Path dir = ownsHome ? Files.createTempDirectory("xo-node-") : home;
+            int port = clientPort > 0 ? clientPort : freePort();
+            Writer console = Files.newBufferedWriter(dir.resolve("node-console.log"), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Process process;
+            try {
+                process = launch(dir, port);
+            } catch (IOException | RuntimeException e) {
+                console.close();
+                if (ownsHome) {
+                    deleteTree(dir);
+                }
+                throw e;
+            }
+            NodeProcess node = new NodeProcess(process, dir, ownsHome, domain, port, new Output(process, console));
+            try {
+                node.awaitReady(readyTimeout);
+            } catch (IOException | RuntimeException | Error e) {
+                node.close();
+                throw e;
+            }
+            return node;
+        }
+
+        /** Runs a node that is expected to end by itself (bad configuration, --help) and reports how it ended. */
+        public Result runToExit(Duration timeout) throws IOException, InterruptedException {
+            Path dir = home != null ? home : Files.createTempDirectory("xo-node-");
+            try {
+                Process process = launch(dir, clientPort > 0 ? clientPort : freePort());
+                Output output = new Output(process, Writer.nullWriter());
+                if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.destroyForcibly().waitFor();
+                    throw new AssertionError("Node did not exit within " + timeout + "; stdout: " + output.stdout()
+                            + " stderr: " + output.stderr());
+                }
+                LIVE.remove(process);
+                output.awaitEnd();
+                return new Result(process.exitValue(), output.stdout(), output.stderr());
+            } finally {
+                if (home == null) {
+                    deleteTree(dir);
+                }
+            }
+        }
+
+        private Process launch(Path dir, int port) throws IOException {
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(jvmArgs);
+            command.add("-cp");
+            command.add(nodeClassPath());
+            command.add("org.xo.node.XoNode");
+            Collections.addAll(command, "--home", dir.toString(), "--domain", domain,
+                    "--client-port", Integer.toString(port), "--interface", multicastInterface,
+                    "--multicast-port", Integer.toString(multicastPort),
+                    "--plugin", requiredFile("xo.plugin.jar").toString());
+            if (name != null) {
+                Collections.addAll(command, "--name", name);
+            }
+            command.addAll(extraArgs);
+            Process process = new ProcessBuilder(command).directory(dir.toFile()).start();
+            LIVE.add(process);
+            return process;
+        }
+    }
+
+    public int clientPort() {
+        return clientPort;
+    }
+
+    public String domain() {
+        return domain;
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The "XO node ready: ..." line. */
+    public String readyLine() {
+        return readyLine;
+    }
+
+    /** Everything the node printed on stdout so far. */
+    public List<String> stdout() {
+        return output.stdout();
+    }
+
+    public List<String> stderr() {
+        return output.stderr();
+    }
+
+    /** The whole Openfire log of this node ({@code <home>/logs/openfire.log}), empty if not written yet. */
+    public String log() {
+        Path file = home.resolve("logs/openfire.log");
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The last lines of the Openfire log and of the node's console, for failure messages. */
+    public String logTail() {
+        return "--- " + home.resolve("logs/openfire.log") + " (tail)\n" + tail(List.of(log().split("\n")), 60)
+                + "\n--- node stdout/stderr (tail)\n" + tail(output.all(), 30);
+    }
+
+    /**
+     * SIGTERM, as an operator's Ctrl-C or service stop: the node stops Openfire and exits. Waits for the exit
+     * (SIGKILL after 15 s) and for the last output; returns the exit status.
+     */
+    public int stop() {
+        // Through the ProcessHandle: Process.destroy() sends the same SIGTERM but also closes our end of the
+        // child's stdout, which would lose the "XO node stopped" line.
+        process.toHandle().destroy();
+        return awaitExit();
+    }
+
+    /** SIGKILL: the node dies without stopping Openfire, as on a crash or power loss. */
+    public int kill() {
+        process.toHandle().destroyForcibly();
+        return awaitExit();
+    }
+
+    /** Stops the node if it still runs and deletes a temporary home. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            stop();
+        } else {
+            output.closeConsole();
+        }
+        if (ownsHome) {
+            deleteTree(home);
+        }
+    }
+
+    private int awaitExit() {
+        try {
+            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                process.waitFor();
+            }
+            output.awaitEnd();
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        } finally {
+            LIVE.remove(process);
+            output.closeConsole();
+        }
+        return process.exitValue();
+    }
+
+    private void awaitReady(Duration timeout) throws IOException {
+        try {
+            readyLine = output.awaitReady(timeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("Interrupted while waiting for the node", e);
+        }
+        if (readyLine == null) {
+            String why = process.isAlive() ? "did not become ready within " + timeout.toSeconds() + " s"
+                    : "exited with status " + process.exitValue() + " before it was ready";
+            throw new AssertionError("XO node (pid " + pid() + ", home " + home + ") " + why + "\n" + logTail());
+        }
+    }
+
+    /** A port nobody listens on now; the node checks again and fails clearly if it was taken meanwhile. */
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String nodeClassPath() throws IOException {
+        Path nodeJar = requiredFile("xo.node.jar");
+        String dependencies = Files.readString(requiredFile("xo.node.classpath.file")).trim();
+        return nodeJar + java.io.File.pathSeparator + dependencies;
+    }
+
+    private static Path requiredFile(String property) {
+        String value = System.getProperty(property);
+        if (value == null || !Files.isRegularFile(Path.of(value))) {
+            throw new IllegalStateException("System property " + property + " must name an existing file (is "
+                    + value + "); run the integration tests with 'mvn verify'");
+        }
+        return Path.of(value);
+    }
+
+    private static String tail(List<String> lines, int n) {
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // A leftover temporary directory is not worth failing a test over.
+        }
+    }
+
+    /** Drains the child's stdout and stderr (a full pipe would block it) into memory and the console file. */
+    private static final class Output {
+        private final List<String> stdout = Collections.synchronizedList(new ArrayList<>());
+        private final List<String> stderr = Collections.synchronizedList(new ArrayList<>());
+        private final List<String> all = Collections.synchronizedList(new ArrayList<>());
+        private final Writer console;
+        private final CountDownLatch readyOrEnd = new CountDownLatch(1);
+        private final CountDownLatch ended = new CountDownLatch(2);
+        private volatile String readyLine;
+
+        Output(Process process, Writer console) {
+            this.console = console;
+            drain(process.getInputStream(), stdout, "", "stdout");
+            drain(process.getErrorStream(), stderr, "[stderr] ", "stderr");
+        }
+
+        private void drain(InputStream in, List<String> lines, String prefix, String name) {
+            Thread t = new Thread(() -> {
+                try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                    for (String line; (line = reader.readLine()) != null; ) {
+                        lines.add(line);
+                        all.add(prefix + line);
+                        synchronized (console) {
+                            console.write(prefix + line + System.lineSeparator());
+                            console.flush();
+                        }
+                        if (readyLine == null && line.startsWith(READY_PREFIX)) {
+                            readyLine = line;
+                            readyOrEnd.countDown();
+                        }
+                    }
+                } catch (IOException e) {
+                    // The process is gone or the console file was closed; either way there is nothing to drain.
+                } finally {
+                    ended.countDown();
+                    if (ended.getCount() == 0) {
+                        readyOrEnd.countDown();
+                    }
+                }
+            }, "xo-node-" + name);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        String awaitReady(Duration timeout) throws InterruptedException {
+            readyOrEnd.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return readyLine;
+        }
+
+        void awaitEnd() throws InterruptedException {
+            ended.await(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        void closeConsole() {
+            synchronized (console) {
+                try {
+                    console.close();
+                } catch (IOException e) {
+                    // nothing more will be written
+                }
+            }
+        }
+
+        List<String> stdout() {
+            return snapshot(stdout);
+        }
+
+        List<String> stderr() {
+            return snapshot(stderr);
+        }
+
+        List<String> all() {
+            return snapshot(all);
+        }
+
+        private static List<String> snapshot(List<String> lines) {
+            synchronized (lines) {
+                return List.copyOf(lines);
+            }
+        }
+    }
+}
