@@ -1,0 +1,40 @@
+package org.xo.openfire;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Live counters of the Openfire side: what was mirrored out and injected in, and what was dropped and why. */
+final class BridgeStats {
+    static final String[] NAMES = {
+            "mirrored.presence", "mirrored.leave", "mirrored.nick", "mirrored.groupchat", "mirrored.subject",
+            "mirrored.private", "mirror.rejected-by-room", "mirror.errors", "mirror.oversized",
+            "injected.join", "injected.presence", "injected.leave", "injected.nick", "injected.groupchat",
+            "injected.subject", "injected.private", "inject.no-local-room", "inject.bad-stanza",
+            "inject.nick-conflict", "inject.join-refused", "inject.not-for-us", "inject.errors",
+            "remote.occupants"};
+
+    private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
+
+    void increment(String name) {
+        counters.computeIfAbsent(name, n -> new LongAdder()).increment();
+    }
+
+    void add(String name, long delta) {
+        counters.computeIfAbsent(name, n -> new LongAdder()).add(delta);
+    }
+
+    long get(String name) {
+        LongAdder adder = counters.get(name);
+        return adder == null ? 0 : adder.sum();
+    }
+
+    Map<String, Long> snapshot() {
+        Map<String, Long> snapshot = new LinkedHashMap<>();
+        for (String name : NAMES) {
+            snapshot.put(name, get(name));
+        }
+        return snapshot;
+    }
+}

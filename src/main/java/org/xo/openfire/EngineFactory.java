@@ -1,0 +1,51 @@
+package org.xo.openfire;
+
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.UnknownHostException;
+import java.time.Duration;
+
+import org.xo.engine.EngineConfig;
+import org.xo.engine.EngineListener;
+import org.xo.engine.XoEngine;
+import org.xo.transport.Interfaces;
+import org.xo.transport.UdpConfig;
+import org.xo.transport.UdpMulticastTransport;
+
+/** Builds an engine from the plugin's settings: the one place where properties become engine configuration. */
+final class EngineFactory {
+    private EngineFactory() {
+    }
+
+    /** @throws IllegalArgumentException with one sentence naming the bad setting */
+    static XoEngine create(long nodeId, String nodeName, String overlayService, EngineListener listener) {
+        String configured = XoSettings.INTERFACE.get();
+        NetworkInterface nic = configured.isEmpty() ? Interfaces.defaultMulticast() : Interfaces.resolve(configured);
+        UdpConfig udp = UdpConfig.on(nic)
+                .withPort(XoSettings.PORT.get())
+                .withTtl(XoSettings.TTL.get());
+        EngineConfig config = EngineConfig.builder()
+                .nodeId(nodeId)
+                .nodeName(nodeName)
+                .overlayService(overlayService)
+                .groupBase(groupBase())
+                .udp(udp)
+                .payloadBudget(XoSettings.PACING_BUDGET_BYTES.get())
+                .gamma(XoSettings.PACING_GAMMA.get())
+                .maxDelay(Duration.ofMillis(XoSettings.PACING_MAX_DELAY_MS.get()))
+                .compression(XoSettings.COMPRESSION.get())
+                .historyReplay(XoSettings.HISTORY_REPLAY.get())
+                .build();
+        return new XoEngine(config, new UdpMulticastTransport(udp), listener);
+    }
+
+    private static InetAddress groupBase() {
+        String base = XoSettings.GROUP_BASE.get();
+        try {
+            return InetAddress.getByName(base);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("Property " + XoSettings.GROUP_BASE.key()
+                    + " must be an IPv4 multicast address, not '" + base + "'.");
+        }
+    }
+}

@@ -1,0 +1,181 @@
+package org.xo.openfire;
+
+import org.jivesoftware.openfire.interceptor.PacketInterceptor;
+import org.jivesoftware.openfire.session.ClientSession;
+import org.jivesoftware.openfire.session.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xmpp.packet.JID;
+import org.xmpp.packet.Message;
+import org.xmpp.packet.Packet;
+import org.xmpp.packet.Presence;
+import org.xo.core.Kind;
+
+/**
+ * Sees what local clients send to overlay rooms and hands it to the overlay as envelopes.
+ *
+ * <p>Loop prevention is structural: only packets that arrive through a local {@link ClientSession} are mirrored.
+ * Remote occupants are injected by the plugin's component, whose packets never pass through a client session.
+ *
+ * <p>A packet is mirrored after the MUC service processed it, and only when the room did not answer it with an
+ * error. What is mirrored is a copy taken before routing: Openfire's MUC rewrites the addresses of the very packet
+ * object it broadcasts. on Openfire the room's reply is routed in the sending thread, so a thread-local flag between the
+ * before-routing and after-routing interceptor calls tells rejected joins (nick conflict, members-only, ...) and
+ * rejected messages from accepted ones. A MUCEventListener would say it directly, but its methods changed
+ * between Openfire versions in ways a plugin built against 4.2.0 cannot survive.
+ */
+final class OccupantMirror implements PacketInterceptor {
+    private static final Logger Log = LoggerFactory.getLogger(OccupantMirror.class);
+
+    private final Overlay overlay;
+    private final LocalOccupancy occupancy;
+    private final RemoteOccupants remote;
+    private final BridgeStats stats;
+    private final ThreadLocal<Packet> inFlight = new ThreadLocal<>();
+    private final ThreadLocal<Packet> asSent = new ThreadLocal<>();
+    private final ThreadLocal<Boolean> rejected = new ThreadLocal<>();
+
+    OccupantMirror(Overlay overlay, LocalOccupancy occupancy, RemoteOccupants remote, BridgeStats stats) {
+        this.overlay = overlay;
+        this.occupancy = occupancy;
+        this.remote = remote;
+        this.stats = stats;
+    }
+
+    @Override
+    public void interceptPacket(Packet packet, Session session, boolean incoming, boolean processed) {
+        if (!(session instanceof ClientSession)) {
+            return;
+        }
+        try {
+            if (incoming && !processed) {
+                if (isForOverlayRoom(packet)) {
+                    inFlight.set(packet);
+                    asSent.set(packet.createCopy());
+                    rejected.set(Boolean.FALSE);
+                }
+            } else if (incoming) {
+                if (inFlight.get() == packet) {
+                    Packet original = asSent.get();
+                    inFlight.remove();
+                    asSent.remove();
+                    if (Boolean.TRUE.equals(rejected.get())) {
+                        stats.increment("mirror.rejected-by-room");
+                    } else {
+                        mirror(original);
+                    }
+                } else if (isSessionGoingOffline(packet)) {
+                    for (LocalOccupancy.Seat seat : occupancy.seatsOf(packet.getFrom())) {
+                        leave(packet.getFrom(), seat.room(), null);
+                    }
+                }
+            } else if (!processed && inFlight.get() != null && isRoomError(packet)) {
+                rejected.set(Boolean.TRUE);
+            }
+        } catch (RuntimeException e) {
+            // Never disturb Openfire's routing: count, log, carry on.
+            stats.increment("mirror.errors");
+            Log.warn("XO could not mirror {}", packet.toXML(), e);
+        }
+    }
+
+    private boolean isForOverlayRoom(Packet packet) {
+        JID to = packet.getTo();
+        return to != null && to.getNode() != null && overlay.isLocalMucDomain(to.getDomain())
+                && (packet instanceof Message || packet instanceof Presence);
+    }
+
+    private boolean isRoomError(Packet packet) {
+        JID from = packet.getFrom();
+        boolean error = packet instanceof Message ? ((Message) packet).getType() == Message.Type.error
+                : packet instanceof Presence && ((Presence) packet).getType() == Presence.Type.error;
+        return error && from != null && overlay.isLocalMucDomain(from.getDomain());
+    }
+
+    /** The unavailable presence Openfire broadcasts when a client's session ends without leaving its rooms. */
+    private static boolean isSessionGoingOffline(Packet packet) {
+        return packet instanceof Presence && packet.getTo() == null
+                && ((Presence) packet).getType() == Presence.Type.unavailable && packet.getFrom() != null;
+    }
+
+    private void mirror(Packet packet) {
+        JID user = packet.getFrom();
+        JID to = packet.getTo();
+        String room = to.getNode();
+        if (packet instanceof Presence) {
+            mirrorPresence((Presence) packet, user, room, to.getResource());
+        } else {
+            mirrorMessage((Message) packet, user, room, to.getResource());
+        }
+    }
+
+    private void mirrorPresence(Presence presence, JID user, String room, String nick) {
+        if (presence.getType() == Presence.Type.unavailable) {
+            leave(user, room, presence);
+            return;
+        }
+        if (presence.getType() != null || nick == null) {
+            return;
+        }
+        String stanza = Stanzas.forOverlay(presence, overlay.overlayJid(room, nick));
+        LocalOccupancy.Seat seat = occupancy.seat(user, room);
+        if (seat == null) {
+            if (occupancy.join(user, room, nick, stanza)) {
+                overlay.openRoom(room);
+            }
+            publish(room, nick, Kind.PRESENCE, stanza, "mirrored.presence");
+        } else if (!seat.nick().equals(nick)) {
+            occupancy.update(user, room, nick, stanza);
+            publish(room, seat.nick(), Kind.NICK_CHANGE, stanza, "mirrored.nick");
+        } else {
+            occupancy.update(user, room, nick, stanza);
+            publish(room, nick, Kind.PRESENCE, stanza, "mirrored.presence");
+        }
+    }
+
+    private void mirrorMessage(Message message, JID user, String room, String toNick) {
+        LocalOccupancy.Seat seat = occupancy.seat(user, room);
+        if (seat == null || message.getType() != Message.Type.groupchat || toNick != null) {
+            // Private messages to remote nicks reach the plugin's component through the room; see RemoteOccupants.
+            return;
+        }
+        boolean subjectOnly = message.getBody() == null && message.getSubject() != null;
+        String stanza = Stanzas.forOverlay(message, overlay.overlayJid(room, null));
+        if (subjectOnly) {
+            publish(room, seat.nick(), Kind.SUBJECT, stanza, "mirrored.subject");
+        } else {
+            publish(room, seat.nick(), Kind.GROUPCHAT, stanza, "mirrored.groupchat");
+        }
+    }
+
+    /** Publishes a local occupant's departure; the last local occupant out closes the room on the overlay. */
+    void leave(JID user, String room, Presence presence) {
+        LocalOccupancy.Seat seat = occupancy.leave(user, room);
+        if (seat == null) {
+            return;
+        }
+        Presence unavailable = presence != null ? presence : new Presence(Presence.Type.unavailable);
+        String stanza = Stanzas.forOverlay(unavailable, overlay.overlayJid(room, seat.nick()));
+        publish(room, seat.nick(), Kind.LEAVE, stanza, "mirrored.leave");
+        if (occupancy.isEmpty(room)) {
+            // Remote occupants would keep an otherwise empty room alive on this node: take them out with us.
+            remote.removeAll(room);
+            overlay.closeRoom(room);
+        }
+    }
+
+    /** On shutdown: every local occupant leaves, so the other nodes see them go. */
+    void leaveAll() {
+        for (LocalOccupancy.Seat seat : occupancy.all()) {
+            leave(seat.user(), seat.room(), null);
+        }
+    }
+
+    private void publish(String room, String nick, Kind kind, String stanza, String counter) {
+        if (overlay.publish(room, nick, kind, stanza)) {
+            stats.increment(counter);
+        } else {
+            stats.increment("mirror.oversized");
+        }
+    }
+}

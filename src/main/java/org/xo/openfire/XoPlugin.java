@@ -1,0 +1,163 @@
+package org.xo.openfire;
+
+import java.io.File;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.jivesoftware.openfire.XMPPServer;
+import org.jivesoftware.openfire.component.InternalComponentManager;
+import org.jivesoftware.openfire.container.Plugin;
+import org.jivesoftware.openfire.container.PluginManager;
+import org.jivesoftware.openfire.interceptor.InterceptorManager;
+import org.jivesoftware.util.PropertyEventDispatcher;
+import org.jivesoftware.util.PropertyEventListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xo.core.Kind;
+
+/**
+ * The XO plugin: wires the overlay into Openfire and takes it out again. Everything added here is removed in
+ * {@link #destroyPlugin()}, each removal on its own so one failure does not keep the others in place.
+ */
+public class XoPlugin implements Plugin, PropertyEventListener {
+    private static final Logger Log = LoggerFactory.getLogger(XoPlugin.class);
+    /** Settings changes often come in bursts from the admin page: restart once after they settle. */
+    private static final long RESTART_DELAY_MS = 300;
+
+    private final BridgeStats stats = new BridgeStats();
+    private final LocalOccupancy occupancy = new LocalOccupancy();
+    private Overlay overlay;
+    private RemoteOccupants remote;
+    private OccupantMirror mirror;
+    private ScheduledExecutorService restarter;
+    private ScheduledFuture<?> pendingRestart;
+
+    @Override
+    public void initializePlugin(PluginManager manager, File pluginDirectory) {
+        XMPPServer server = XMPPServer.getInstance();
+        overlay = new Overlay(server.getServerInfo().getXMPPDomain(), stats);
+        remote = new RemoteOccupants(overlay, occupancy, stats, server.getPacketRouter());
+        mirror = new OccupantMirror(overlay, occupancy, remote, stats);
+        restarter = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "xo-settings");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            InternalComponentManager.getInstance().addComponent(RemoteOccupants.SUBDOMAIN, remote);
+        } catch (Exception e) {
+            Log.error("XO plugin could not register its component {}: {}", RemoteOccupants.SUBDOMAIN, e.toString());
+            return;
+        }
+        InterceptorManager.getInstance().addInterceptor(mirror);
+        PropertyEventDispatcher.addListener(this);
+        startOverlay();
+        Log.info("XO plugin started");
+    }
+
+    private void startOverlay() {
+        if (!XoSettings.ENABLED.get()) {
+            Log.info("XO is disabled ({}=false): nothing is mirrored", XoSettings.ENABLED.key());
+            return;
+        }
+        try {
+            overlay.start(remote);
+            overlay.grantSysadmin(remote.overlayUser());
+        } catch (Exception e) {
+            // A bad setting must leave Openfire running: one clear line, and the overlay stays off until fixed.
+            Log.error("XO overlay not started: {}", e.getMessage());
+            overlay.stop();
+            return;
+        }
+        // Rooms with local occupants before a restart are opened again, and their occupants announced again.
+        for (String room : occupancy.rooms()) {
+            overlay.openRoom(room);
+        }
+        for (LocalOccupancy.Seat seat : occupancy.all()) {
+            overlay.publish(seat.room(), seat.nick(), Kind.PRESENCE, seat.presenceXml());
+        }
+    }
+
+    private synchronized void scheduleRestart() {
+        if (restarter == null) {
+            return;
+        }
+        if (pendingRestart != null) {
+            pendingRestart.cancel(false);
+        }
+        pendingRestart = restarter.schedule(() -> {
+            Log.info("XO settings changed: restarting the overlay");
+            overlay.stop();
+            startOverlay();
+        }, RESTART_DELAY_MS, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void destroyPlugin() {
+        PropertyEventDispatcher.removeListener(this);
+        synchronized (this) {
+            if (restarter != null) {
+                restarter.shutdownNow();
+                restarter = null;
+            }
+        }
+        if (mirror != null) {
+            InterceptorManager.getInstance().removeInterceptor(mirror);
+            // Other nodes must see this node's occupants go.
+            runQuietly("announcing local occupants' departure", mirror::leaveAll);
+        }
+        if (overlay != null) {
+            // Flushes the departures above before the socket closes; nothing is injected after this.
+            runQuietly("stopping the overlay", overlay::stop);
+        }
+        if (remote != null) {
+            runQuietly("stopping injection", remote::drain);
+            if (!XMPPServer.getInstance().isShuttingDown()) {
+                // Unloaded at run time: remote occupants must not stay behind as ghosts.
+                runQuietly("removing remote occupants", remote::removeAllRooms);
+            }
+            if (!XMPPServer.getInstance().isShuttingDown()) {
+                runQuietly("revoking the overlay's MUC rights", () -> overlay.revokeSysadmin(remote.overlayUser()));
+            }
+            runQuietly("removing the component",
+                    () -> InternalComponentManager.getInstance().removeComponent(RemoteOccupants.SUBDOMAIN, remote));
+        }
+        Log.info("XO plugin stopped");
+    }
+
+    private static void runQuietly(String what, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            Log.warn("XO plugin: error while {}", what, e);
+        }
+    }
+
+    /** Live counters of the engine and the bridge, for the admin status page. */
+    public Map<String, Long> counters() {
+        return overlay == null ? Map.of() : overlay.counters();
+    }
+
+    @Override
+    public void propertySet(String property, Map<String, Object> params) {
+        if (property.startsWith("xo.") && !property.equals(XoSettings.NODE_ID.key())) {
+            scheduleRestart();
+        }
+    }
+
+    @Override
+    public void propertyDeleted(String property, Map<String, Object> params) {
+        propertySet(property, params);
+    }
+
+    @Override
+    public void xmlPropertySet(String property, Map<String, Object> params) {
+    }
+
+    @Override
+    public void xmlPropertyDeleted(String property, Map<String, Object> params) {
+    }
+}

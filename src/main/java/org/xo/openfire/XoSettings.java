@@ -1,0 +1,40 @@
+package org.xo.openfire;
+
+import java.util.List;
+
+/** Every XO plugin property, with its default. Changing any of them at run time restarts the overlay engine. */
+public final class XoSettings {
+    /** Off keeps the plugin loaded but mirrors nothing. */
+    public static final Setting<Boolean> ENABLED = Setting.flag("xo.enabled", true);
+    /** Subdomain of the local MUC service whose rooms are overlay rooms. */
+    public static final Setting<String> MUC_SERVICE = Setting.text("xo.muc.service", "conference");
+    /** Service part of the network-wide room address; the same on every node, whatever its XMPP domain. */
+    public static final Setting<String> OVERLAY_SERVICE = Setting.text("xo.overlay.service", "conference.xo");
+    /** Multicast interface by name or address; empty picks the first multicast-capable interface that is up. */
+    public static final Setting<String> INTERFACE = Setting.text("xo.multicast.interface", "");
+    public static final Setting<Integer> PORT = Setting.integer("xo.multicast.port", 45045, 1, 65535);
+    /** Radios relay multicast over several hops, so more than the usual 1. */
+    public static final Setting<Integer> TTL = Setting.integer("xo.multicast.ttl", 8, 1, 255);
+    /** The paper's 239.192.0.0 (organization-local scope); the room hash fills its 18 low bits. */
+    public static final Setting<String> GROUP_BASE = Setting.text("xo.multicast.group-base", "239.192.0.0");
+    /** Name shown for this node; empty means the XMPP domain. */
+    public static final Setting<String> NODE_NAME = Setting.text("xo.node.name", "");
+    /** Random 64-bit id in hex, generated on first start and kept. */
+    public static final Setting<String> NODE_ID = Setting.text("xo.node.id", "");
+    /** γ of the pacing timeout IMTimeout = γ · estimated RTT (Leggio and Kojo). */
+    public static final Setting<Double> PACING_GAMMA = Setting.decimal("xo.pacing.gamma", 2.0, 1.0, 100.0);
+    /** Upper bound of the pacing timeout, so interactivity never suffers more than this. */
+    public static final Setting<Integer> PACING_MAX_DELAY_MS = Setting.integer("xo.pacing.max-delay-ms", 50, 0, 5000);
+    /** Payload bytes that make a full datagram: about one MTU. */
+    public static final Setting<Integer> PACING_BUDGET_BYTES = Setting.integer("xo.pacing.budget-bytes", 1400, 256, 60000);
+    public static final Setting<Boolean> COMPRESSION = Setting.flag("xo.compression", true);
+    /** How many of its own recent messages a node repeats to a node that just opened the room. */
+    public static final Setting<Integer> HISTORY_REPLAY = Setting.integer("xo.history.replay", 25, 0, 1000);
+
+    public static final List<Setting<?>> ALL = List.of(ENABLED, MUC_SERVICE, OVERLAY_SERVICE, INTERFACE, PORT, TTL,
+            GROUP_BASE, NODE_NAME, NODE_ID, PACING_GAMMA, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES, COMPRESSION,
+            HISTORY_REPLAY);
+
+    private XoSettings() {
+    }
+}

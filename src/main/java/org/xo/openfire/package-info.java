@@ -1,0 +1,38 @@
+/**
+ * The Openfire adapter: the only package that imports Openfire. It turns what local clients do in overlay rooms
+ * into engine envelopes ({@link org.xo.openfire.OccupantMirror}) and makes remote participants ordinary occupants
+ * ({@link org.xo.openfire.RemoteOccupants}); {@link org.xo.openfire.XoPlugin} wires both in and out.
+ *
+ * <h2>Openfire API this package relies on</h2>
+ * Built against Openfire 4.2.0 (the only version on Maven Central); users run 4.7 to 5.x. Every member below was
+ * checked against 4.6.8, 4.7.5, 4.9.2, 5.1.1 and HEAD (../shared/docs/openfire-api-4.2-vs-head.md):
+ * <table>
+ * <caption>Openfire members used, and whether a 4.2.0 build links on newer Openfire</caption>
+ * <tr><th>Class</th><th>Member</th><th>4.7+</th></tr>
+ * <tr><td>container.Plugin</td><td>initializePlugin(PluginManager, File), destroyPlugin()</td><td>same</td></tr>
+ * <tr><td>XMPPServer</td><td>getInstance(), getServerInfo(), getPacketRouter(), getMultiUserChatManager(),
+ *     isShuttingDown()</td><td>same</td></tr>
+ * <tr><td>XMPPServerInfo</td><td>getXMPPDomain()</td><td>same</td></tr>
+ * <tr><td>PacketRouter</td><td>route(Packet)</td><td>same</td></tr>
+ * <tr><td>interceptor.InterceptorManager</td><td>getInstance(), addInterceptor, removeInterceptor</td><td>same</td></tr>
+ * <tr><td>interceptor.PacketInterceptor</td><td>interceptPacket(Packet, Session, boolean, boolean)
+ *     (implemented)</td><td>same, no new abstract methods</td></tr>
+ * <tr><td>session.ClientSession</td><td>type test only</td><td>same</td></tr>
+ * <tr><td>component.InternalComponentManager</td><td>getInstance(), addComponent(String, Component),
+ *     removeComponent(String, Component)</td><td>same</td></tr>
+ * <tr><td>muc.MultiUserChatManager</td><td>getMultiUserChatService(String)</td><td>same</td></tr>
+ * <tr><td>muc.MultiUserChatService</td><td>hasChatRoom(String), isSysadmin(JID), addSysadmin(JID),
+ *     removeSysadmin(JID)</td><td>same (interface in all versions)</td></tr>
+ * <tr><td>util.JiveGlobals</td><td>getProperty(String)</td><td>same</td></tr>
+ * <tr><td>util.JiveGlobals</td><td>setProperty(String, String), called by reflection in {@link
+ *     org.xo.openfire.Setting#store}</td><td>return type void → String in HEAD only: a direct call would not
+ *     link there</td></tr>
+ * <tr><td>util.PropertyEventDispatcher / PropertyEventListener</td><td>addListener, removeListener; the four
+ *     callbacks (implemented)</td><td>same, no new abstract methods</td></tr>
+ * <tr><td>Tinder org.xmpp.*</td><td>Component, Packet, Message, Presence, IQ, JID, PacketError</td><td>same</td></tr>
+ * </table>
+ * Deliberately not used: any method on {@code MUCRoom} or {@code MUCRole} (interface in 4.2, class since 4.7:
+ * IncompatibleClassChangeError), implementing {@code MUCEventListener} (new abstract methods in HEAD: the
+ * AbstractMethodError escapes Openfire's dispatcher), {@code TaskEngine.schedule*} (changed in 4.9).
+ */
+package org.xo.openfire;
