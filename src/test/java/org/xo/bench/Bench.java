@@ -1,0 +1,80 @@
+package org.xo.bench;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Entry point of {@code bin/xo-bench SCENARIO [--key value ...]}. Each scenario prints progress to stderr and ends
+ * each case with one machine-readable line {@code RESULT key=value ...} on stdout.
+ */
+public final class Bench {
+    private Bench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            usage();
+            return;
+        }
+        Map<String, String> options = options(Arrays.copyOfRange(args, 1, args.length));
+        switch (args[0]) {
+            case "latency" -> LatencyBench.run(options);
+            case "startup" -> StartupBench.run(options);
+            default -> usage();
+        }
+    }
+
+    private static void usage() {
+        System.err.println("usage: bin/xo-bench latency [--messages N] [--rate PER_S] [--burst N]");
+        System.err.println("       bin/xo-bench startup [--runs N]");
+        System.exit(2);
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                System.err.println("xo-bench: options are --name value pairs; cannot read '" + args[i] + "'.");
+                System.exit(2);
+            }
+            options.put(args[i].substring(2), args[++i]);
+        }
+        return options;
+    }
+
+    static int intOption(Map<String, String> options, String name, int defaultValue) {
+        String value = options.get(name);
+        try {
+            return value == null ? defaultValue : Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            System.err.println("xo-bench: --" + name + " takes a whole number, not '" + value + "'.");
+            System.exit(2);
+            return defaultValue;
+        }
+    }
+
+    static void progress(String format, Object... args) {
+        System.err.printf("[xo-bench] " + format + "%n", args);
+    }
+
+    /** Prints the case's one machine-readable line. */
+    static void result(Map<String, Object> values) {
+        StringBuilder line = new StringBuilder("RESULT");
+        values.forEach((k, v) -> line.append(' ').append(k).append('=').append(v));
+        System.out.println(line);
+    }
+
+    /** @return the p-th percentile (0..100) of sorted values, nearest rank */
+    static double percentile(double[] sorted, double p) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+
+    static String fmt(double value) {
+        return String.format(java.util.Locale.ROOT, "%.2f", value);
+    }
+}

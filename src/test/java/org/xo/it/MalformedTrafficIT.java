@@ -1,0 +1,171 @@
+package org.xo.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.xo.core.Envelope;
+import org.xo.core.EnvelopeCodec;
+import org.xo.core.GroupAddressing;
+import org.xo.core.Kind;
+import org.xo.core.OverlayRoom;
+
+/**
+ * Bad input against live nodes: 100,000 random and mutated datagrams sent to a room's multicast group while two
+ * clients chat across two nodes. Nothing may reach the room, every datagram must be accounted for in the counters,
+ * and the conversation must go on afterwards.
+ */
+public class MalformedTrafficIT {
+    private static final int DATAGRAMS = 100_000;
+    private static final long SEED = 0x5EEDL;
+
+    private NodeProcess alpha;
+    private NodeProcess beta;
+    private XmppTestClient alice;
+    private XmppTestClient bob;
+    private int port;
+
+    @Before
+    public void startNodes() throws Exception {
+        port = NodeProcess.freePort();
+        alpha = NodeProcess.start("alpha.test", port);
+        beta = NodeProcess.start("beta.test", port);
+        alice = new XmppTestClient(alpha.clientPort(), "alpha.test", "alice");
+        bob = new XmppTestClient(beta.clientPort(), "beta.test", "bob");
+    }
+
+    @After
+    public void stopNodes() {
+        for (AutoCloseable c : new AutoCloseable[] {alice, bob, alpha, beta}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception ignored) {
+                // keep stopping the rest
+            }
+        }
+    }
+
+    @Test
+    public void garbageIsDroppedAndCountedAndTheRoomCarriesOn() throws Exception {
+        alice.join("ops", "alice");
+        bob.join("ops", "bob");
+        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("ops").contains("bob"));
+        Map<String, Long> before = alice.xoStats();
+
+        InetAddress group = new GroupAddressing().groupFor(OverlayRoom.of("ops", "conference.xo"));
+        int sent = sendGarbage(group);
+
+        XmppTestClient.eventually("alpha has counted the garbage", () -> received(alice) - before.get("datagrams.received") >= sent * 0.9);
+        Thread.sleep(500);
+        Map<String, Long> after = alice.xoStats();
+        long received = after.get("datagrams.received") - before.get("datagrams.received");
+        long dropped = droppedTotal(after) - droppedTotal(before);
+        long harmless = (after.get("envelopes.other-room") - before.get("envelopes.other-room"))
+                + (after.get("envelopes.unknown-kind") - before.get("envelopes.unknown-kind"));
+        assertTrue("most garbage reached the node: " + received + " of " + sent, received >= sent * 0.9);
+        assertTrue("every received garbage datagram was dropped or filtered: dropped " + dropped + " + filtered "
+                + harmless + " of " + received, dropped + harmless >= received - 5);
+        assertEquals("nothing from the garbage was injected", before.get("envelopes.delivered"), after.get("envelopes.delivered"));
+        assertEquals(List.of("alice", "bob"), alice.occupantNicks("ops"));
+        assertEquals(List.of("alice", "bob"), bob.occupantNicks("ops"));
+
+        alice.say("ops", "still here");
+        bob.awaitMessage(m -> "still here".equals(m.getBody()), "a message after the garbage");
+        bob.say("ops", "me too");
+        alice.awaitMessage(m -> "me too".equals(m.getBody()), "a reply after the garbage");
+    }
+
+    private static long received(XmppTestClient client) {
+        try {
+            return client.xoStats().get("datagrams.received");
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    private static long droppedTotal(Map<String, Long> stats) {
+        return stats.entrySet().stream().filter(e -> e.getKey().startsWith("dropped."))
+                .mapToLong(Map.Entry::getValue).sum();
+    }
+
+    /**
+     * Random bytes, valid datagrams with bit flips, truncations and garbage tails, and valid-looking headers with
+     * random lengths. Valid envelopes among them are for a room no node has open, so they can never reach a room.
+     */
+    private int sendGarbage(InetAddress group) throws Exception {
+        Random random = new Random(SEED);
+        EnvelopeCodec codec = new EnvelopeCodec(false);
+        EnvelopeCodec compressing = new EnvelopeCodec(true);
+        NetworkInterface lo = NetworkInterface.getByName("lo");
+        InetSocketAddress target = new InetSocketAddress(group, port);
+        try (DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            channel.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo);
+            for (int i = 0; i < DATAGRAMS; i++) {
+                byte[] datagram = switch (i % 4) {
+                    case 0 -> randomBytes(random, 1 + random.nextInt(1500));
+                    case 1 -> flipBits(random, valid(random, i % 8 == 1 ? compressing : codec));
+                    case 2 -> truncateOrExtend(random, valid(random, codec));
+                    default -> lyingHeader(random);
+                };
+                channel.send(ByteBuffer.wrap(datagram), target);
+                if (i % 200 == 199) {
+                    Thread.sleep(2); // stay under what the receivers' socket buffers absorb
+                }
+            }
+        }
+        return DATAGRAMS;
+    }
+
+    private static byte[] valid(Random random, EnvelopeCodec codec) {
+        Envelope e = new Envelope(random.nextLong(), random.nextInt(), 1 + random.nextInt(1000), System.currentTimeMillis(),
+                "fuzz@conference.xo", "fuzzer", Kind.GROUPCHAT,
+                "<message to=\"fuzz@conference.xo\" type=\"groupchat\"><body>" + random.nextInt() + "</body></message>");
+        return codec.encode(List.of(e));
+    }
+
+    private static byte[] randomBytes(Random random, int n) {
+        byte[] b = new byte[n];
+        random.nextBytes(b);
+        return b;
+    }
+
+    private static byte[] flipBits(Random random, byte[] b) {
+        for (int flips = 1 + random.nextInt(4); flips > 0; flips--) {
+            int bit = random.nextInt(b.length * 8);
+            b[bit / 8] ^= (byte) (1 << (bit % 8));
+        }
+        return b;
+    }
+
+    private static byte[] truncateOrExtend(Random random, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(b, random.nextBoolean() ? random.nextInt(b.length) : b.length + 1 + random.nextInt(64));
+        for (int i = b.length; i < out.length; i++) {
+            out[i] = (byte) random.nextInt();
+        }
+        return out;
+    }
+
+    private static byte[] lyingHeader(Random random) {
+        byte[] b = randomBytes(random, 8 + random.nextInt(200));
+        b[0] = 'X';
+        b[1] = 'O';
+        b[2] = (byte) (random.nextInt(8) == 0 ? random.nextInt(256) : 1);
+        b[3] = 0;
+        return b;
+    }
+}

@@ -1,0 +1,165 @@
+package org.xo.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+
+import org.jivesoftware.smack.packet.Message;
+import org.jivesoftware.smack.packet.Presence;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * Two XO nodes (separate JVMs, different XMPP domains) and real Smack clients on each, over real multicast on
+ * the loopback interface: what users on either node see of the others.
+ */
+public class OverlayChatIT {
+    private NodeProcess alpha;
+    private NodeProcess beta;
+    private XmppTestClient alice;
+    private XmppTestClient bob;
+
+    @Before
+    public void startNodes() throws Exception {
+        int multicastPort = NodeProcess.freePort();
+        alpha = NodeProcess.start("alpha.test", multicastPort);
+        beta = NodeProcess.start("beta.test", multicastPort);
+        alice = new XmppTestClient(alpha.clientPort(), "alpha.test", "alice");
+        bob = new XmppTestClient(beta.clientPort(), "beta.test", "bob");
+    }
+
+    @After
+    public void stopNodes() {
+        for (AutoCloseable c : new AutoCloseable[] {alice, bob, alpha, beta}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception ignored) {
+                // keep stopping the rest
+            }
+        }
+    }
+
+    private static boolean from(Message m, String room, String domain, String nick) {
+        return m.getFrom() != null && m.getFrom().toString().equals(room + "@conference." + domain + "/" + nick);
+    }
+
+    @Test
+    public void occupantsMessagesStatusAndSubjectCrossNodesBothWays() throws Exception {
+        alice.join("ops", "alice");
+        bob.join("ops", "bob");
+
+        XmppTestClient.eventually("alice sees bob in ops", () -> alice.occupantNicks("ops").contains("bob"));
+        XmppTestClient.eventually("bob sees alice in ops", () -> bob.occupantNicks("ops").contains("alice"));
+
+        alice.say("ops", "hello from alpha");
+        Message atBob = bob.awaitMessage(m -> "hello from alpha".equals(m.getBody()), "alice's message");
+        assertTrue("sender shown as the room occupant alice: " + atBob.getFrom(), from(atBob, "ops", "beta.test", "alice"));
+        assertEquals(Message.Type.groupchat, atBob.getType());
+
+        bob.say("ops", "hello from beta");
+        Message atAlice = alice.awaitMessage(m -> "hello from beta".equals(m.getBody()), "bob's message");
+        assertTrue(from(atAlice, "ops", "alpha.test", "bob"));
+
+        bob.room("ops").changeAvailabilityStatus("on patrol", Presence.Mode.away);
+        alice.awaitPresence(p -> p.getFrom().toString().equals("ops@conference.alpha.test/bob")
+                && p.getMode() == Presence.Mode.away && "on patrol".equals(p.getStatus()), "bob away, on patrol");
+
+        alice.room("ops").changeSubject("Rally at the bridge");
+        XmppTestClient.eventually("bob sees the new subject",
+                () -> "Rally at the bridge".equals(bob.room("ops").getSubject()));
+    }
+
+    @Test
+    public void privateMessagesReachTheRemoteNickBothWays() throws Exception {
+        alice.join("ops", "alice");
+        bob.join("ops", "bob");
+        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("ops").contains("bob"));
+        XmppTestClient.eventually("bob sees alice", () -> bob.occupantNicks("ops").contains("alice"));
+
+        alice.privateMessage("ops", "bob", "psst, bob");
+        Message atBob = bob.awaitMessage(m -> "psst, bob".equals(m.getBody()), "alice's private message");
+        assertEquals(Message.Type.chat, atBob.getType());
+        assertTrue("from alice's occupant address: " + atBob.getFrom(), from(atBob, "ops", "beta.test", "alice"));
+
+        bob.privateMessage("ops", "alice", "roger, alice");
+        Message atAlice = alice.awaitMessage(m -> "roger, alice".equals(m.getBody()), "bob's private reply");
+        assertTrue(from(atAlice, "ops", "alpha.test", "bob"));
+
+        alice.say("ops", "public again");
+        bob.awaitMessage(m -> "public again".equals(m.getBody()), "the next public message");
+        assertTrue("the private message was not also broadcast to the room",
+                bob.messages.stream().noneMatch(m -> "psst, bob".equals(m.getBody())));
+    }
+
+    @Test
+    public void lateJoinersSeeRemoteOccupantsAndHistory() throws Exception {
+        // The room exists only on alpha while alice talks; beta has never heard of it.
+        alice.join("briefing", "alice");
+        alice.say("briefing", "first point");
+        alice.say("briefing", "second point");
+        alice.awaitMessage(m -> "second point".equals(m.getBody()), "own reflection");
+
+        bob.join("briefing", "bob");
+        XmppTestClient.eventually("bob sees alice, who joined before beta had the room",
+                () -> bob.occupantNicks("briefing").contains("alice"));
+        bob.awaitMessage(m -> "first point".equals(m.getBody()), "alice's earlier message");
+        bob.awaitMessage(m -> "second point".equals(m.getBody()), "alice's second earlier message");
+
+        // A second client on beta joins later still: beta's room now has everything, Openfire replays it.
+        try (XmppTestClient carol = new XmppTestClient(beta.clientPort(), "beta.test", "carol")) {
+            carol.join("briefing", "carol");
+            XmppTestClient.eventually("carol sees alice and bob",
+                    () -> carol.occupantNicks("briefing").containsAll(List.of("alice", "bob")));
+            Message history = carol.awaitMessage(m -> "first point".equals(m.getBody()), "history from alpha");
+            assertTrue(from(history, "briefing", "beta.test", "alice"));
+        }
+    }
+
+    @Test
+    public void nickChangesAndLeavesAreSeenElsewhere() throws Exception {
+        alice.join("ops", "alice");
+        bob.join("ops", "bob");
+        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("ops").contains("bob"));
+
+        bob.room("ops").changeNickname(org.jxmpp.jid.parts.Resourcepart.from("robert"));
+        XmppTestClient.eventually("alice sees robert instead of bob",
+                () -> alice.occupantNicks("ops").contains("robert") && !alice.occupantNicks("ops").contains("bob"));
+
+        bob.close();
+        bob = null;
+        XmppTestClient.eventually("robert's session ended: gone at alpha",
+                () -> !alice.occupantNicks("ops").contains("robert"));
+    }
+
+    @Test
+    public void sameNickOnTwoNodesIsDisambiguatedNotLost() throws Exception {
+        try (XmppTestClient otherSam = new XmppTestClient(beta.clientPort(), "beta.test", "sam2");
+             XmppTestClient sam = new XmppTestClient(alpha.clientPort(), "alpha.test", "sam")) {
+            sam.join("ops", "sam");
+            otherSam.join("ops", "sam");
+            XmppTestClient.eventually("alpha shows beta's sam with a suffix",
+                    () -> sam.occupantNicks("ops").stream().anyMatch(n -> n.startsWith("sam#")));
+            XmppTestClient.eventually("beta shows alpha's sam with a suffix",
+                    () -> otherSam.occupantNicks("ops").stream().anyMatch(n -> n.startsWith("sam#")));
+            otherSam.say("ops", "I am the other sam");
+            Message seen = sam.awaitMessage(m -> "I am the other sam".equals(m.getBody()), "the other sam's message");
+            assertTrue("shown under the suffixed nick: " + seen.getFrom(),
+                    seen.getFrom().getResourceOrEmpty().toString().startsWith("sam#"));
+        }
+    }
+
+    @Test
+    public void aStoppedNodesOccupantsLeaveElsewhere() throws Exception {
+        alice.join("ops", "alice");
+        bob.join("ops", "bob");
+        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("ops").contains("bob"));
+
+        beta.stop();
+        XmppTestClient.eventually("bob left with his node", () -> !alice.occupantNicks("ops").contains("bob"));
+        assertEquals(List.of("alice"), alice.occupantNicks("ops"));
+    }
+}

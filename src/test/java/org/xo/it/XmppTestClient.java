@@ -1,0 +1,168 @@
+package org.xo.it;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import org.jivesoftware.smack.ConnectionConfiguration.SecurityMode;
+import org.jivesoftware.smack.SmackException;
+import org.jivesoftware.smack.XMPPException;
+import org.jivesoftware.smack.filter.StanzaTypeFilter;
+import org.jivesoftware.smack.packet.IQ;
+import org.jivesoftware.smack.packet.Message;
+import org.jivesoftware.smack.packet.Presence;
+import org.jivesoftware.smack.packet.SimpleIQ;
+import org.jivesoftware.smack.packet.StandardExtensionElement;
+import org.jivesoftware.smack.packet.Stanza;
+import org.jivesoftware.smack.tcp.XMPPTCPConnection;
+import org.jivesoftware.smack.tcp.XMPPTCPConnectionConfiguration;
+import org.jivesoftware.smackx.muc.MultiUserChat;
+import org.jivesoftware.smackx.muc.MultiUserChatManager;
+import org.jivesoftware.smackx.muc.MucEnterConfiguration;
+import org.jxmpp.jid.EntityBareJid;
+import org.jxmpp.jid.EntityFullJid;
+import org.jxmpp.jid.impl.JidCreate;
+import org.jxmpp.jid.parts.Resourcepart;
+
+/**
+ * A real Smack client on one node, as an unmodified XMPP client would be: plain TCP on loopback, any credentials.
+ * Everything it receives is queued so tests can wait for what a user would see.
+ */
+public final class XmppTestClient implements AutoCloseable {
+    static final long WAIT_MS = 20_000;
+
+    public final XMPPTCPConnection connection;
+    final String domain;
+    final BlockingQueue<Message> messages = new LinkedBlockingQueue<>();
+    final BlockingQueue<Presence> presences = new LinkedBlockingQueue<>();
+    private final Map<String, MultiUserChat> rooms = new ConcurrentHashMap<>();
+
+    public XmppTestClient(int port, String domain, String user) throws Exception {
+        this.domain = domain;
+        XMPPTCPConnectionConfiguration config = XMPPTCPConnectionConfiguration.builder()
+                .setXmppDomain(domain)
+                .setHost("127.0.0.1")
+                .setPort(port)
+                .setUsernameAndPassword(user, "any-password-" + user)
+                .setResource("it")
+                .setSecurityMode(SecurityMode.disabled)
+                .setSendPresence(true)
+                .build();
+        connection = new XMPPTCPConnection(config);
+        connection.setReplyTimeout(WAIT_MS);
+        connection.addAsyncStanzaListener(s -> messages.add((Message) s), StanzaTypeFilter.MESSAGE);
+        connection.addAsyncStanzaListener(s -> presences.add((Presence) s), StanzaTypeFilter.PRESENCE);
+        connection.connect().login();
+    }
+
+    EntityBareJid roomJid(String room) throws Exception {
+        return JidCreate.entityBareFrom(room + "@conference." + domain);
+    }
+
+    EntityFullJid occupantJid(String room, String nick) throws Exception {
+        return JidCreate.entityFullFrom(room + "@conference." + domain + "/" + nick);
+    }
+
+    /** Joins (creating as an instant room when needed), asking for up to 50 messages of history. */
+    public MultiUserChat join(String room, String nick) throws Exception {
+        MultiUserChat muc = MultiUserChatManager.getInstanceFor(connection).getMultiUserChat(roomJid(room));
+        MucEnterConfiguration enter = muc.getEnterConfigurationBuilder(Resourcepart.from(nick))
+                .requestMaxStanzasHistory(50).build();
+        MultiUserChat.MucCreateConfigFormHandle handle = muc.createOrJoin(enter);
+        if (handle != null) {
+            handle.makeInstant();
+        }
+        rooms.put(room, muc);
+        return muc;
+    }
+
+    MultiUserChat room(String room) {
+        return rooms.get(room);
+    }
+
+    public void say(String room, String body) throws Exception {
+        rooms.get(room).sendMessage(body);
+    }
+
+    void privateMessage(String room, String nick, String body) throws Exception {
+        Message message = connection.getStanzaFactory().buildMessageStanza()
+                .to(occupantJid(room, nick)).ofType(Message.Type.chat).setBody(body).build();
+        connection.sendStanza(message);
+    }
+
+    /** @return the first message received (now or within the wait) that matches, or fails the test */
+    Message awaitMessage(Predicate<Message> match, String what) throws InterruptedException {
+        return await(messages, match, what);
+    }
+
+    Presence awaitPresence(Predicate<Presence> match, String what) throws InterruptedException {
+        return await(presences, match, what);
+    }
+
+    private <T extends Stanza> T await(BlockingQueue<T> queue, Predicate<T> match, String what)
+            throws InterruptedException {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        for (T s; (s = queue.poll(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS)) != null; ) {
+            if (match.test(s)) {
+                return s;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                break;
+            }
+        }
+        throw new AssertionError(connection.getUser() + " did not see " + what + " within " + WAIT_MS + " ms");
+    }
+
+    /** Polls a condition on the client's view (occupant list, subject) until it holds or the wait is over. */
+    public static void eventually(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("not seen within " + WAIT_MS + " ms: " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    public List<String> occupantNicks(String room) {
+        return rooms.get(room).getOccupants().stream().map(j -> j.getResourcepart().toString()).sorted().toList();
+    }
+
+    /** The node's live XO counters, from the plugin's component ({@code urn:xo:stats:0} on xo.&lt;domain&gt;). */
+    public Map<String, Long> xoStats() throws Exception {
+        StatsQuery query = new StatsQuery();
+        query.setTo(JidCreate.domainBareFrom("xo." + domain));
+        query.setType(IQ.Type.get);
+        IQ reply = connection.sendIqRequestAndWaitForResponse(query);
+        return StatsQuery.parse(reply);
+    }
+
+    @Override
+    public void close() {
+        connection.instantShutdown();
+    }
+
+    /** The stats query; the reply's child is parsed generically. */
+    static final class StatsQuery extends SimpleIQ {
+        StatsQuery() {
+            super("query", "urn:xo:stats:0");
+        }
+
+        static Map<String, Long> parse(IQ reply) {
+            Map<String, Long> stats = new java.util.LinkedHashMap<>();
+            // Smack keeps an unknown child as escaped text.
+            String xml = reply.toXML().toString().replace("&lt;", "<").replace("&gt;", ">")
+                    .replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&");
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("<stat name=['\"]([^'\"]+)['\"] value=['\"](-?\\d+)['\"]").matcher(xml);
+            while (m.find()) {
+                stats.put(m.group(1), Long.parseLong(m.group(2)));
+            }
+            return stats;
+        }
+    }
+}
