@@ -44,10 +44,18 @@ final class OccupantMirror implements PacketInterceptor {
 
     @Override
     public void interceptPacket(Packet packet, Session session, boolean incoming, boolean processed) {
-        if (!(session instanceof ClientSession)) {
-            return;
-        }
         try {
+            if (incoming && processed && isSessionGoingOffline(packet)) {
+                // Routed when a client signs off or its connection ends; the session may already be gone (null).
+                // Only local occupants are in the table, so nothing injected can match.
+                for (LocalOccupancy.Seat seat : occupancy.seatsOf(packet.getFrom())) {
+                    leave(packet.getFrom(), seat.room(), null);
+                }
+                return;
+            }
+            if (!(session instanceof ClientSession)) {
+                return;
+            }
             if (incoming && !processed) {
                 if (isForOverlayRoom(packet)) {
                     inFlight.set(packet);
@@ -63,10 +71,6 @@ final class OccupantMirror implements PacketInterceptor {
                         stats.increment("mirror.rejected-by-room");
                     } else {
                         mirror(original);
-                    }
-                } else if (isSessionGoingOffline(packet)) {
-                    for (LocalOccupancy.Seat seat : occupancy.seatsOf(packet.getFrom())) {
-                        leave(packet.getFrom(), seat.room(), null);
                     }
                 }
             } else if (!processed && inFlight.get() != null && isRoomError(packet)) {
