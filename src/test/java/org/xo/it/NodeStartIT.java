@@ -57,10 +57,11 @@ public class NodeStartIT {
 
     @Test
     public void madeUpCredentialsLogInAndChatInARoom() throws Exception {
-        try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(45101).start()) {
+        int multicastPort = NodeProcess.freePort();
+        try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(multicastPort).start()) {
             assertTrue(node.readyLine(), node.readyLine().contains("domain=" + DOMAIN));
             assertTrue(node.readyLine(), node.readyLine().contains("clients=127.0.0.1:" + node.clientPort()));
-            assertTrue(node.readyLine(), node.readyLine().contains("multicast=lo:45101"));
+            assertTrue(node.readyLine(), node.readyLine().contains("multicast=lo:" + multicastPort));
 
             String user = "alice-" + UUID.randomUUID().toString().substring(0, 8);
             XMPPTCPConnection alice = connect(node, user, "made-up password");
@@ -96,17 +97,18 @@ public class NodeStartIT {
     @Test
     public void clientStateSurvivesARestart() throws Exception {
         Path home = Files.createTempDirectory("xo-node-restart-");
+        int multicastPort = NodeProcess.freePort();
         EntityBareJid roomJid = JidCreate.entityBareFrom("archive@conference." + DOMAIN);
         BareJid bobJid = JidCreate.bareFrom("bob@" + DOMAIN);
         try {
-            try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(45104).home(home).start()) {
+            try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(multicastPort).home(home).start()) {
                 XMPPTCPConnection bob = connect(node, "bob", "secret");
                 Roster.getInstanceFor(bob).setSubscriptionMode(Roster.SubscriptionMode.accept_all);
                 XMPPTCPConnection alice = connect(node, "alice", "secret");
                 try {
                     Roster roster = Roster.getInstanceFor(alice);
                     roster.createItemAndRequestSubscription(bobJid, "Bob", new String[] {"friends"});
-                    awaitUntil("bob accepts the subscription", () -> roster.getEntry(bobJid).canSeeHisPresence());
+                    awaitUntil("bob accepts the subscription", () -> roster.getEntry(bobJid) != null && roster.getEntry(bobJid).canSeeHisPresence());
                     bob.setReplyTimeout(2_000);
                     bob.disconnect();
                     awaitUntil("bob is offline", () -> !roster.getPresence(bobJid).isAvailable());
@@ -140,7 +142,7 @@ public class NodeStartIT {
                 assertFalse("errors in the node's log\n" + node.logTail(), node.log().contains(" ERROR "));
             }
 
-            try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(45104).home(home).start()) {
+            try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(multicastPort).home(home).start()) {
                 BlockingQueue<Message> offline = new ArrayBlockingQueue<>(10);
                 XMPPTCPConnection bob = connect(node, "bob", "secret", c -> c.addAsyncStanzaListener(
                         stanza -> offline.add((Message) stanza), MessageTypeFilter.CHAT));
@@ -183,8 +185,9 @@ public class NodeStartIT {
 
     @Test
     public void twoNodesRunSideBySide() throws Exception {
-        try (NodeProcess a = NodeProcess.builder().domain(DOMAIN).name("node-a").multicastPort(45102).start();
-             NodeProcess b = NodeProcess.builder().domain(DOMAIN).name("node-b").multicastPort(45102).start()) {
+        int multicastPort = NodeProcess.freePort();
+        try (NodeProcess a = NodeProcess.builder().domain(DOMAIN).name("node-a").multicastPort(multicastPort).start();
+             NodeProcess b = NodeProcess.builder().domain(DOMAIN).name("node-b").multicastPort(multicastPort).start()) {
             assertNotEquals(a.clientPort(), b.clientPort());
             assertNotEquals(a.home(), b.home());
             for (NodeProcess node : new NodeProcess[] {a, b}) {
@@ -202,7 +205,7 @@ public class NodeStartIT {
     public void nonLoopbackNodeRequiresRealAccounts() throws Exception {
         InetAddress lan = firstNonLoopbackAddress();
         Assume.assumeTrue("no non-loopback IPv4 address on this machine", lan != null);
-        try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(45105)
+        try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(NodeProcess.freePort())
                 .args("--bind", lan.getHostAddress()).start()) {
             assertTrue(node.readyLine(), node.readyLine().contains("clients=" + lan.getHostAddress() + ":"));
             try {
@@ -241,7 +244,7 @@ public class NodeStartIT {
 
     @Test
     public void sigtermStopsOpenfireAndThePlugin() throws Exception {
-        try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(45103).start()) {
+        try (NodeProcess node = NodeProcess.builder().domain(DOMAIN).multicastPort(NodeProcess.freePort()).start()) {
             assertEquals(0, node.stop());
             assertEquals(NodeProcess.STOPPED_LINE, node.stdout().get(node.stdout().size() - 1));
             assertEquals("stdout must hold only the ready and stopped lines", 2, node.stdout().size());
