@@ -125,13 +125,12 @@ public class OverlayChatIT {
         bob.join("ops", "bob");
         XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("ops").contains("bob"));
 
-        bob.room("ops").changeNickname(org.jxmpp.jid.parts.Resourcepart.from("robert"));
+        bob.changeNick("ops", "robert");
         XmppTestClient.eventually("alice sees robert instead of bob",
                 () -> alice.occupantNicks("ops").contains("robert") && !alice.occupantNicks("ops").contains("bob"));
 
-        bob.close();
-        bob = null;
-        XmppTestClient.eventually("robert's session ended: gone at alpha",
+        bob.signOff();
+        XmppTestClient.eventually("robert signed off: gone at alpha",
                 () -> !alice.occupantNicks("ops").contains("robert"));
     }
 
