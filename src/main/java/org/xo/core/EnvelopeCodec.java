@@ -42,7 +42,8 @@ import static org.xo.core.MalformedDatagramException.Reason.VERSION;
  * the datagram are kept. Decoding is strict: every length is checked before it is used, UTF-8 must be well formed,
  * the declared count must match and nothing may trail the payload.
  * <p>
- * Thread-safe: a Deflater/Inflater is created per call (they are not shareable between threads).
+ * Thread-safe: each thread reuses its own Deflater/Inflater (creating one per datagram costs more than the
+ * compression itself; they cannot be shared between threads).
  */
 public final class EnvelopeCodec {
     /** Wire version written and accepted. */
@@ -210,9 +211,16 @@ public final class EnvelopeCodec {
         return out.array();
     }
 
+    private static final ThreadLocal<Deflater> DEFLATERS =
+            ThreadLocal.withInitial(() -> new Deflater(Deflater.DEFAULT_COMPRESSION, true));
+    private static final ThreadLocal<Inflater> INFLATERS = ThreadLocal.withInitial(() -> new Inflater(true));
+    /** One byte more than the limit: filling it proves a payload is too large without inflating further. */
+    private static final ThreadLocal<byte[]> INFLATE_BUFFERS =
+            ThreadLocal.withInitial(() -> new byte[Limits.MAX_INFLATED_PAYLOAD + 1]);
+
     /** @return the compressed length, or 0 when compressing does not make {@code in} strictly smaller */
     private static int deflate(byte[] in, byte[] out) {
-        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION, true);
+        Deflater deflater = DEFLATERS.get();
         try {
             deflater.setDictionary(DICTIONARY);
             deflater.setInput(in);
@@ -224,7 +232,7 @@ public final class EnvelopeCodec {
             }
             return deflater.finished() && n < in.length ? n : 0;
         } finally {
-            deflater.end();
+            deflater.reset();
         }
     }
 
@@ -279,12 +287,11 @@ public final class EnvelopeCodec {
     }
 
     private static ByteBuffer inflate(ByteBuffer compressed) throws MalformedDatagramException {
-        Inflater inflater = new Inflater(true);
+        Inflater inflater = INFLATERS.get();
         try {
             inflater.setDictionary(DICTIONARY);
             inflater.setInput(compressed);
-            // One byte more than the limit: filling it proves the payload is too large without inflating further.
-            byte[] out = new byte[Limits.MAX_INFLATED_PAYLOAD + 1];
+            byte[] out = INFLATE_BUFFERS.get();
             int n = 0;
             while (!inflater.finished()) {
                 if (n == out.length) {
@@ -309,7 +316,7 @@ public final class EnvelopeCodec {
         } catch (DataFormatException e) {
             throw new MalformedDatagramException(COMPRESSION, "invalid compressed payload: " + e.getMessage());
         } finally {
-            inflater.end();
+            inflater.reset();
         }
     }
 
