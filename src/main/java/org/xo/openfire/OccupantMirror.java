@@ -121,7 +121,7 @@ final class OccupantMirror implements PacketInterceptor {
         if (presence.getType() != null || nick == null) {
             return;
         }
-        String stanza = Stanzas.forOverlay(presence, overlay.overlayJid(room, nick));
+        String stanza = Stanzas.readdressForOverlay(presence, overlay.overlayJid(room, nick));
         LocalOccupancy.Seat seat = occupancy.seat(user, room);
         if (seat == null) {
             if (occupancy.join(user, room, nick, stanza)) {
@@ -144,7 +144,7 @@ final class OccupantMirror implements PacketInterceptor {
             return;
         }
         boolean subjectOnly = message.getBody() == null && message.getSubject() != null;
-        String stanza = Stanzas.forOverlay(message, overlay.overlayJid(room, null));
+        String stanza = Stanzas.readdressForOverlay(message, overlay.overlayJid(room, null));
         if (subjectOnly) {
             publish(room, seat.nick(), Kind.SUBJECT, stanza, "mirrored.subject");
         } else {
@@ -159,7 +159,7 @@ final class OccupantMirror implements PacketInterceptor {
             return;
         }
         Presence unavailable = presence != null ? presence : new Presence(Presence.Type.unavailable);
-        String stanza = Stanzas.forOverlay(unavailable, overlay.overlayJid(room, seat.nick()));
+        String stanza = Stanzas.readdressForOverlay(unavailable, overlay.overlayJid(room, seat.nick()));
         publish(room, seat.nick(), Kind.LEAVE, stanza, "mirrored.leave");
         if (occupancy.isEmpty(room)) {
             // Remote occupants would keep an otherwise empty room alive on this node: take them out with us.

@@ -334,7 +334,7 @@ final class RemoteOccupants implements Component, EngineListener {
         }
         Message overlayCopy = message.createCopy();
         Stanzas.addTargetNode(overlayCopy, virtual.origin);
-        String stanza = Stanzas.forOverlay(overlayCopy, overlay.overlayJid(virtual.room, virtual.originNick));
+        String stanza = Stanzas.readdressForOverlay(overlayCopy, overlay.overlayJid(virtual.room, virtual.originNick));
         if (overlay.publish(virtual.room, senderNick, Kind.PRIVATE, stanza)) {
             stats.increment("mirrored.private");
         } else {

@@ -1,85 +1,61 @@
 package org.xo.openfire;
 
+import java.io.IOException;
 import java.io.StringReader;
 import java.util.Locale;
 
-import org.dom4j.Document;
 import org.dom4j.DocumentException;
 import org.dom4j.Element;
 import org.dom4j.Namespace;
 import org.dom4j.QName;
-import org.dom4j.io.SAXReader;
-import org.xml.sax.InputSource;
-import org.xml.sax.SAXException;
+import org.dom4j.io.XPP3Reader;
+import org.xmlpull.v1.XmlPullParserException;
 import org.xmpp.packet.JID;
-import org.xmpp.packet.Message;
 import org.xmpp.packet.Packet;
-import org.xmpp.packet.Presence;
 
 /**
- * Stanza text to and from Tinder packets. Received stanzas come from the network, so parsing is hardened: no
- * DOCTYPE, no external entities, no entity expansion (XMPP itself forbids DTDs); sizes are bounded by the codec.
+ * Stanza text to and from Tinder packets. Received stanzas come from the network, so parsing is hardened: XPP3
+ * (the pull parser Openfire reads client streams with) never processes a DTD or resolves an external entity, a
+ * DOCTYPE is refused before parsing, and sizes are already bounded by the codec.
  */
 final class Stanzas {
     static final String MUC_NS = "http://jabber.org/protocol/muc";
     /** XO's own extension: which node a private message is for. */
     static final String XO_NS = "urn:xo:0";
 
-    private static final ThreadLocal<SAXReader> READER = ThreadLocal.withInitial(Stanzas::hardenedReader);
+    /** A pull parser per thread: cheaper than a SAX parser, which reconfigures itself for every document. */
+    private static final ThreadLocal<XPP3Reader> READER = ThreadLocal.withInitial(XPP3Reader::new);
 
     private Stanzas() {
     }
 
-    private static SAXReader hardenedReader() {
-        SAXReader reader = new SAXReader();
-        reader.setValidation(false);
-        trySetFeature(reader, "http://apache.org/xml/features/disallow-doctype-decl", true);
-        trySetFeature(reader, "http://xml.org/sax/features/external-general-entities", false);
-        trySetFeature(reader, "http://xml.org/sax/features/external-parameter-entities", false);
-        trySetFeature(reader, "http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
-        // Whatever parser JAXP picked, nothing outside the stanza is ever read.
-        reader.setEntityResolver((publicId, systemId) -> new InputSource(new StringReader("")));
-        return reader;
-    }
-
-    private static void trySetFeature(SAXReader reader, String feature, boolean value) {
-        try {
-            reader.setFeature(feature, value);
-        } catch (SAXException unsupported) {
-            // The parser does not know this feature; the DOCTYPE check in parse() still holds.
-        }
-    }
-
     /** @throws DocumentException when the text is not one well-formed element without DTD */
     static Element parse(String xml) throws DocumentException {
-        if (xml.toLowerCase(Locale.ROOT).contains("<!doctype") || xml.contains("<!ENTITY")) {
+        String upper = xml.toUpperCase(Locale.ROOT);
+        if (upper.contains("<!DOCTYPE") || upper.contains("<!ENTITY")) {
             throw new DocumentException("DTDs are not allowed in XMPP stanzas");
         }
-        Document document = READER.get().read(new StringReader(xml));
-        return document.getRootElement();
-    }
-
-    static Packet toPacket(Element element) throws DocumentException {
-        switch (element.getName()) {
-            case "message":
-                return new Message(element, true);
-            case "presence":
-                return new Presence(element, true);
-            default:
-                throw new DocumentException("Not a message or presence stanza: <" + element.getName() + ">");
+        try {
+            return READER.get().read(new StringReader(xml)).getRootElement();
+        } catch (IOException | XmlPullParserException | RuntimeException e) {
+            throw new DocumentException("Malformed stanza: " + e.getMessage(), e);
         }
     }
 
-    /** A copy addressed to the overlay, without the sender's real address and without the MUC join request. */
-    static String forOverlay(Packet packet, JID overlayTo) {
-        Packet copy = packet.createCopy();
-        copy.setFrom((JID) null);
-        copy.setTo(overlayTo);
-        Element join = copy.getElement().element(QName.get("x", Namespace.get(MUC_NS)));
+    /**
+     * Readdresses a packet the caller owns (a copy, never one Openfire is still routing) to the overlay: without the
+     * sender's real address and without the MUC join request.
+     *
+     * @return its XML
+     */
+    static String readdressForOverlay(Packet owned, JID overlayTo) {
+        owned.setFrom((JID) null);
+        owned.setTo(overlayTo);
+        Element join = owned.getElement().element(QName.get("x", Namespace.get(MUC_NS)));
         if (join != null) {
-            copy.getElement().remove(join);
+            owned.getElement().remove(join);
         }
-        return copy.toXML();
+        return owned.toXML();
     }
 
     static void addTargetNode(Packet packet, long node) {
