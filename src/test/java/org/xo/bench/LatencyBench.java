@@ -25,7 +25,11 @@ final class LatencyBench {
     private LatencyBench() {
     }
 
-    record Run(double p50Ms, double p99Ms, double msgsPerS, int latencyLost, int burstLost) {
+    /** One system's figures; CPU is what each serving JVM spent during the burst, per message. */
+    record Run(double p50Ms, double p99Ms, double msgsPerS, int latencyLost, int burstLost, double[] cpuMsPerMsg) {
+        double busiestCpuMsPerMsg() {
+            return java.util.Arrays.stream(cpuMsPerMsg).max().orElse(Double.NaN);
+        }
     }
 
     static void run(Map<String, String> options) throws Exception {
@@ -49,10 +53,10 @@ final class LatencyBench {
             XmppTestClient.eventually("alice sees bob across nodes", () -> alice.occupantNicks(ROOM).contains("bob"));
 
             progress("XO: %d paced messages at %d/s, then a burst of %d", messages, rate, burst);
-            Run xo = measure(alice, bob, "xo", messages, rate, burst);
+            Run xo = measure(alice, bob, "xo", messages, rate, burst, alpha.pid(), beta.pid());
             progress("XO: p50 %s ms, p99 %s ms, %s msgs/s", fmt(xo.p50Ms), fmt(xo.p99Ms), fmt(xo.msgsPerS));
             progress("plain Openfire: the same traffic between two clients of one server");
-            Run cs = measure(carol, dave, "plain", messages, rate, burst);
+            Run cs = measure(carol, dave, "plain", messages, rate, burst, plain.pid());
             progress("plain: p50 %s ms, p99 %s ms, %s msgs/s", fmt(cs.p50Ms), fmt(cs.p99Ms), fmt(cs.msgsPerS));
 
             Map<String, Object> result = new LinkedHashMap<>();
@@ -68,6 +72,12 @@ final class LatencyBench {
             result.put("plain_msgs_per_s", fmt(cs.msgsPerS));
             result.put("added_p50_ms", fmt(xo.p50Ms - cs.p50Ms));
             result.put("ratio", fmt(xo.msgsPerS / cs.msgsPerS));
+            // Here both XO nodes share the plain server's two cores; on separate machines, throughput is bounded by
+            // the busiest node's CPU per message instead.
+            result.put("xo_cpu_ms_per_msg_alpha", fmt(xo.cpuMsPerMsg[0]));
+            result.put("xo_cpu_ms_per_msg_beta", fmt(xo.cpuMsPerMsg[1]));
+            result.put("plain_cpu_ms_per_msg", fmt(cs.cpuMsPerMsg[0]));
+            result.put("ratio_separate_machines", fmt(cs.busiestCpuMsPerMsg() / xo.busiestCpuMsPerMsg()));
             result.put("lost", xo.latencyLost + xo.burstLost);
             result.put("plain_lost", cs.latencyLost + cs.burstLost);
             Bench.result(result);
@@ -75,7 +85,7 @@ final class LatencyBench {
     }
 
     private static Run measure(XmppTestClient sender, XmppTestClient receiver, String label, int messages, int rate,
-                               int burst) throws Exception {
+                               int burst, long... serverPids) throws Exception {
         String prefix = "bench " + label + " ";
         Map<Integer, Long> latencyNanos = new ConcurrentHashMap<>();
         Map<Integer, Long> arrivals = new ConcurrentHashMap<>();
@@ -93,9 +103,8 @@ final class LatencyBench {
         long gapNanos = TimeUnit.SECONDS.toNanos(1) / Math.max(1, rate);
         long next = System.nanoTime();
         for (int i = 0; i < messages; i++) {
-            while (System.nanoTime() < next) {
-                Thread.onSpinWait();
-            }
+            // Parking, not spinning: a spinning sender would take a core from the servers it measures.
+            java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
             sender.say(ROOM, prefix + i + " " + System.nanoTime());
             next += gapNanos;
             if ((i + 1) % Math.max(1, messages / 5) == 0) {
@@ -106,17 +115,33 @@ final class LatencyBench {
         double[] ms = latencyNanos.entrySet().stream().filter(e -> e.getKey() < messages)
                 .mapToDouble(e -> e.getValue() / 1e6).sorted().toArray();
 
+        long[] cpuBefore = cpuNanos(serverPids);
         long start = System.nanoTime();
         for (int i = messages; i < messages + burst; i++) {
             sender.say(ROOM, prefix + i + " " + System.nanoTime());
         }
         awaitCount(arrivals, messages + burst, label);
+        long[] cpuAfter = cpuNanos(serverPids);
         long last = arrivals.entrySet().stream().filter(e -> e.getKey() >= messages)
                 .mapToLong(Map.Entry::getValue).max().orElse(start);
         int burstReceived = (int) arrivals.keySet().stream().filter(k -> k >= messages).count();
         double seconds = Math.max(1e-9, (last - start) / 1e9);
+        double[] cpuMsPerMsg = new double[serverPids.length];
+        for (int i = 0; i < serverPids.length; i++) {
+            cpuMsPerMsg[i] = (cpuAfter[i] - cpuBefore[i]) / 1e6 / Math.max(1, burstReceived);
+        }
         return new Run(Bench.percentile(ms, 50), Bench.percentile(ms, 99), burstReceived / seconds,
-                messages - ms.length, burst - burstReceived);
+                messages - ms.length, burst - burstReceived, cpuMsPerMsg);
+    }
+
+    /** CPU time (user + system) each process has used so far. */
+    private static long[] cpuNanos(long... pids) {
+        long[] cpu = new long[pids.length];
+        for (int i = 0; i < pids.length; i++) {
+            cpu[i] = ProcessHandle.of(pids[i]).flatMap(p -> p.info().totalCpuDuration())
+                    .map(java.time.Duration::toNanos).orElse(0L);
+        }
+        return cpu;
     }
 
     /** Waits until the count stops growing for 3 s or reaches the target. */
