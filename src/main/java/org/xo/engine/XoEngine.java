@@ -6,6 +6,7 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -54,6 +55,8 @@ public final class XoEngine implements AutoCloseable {
         final Inet4Address group;
         final RoomState state;
         int refs = 1;
+        /** When this node's STATE_REQUEST left, until the first reply gives a round-trip sample for the pacer. */
+        volatile long stateRequestNanos;
 
         OpenRoom(OverlayRoom room, Inet4Address group, RoomState state) {
             this.room = room;
@@ -181,6 +184,7 @@ public final class XoEngine implements AutoCloseable {
         }
         Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
                 System.currentTimeMillis(), r.jid(), "", Kind.STATE_REQUEST, "");
+        opened.stateRequestNanos = System.nanoTime();
         if (submit(opened.group, request)) {
             stats.increment(Counter.STATE_REQUESTS_SENT);
         }
@@ -227,6 +231,18 @@ public final class XoEngine implements AutoCloseable {
     public Set<String> localNicks(String room) {
         OpenRoom open = rooms.get(resolve(room).jid());
         return open == null ? Set.of() : open.state.localNicks();
+    }
+
+    /** @return the pacer's current round-trip estimate (null before start) */
+    public Duration estimatedRtt() {
+        Pacer p = pacer;
+        return p == null ? null : p.estimatedRtt();
+    }
+
+    /** @return how long a small envelope may wait for company: γ · estimated RTT, capped (null before start) */
+    public Duration pacingTimeout() {
+        Pacer p = pacer;
+        return p == null ? null : p.imTimeout();
     }
 
     /** @return the live counters */
@@ -342,6 +358,7 @@ public final class XoEngine implements AutoCloseable {
         if (e.kind().code() >= 0x40) {
             return; // control traffic is the engine's own business, never a room event
         }
+        sampleRoundTrip(open);
         open.state.recordRemote(e);
         stats.increment(Counter.ENVELOPES_DELIVERED);
         try {
@@ -349,6 +366,24 @@ public final class XoEngine implements AutoCloseable {
         } catch (RuntimeException ex) {
             stats.increment(Counter.LISTENER_ERRORS);
             listenerLog.log("The engine listener failed on " + e.kind() + " #" + e.seq() + " in " + e.room(), ex);
+        }
+    }
+
+    /**
+     * The first event after our STATE_REQUEST is normally a reply to it: request-to-reply is the only round trip
+     * multicast offers without acknowledgements, and it feeds the pacer's IMTimeout = γ · estimated RTT. It includes
+     * the replier's own pacing delay, which errs on the side of batching; samples older than a few seconds are not
+     * taken (nobody answered, and this event is ordinary traffic).
+     */
+    private void sampleRoundTrip(OpenRoom open) {
+        long sent = open.stateRequestNanos;
+        if (sent == 0) {
+            return;
+        }
+        open.stateRequestNanos = 0;
+        long elapsed = System.nanoTime() - sent;
+        if (elapsed < TimeUnit.SECONDS.toNanos(3)) {
+            pacer.sampleRtt(Duration.ofNanos(elapsed));
         }
     }
 

@@ -62,10 +62,6 @@ final class Overlay {
         }
     }
 
-    boolean isRunning() {
-        return engine != null;
-    }
-
     /** The node id is random on first start and then kept, so other nodes recognise this node across restarts. */
     private static long loadOrCreateNodeId() {
         String stored = XoSettings.NODE_ID.get();
@@ -182,6 +178,8 @@ final class Overlay {
         XoEngine running = engine;
         if (running != null) {
             all.putAll(running.stats().snapshot());
+            all.put("pacing.rtt-us", running.estimatedRtt().toNanos() / 1000);
+            all.put("pacing.timeout-us", running.pacingTimeout().toNanos() / 1000);
         }
         all.putAll(bridgeStats.snapshot());
         return all;
