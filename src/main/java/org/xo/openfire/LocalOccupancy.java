@@ -87,8 +87,4 @@ final class LocalOccupancy {
     synchronized Set<String> rooms() {
         return Set.copyOf(occupantsByRoom.keySet());
     }
-
-    synchronized int count(String room) {
-        return occupantsByRoom.getOrDefault(room, 0);
-    }
 }

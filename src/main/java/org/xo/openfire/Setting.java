@@ -7,7 +7,7 @@ import java.util.function.Predicate;
 import org.jivesoftware.util.JiveGlobals;
 
 /**
- * One typed plugin property: key, default, validation and a description key for the admin pages. Openfire 4.2 has
+ * One typed plugin property: key, default and validation. Openfire 4.2 has
  * no {@code SystemProperty}, so this is the small typed wrapper in the same spirit.
  *
  * @param <T> the value type
@@ -57,15 +57,6 @@ public final class Setting<T> {
         return key;
     }
 
-    public T defaultValue() {
-        return defaultValue;
-    }
-
-    /** @return the i18n key of this setting's description, used by the admin pages */
-    public String descriptionKey() {
-        return "xo.setting." + key.substring("xo.".length());
-    }
-
     /**
      * @return the configured value, or the default when unset
      * @throws IllegalArgumentException with one sentence naming the property when the stored value is invalid
@@ -87,12 +78,6 @@ public final class Setting<T> {
             throw new IllegalArgumentException("Property " + key + " must be " + rule + ", not '" + raw + "'.");
         }
         return value;
-    }
-
-    /** Stores a value after validating it; takes effect through the plugin's property listener. */
-    public void set(String raw) {
-        parse(raw);
-        store(key, raw.trim());
     }
 
     /**

@@ -136,11 +136,6 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         }
     }
 
-    /** Live counters of the engine and the bridge, for the admin status page. */
-    public Map<String, Long> counters() {
-        return overlay == null ? Map.of() : overlay.counters();
-    }
-
     @Override
     public void propertySet(String property, Map<String, Object> params) {
         if (property.startsWith("xo.") && !property.equals(XoSettings.NODE_ID.key())) {

@@ -1,7 +1,5 @@
 package org.xo.openfire;
 
-import java.util.List;
-
 /** Every XO plugin property, with its default. Changing any of them at run time restarts the overlay engine. */
 public final class XoSettings {
     /** Off keeps the plugin loaded but mirrors nothing. */
@@ -30,10 +28,6 @@ public final class XoSettings {
     public static final Setting<Boolean> COMPRESSION = Setting.flag("xo.compression", true);
     /** How many of its own recent messages a node repeats to a node that just opened the room. */
     public static final Setting<Integer> HISTORY_REPLAY = Setting.integer("xo.history.replay", 25, 0, 1000);
-
-    public static final List<Setting<?>> ALL = List.of(ENABLED, MUC_SERVICE, OVERLAY_SERVICE, INTERFACE, PORT, TTL,
-            GROUP_BASE, NODE_NAME, NODE_ID, PACING_GAMMA, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES, COMPRESSION,
-            HISTORY_REPLAY);
 
     private XoSettings() {
     }
