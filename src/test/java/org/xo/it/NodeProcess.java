@@ -47,10 +47,26 @@ public final class NodeProcess implements AutoCloseable {
     public static final String STOPPED_LINE = "XO node stopped";
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+    /** Temporary homes not yet deleted: an interrupted test run must not leave them behind either. */
+    private static final Set<Path> TEMP_HOMES = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> LIVE.forEach(Process::destroyForcibly),
-                "kill-xo-nodes"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Process p : LIVE) {
+                try {
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            TEMP_HOMES.forEach(NodeProcess::deleteTree);
+        }, "kill-xo-nodes"));
+    }
+
+    private static Path newTempHome() throws IOException {
+        Path dir = Files.createTempDirectory("xo-node-");
+        TEMP_HOMES.add(dir);
+        return dir;
     }
 
     private final Process process;
@@ -149,7 +165,7 @@ public final class NodeProcess implements AutoCloseable {
         /** Starts the node and waits for its ready line; fails with the node's output if it does not come. */
         public NodeProcess start() throws IOException {
             boolean ownsHome = home == null;
-            Path dir = ownsHome ? Files.createTempDirectory("xo-node-") : home;
+            Path dir = ownsHome ? newTempHome() : home;
             int port = clientPort > 0 ? clientPort : freePort();
             Writer console = Files.newBufferedWriter(dir.resolve("node-console.log"), StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -175,7 +191,7 @@ public final class NodeProcess implements AutoCloseable {
 
         /** Runs a node that is expected to end by itself (bad configuration, --help) and reports how it ended. */
         public Result runToExit(Duration timeout) throws IOException, InterruptedException {
-            Path dir = home != null ? home : Files.createTempDirectory("xo-node-");
+            Path dir = home != null ? home : newTempHome();
             try {
                 Process process = launch(dir, clientPort > 0 ? clientPort : freePort());
                 Output output = new Output(process, Writer.nullWriter());
@@ -354,6 +370,7 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     private static void deleteTree(Path dir) {
+        TEMP_HOMES.remove(dir);
         if (!Files.exists(dir)) {
             return;
         }
