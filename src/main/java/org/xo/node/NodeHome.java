@@ -24,7 +24,8 @@ import java.util.Locale;
  *   conf/openfire.xml                      setup done, our connection provider, listener address, no admin console
  *   conf/security.xml                      read by Openfire's property encryption
  *   resources/database/openfire_hsqldb.sql schema Openfire installs on first start (not in any Maven artifact)
- *   resources/security/{keystore,truststore,client.truststore}  empty JKS stores, password changeit
+ *   resources/security/{keystore,truststore,client.truststore}  JKS stores, password changeit; the keystore
+ *                                          gets a self-signed certificate for the domain (STARTTLS)
  *   plugins/admin/plugin.xml               Openfire's plugin monitor treats the first plugin as "admin"
  *   plugins/xo.jar                         the XO plugin; Openfire unpacks it into plugins/xo/
  *   embedded-db/, logs/
@@ -95,6 +96,8 @@ final class NodeHome {
                 writeEmptyKeyStore(file);
             }
         }
+        SelfSignedCertificate.ensure(dir.resolve("resources/security/keystore"), options.domain,
+                STORE_PASSWORD.toCharArray());
         writeIfMissing(dir.resolve("plugins/admin/plugin.xml"), resource("admin-plugin.xml"));
         deployPlugin(options.pluginJar);
     }

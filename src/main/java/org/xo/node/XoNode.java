@@ -158,8 +158,8 @@ public final class XoNode {
         p.put("update.service-enabled", "false");
         p.put("xmpp.socket.plain.active", "true");
         p.put("xmpp.socket.plain.port", Integer.toString(o.clientPort));
-        // Loopback clients need no TLS (and the key stores are empty); elsewhere clients may negotiate it.
-        p.put("xmpp.client.tls.policy", o.loopback() ? "disabled" : "optional");
+        // Optional everywhere: real clients insist on STARTTLS before authenticating, scripts on loopback may skip it.
+        p.put("xmpp.client.tls.policy", "optional");
         p.put("provider.auth.className",
                 (o.loopback() ? LoopbackAuthProvider.class : DefaultAuthProvider.class).getName());
         p.put("xmpp.auth.anonymous", "false");
