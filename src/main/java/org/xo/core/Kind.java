@@ -19,7 +19,12 @@ public enum Kind {
     /** Private message to one nick of the room; stanza is the message addressed to room/nick. */
     PRIVATE(6),
     /** A node that just joined a room's group asks the others to repeat their current state (occupants, recent history, subject). */
-    STATE_REQUEST(0x40);
+    STATE_REQUEST(0x40),
+    /**
+     * A node's discovery beacon, on the control group: room field is the control address ({@code xo-control@} and
+     * the overlay service), nick the node's name, stanza the compact body of {@code org.xo.discovery.Beacon}.
+     */
+    BEACON(0x41);
 
     private final int code;
 

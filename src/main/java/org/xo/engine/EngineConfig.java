@@ -24,10 +24,39 @@ import org.xo.transport.UdpConfig;
  * @param pacing          datagram budget and IMTimeout parameters
  * @param compression     whether outgoing datagrams may be DEFLATE-compressed
  * @param historyReplay   local groupchat messages per room repeated to a node that joins
+ * @param discovery       whether this node beacons, keeps a directory and detects lost nodes; with it off, no
+ *                        node is ever declared lost (silence cannot be told from absence without beacons)
+ * @param beaconInterval  period of the full beacons (changes go out at once, at most one extra per 250 ms)
+ * @param nodeTimeout     silence after which a node is lost and its occupants leave; at least 2 intervals
+ * @param controlGroup    multicast group of the beacons (same port as the rooms; TTL is the transport's)
  */
 public record EngineConfig(long nodeId, String nodeName, String overlayService, Inet4Address groupBase,
-                           UdpConfig udp, Pacer.Settings pacing, boolean compression, int historyReplay) {
+                           UdpConfig udp, Pacer.Settings pacing, boolean compression, int historyReplay,
+                           boolean discovery, Duration beaconInterval, Duration nodeTimeout,
+                           Inet4Address controlGroup) {
     public static final String DEFAULT_OVERLAY_SERVICE = "conference.xo";
+    /**
+     * 10 s: ten rooms with full subjects stay under 100 bytes/s per node; discovery speed does not depend on it
+     * because changes are beaconed at once.
+     */
+    public static final Duration DEFAULT_BEACON_INTERVAL = Duration.ofSeconds(10);
+    /** 35 s = 3.5 intervals: three beacons in a row must be lost on a lossy radio link before occupants leave. */
+    public static final Duration DEFAULT_NODE_TIMEOUT = Duration.ofSeconds(35);
+    /** Organization-local scope, at the top of the room groups' /14 (receivers filter by kind and address anyway). */
+    public static final Inet4Address DEFAULT_CONTROL_GROUP = ipv4(new byte[] {(byte) 239, (byte) 192, (byte) 255,
+            (byte) 250});
+    /** Shortest beacon interval accepted. */
+    public static final Duration MIN_BEACON_INTERVAL = Duration.ofMillis(50);
+    /** Longest beacon interval accepted. */
+    public static final Duration MAX_BEACON_INTERVAL = Duration.ofHours(1);
+
+    private static Inet4Address ipv4(byte[] address) {
+        try {
+            return (Inet4Address) InetAddress.getByAddress(address);
+        } catch (java.net.UnknownHostException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
 
     public EngineConfig {
         Objects.requireNonNull(nodeName, "nodeName");
@@ -38,6 +67,19 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         if (historyReplay < 0) {
             throw new IllegalArgumentException("History replay cannot be negative: " + historyReplay + ".");
         }
+        if (beaconInterval == null || beaconInterval.compareTo(MIN_BEACON_INTERVAL) < 0
+                || beaconInterval.compareTo(MAX_BEACON_INTERVAL) > 0) {
+            throw new IllegalArgumentException("Beacon interval must be " + MIN_BEACON_INTERVAL.toMillis() + " ms to "
+                    + MAX_BEACON_INTERVAL.toHours() + " h, was " + beaconInterval + ".");
+        }
+        if (nodeTimeout == null || nodeTimeout.compareTo(beaconInterval.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException("Node timeout must be at least two beacon intervals ("
+                    + beaconInterval.multipliedBy(2).toMillis() + " ms), was " + nodeTimeout + ".");
+        }
+        if (controlGroup == null || !controlGroup.isMulticastAddress()) {
+            throw new IllegalArgumentException("Control group must be an IPv4 multicast address, was " + controlGroup
+                    + ".");
+        }
     }
 
     public static Builder builder() {
@@ -45,7 +87,8 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
     }
 
     /** Defaults: random node id, overlay service conference.xo, 239.192.0.0, UDP defaults on the first multicast
-     * interface, 1400-byte / γ 2 / 1 ms / 50 ms pacing, compression on, 25 messages of history replay. */
+     * interface, 1400-byte / γ 2 / 1 ms / 50 ms pacing, compression on, 25 messages of history replay; discovery
+     * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250. */
     public static final class Builder {
         private long nodeId = new SecureRandom().nextLong();
         private String nodeName;
@@ -58,6 +101,10 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         private Duration maxDelay = Pacer.Settings.DEFAULTS.maxDelay();
         private boolean compression = true;
         private int historyReplay = RoomState.DEFAULT_HISTORY;
+        private boolean discovery = true;
+        private Duration beaconInterval = DEFAULT_BEACON_INTERVAL;
+        private Duration nodeTimeout = DEFAULT_NODE_TIMEOUT;
+        private Inet4Address controlGroup = DEFAULT_CONTROL_GROUP;
 
         private Builder() {
         }
@@ -122,11 +169,39 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             return this;
         }
 
+        /** Beacons, directory and lost-node detection; default on. */
+        public Builder discovery(boolean on) {
+            this.discovery = on;
+            return this;
+        }
+
+        /** Default 10 s. */
+        public Builder beaconInterval(Duration interval) {
+            this.beaconInterval = interval;
+            return this;
+        }
+
+        /** Default 35 s; at least two beacon intervals. */
+        public Builder nodeTimeout(Duration timeout) {
+            this.nodeTimeout = timeout;
+            return this;
+        }
+
+        /** Default 239.192.255.250. */
+        public Builder controlGroup(InetAddress group) {
+            if (!(group instanceof Inet4Address)) {
+                throw new IllegalArgumentException("Control group " + group + " is not an IPv4 address.");
+            }
+            this.controlGroup = (Inet4Address) group;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when a setting is out of range */
         public EngineConfig build() {
             return new EngineConfig(nodeId, nodeName != null ? nodeName : "node-" + Long.toHexString(nodeId),
                     overlayService, groupBase, udp != null ? udp : UdpConfig.on(Interfaces.defaultMulticast()),
-                    new Pacer.Settings(payloadBudget, gamma, initialRtt, maxDelay), compression, historyReplay);
+                    new Pacer.Settings(payloadBudget, gamma, initialRtt, maxDelay), compression, historyReplay,
+                    discovery, beaconInterval, nodeTimeout, controlGroup);
         }
     }
 }

@@ -11,4 +11,21 @@ public interface EngineListener {
      * for long: it holds up reception. Exceptions are caught, counted ({@code listener.errors}) and logged.
      */
     void onRemoteEvent(Envelope e);
+
+    /**
+     * A node went silent past the node timeout, said goodbye, or restarted: remove all its occupants from every
+     * room (the engine has forgotten their presences, so that they pass again when the node's state is replayed).
+     * Called on the engine's receive or timer thread; exceptions are caught and counted like those of
+     * {@link #onRemoteEvent}.
+     */
+    default void onNodeLost(long nodeId) {
+    }
+
+    /**
+     * A lost node is heard again (or its new run after a restart). The engine has already asked every open room for
+     * its state: the node's current occupants arrive again through {@link #onRemoteEvent}, each presence once, and
+     * messages already delivered do not.
+     */
+    default void onNodeReturned(long nodeId) {
+    }
 }

@@ -36,7 +36,13 @@ public final class EngineStats {
         STATE_REQUESTS_SENT("state.requests.sent"),
         STATE_REPLIES_SENT("state.replies.sent"),
         /** Datagrams the transport failed to send (logged, at most once a second). */
-        SEND_ERRORS("send.errors");
+        SEND_ERRORS("send.errors"),
+        BEACONS_SENT("beacons.sent"),
+        /** Beacons of other nodes, for this overlay, seen for the first time (malformed ones included). */
+        BEACONS_RECEIVED("beacons.received"),
+        BEACONS_MALFORMED("beacons.malformed"),
+        NODES_LOST("nodes.lost"),
+        NODES_RETURNED("nodes.returned");
 
         private final String key;
 

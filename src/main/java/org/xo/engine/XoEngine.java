@@ -8,12 +8,19 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -24,6 +31,14 @@ import org.xo.core.Kind;
 import org.xo.core.MalformedDatagramException;
 import org.xo.core.OverlayRoom;
 import org.xo.core.Pacer;
+import org.xo.discovery.AdvertisedRoom;
+import org.xo.discovery.Beacon;
+import org.xo.discovery.Directory;
+import org.xo.discovery.DirectoryListener;
+import org.xo.discovery.DirectoryView;
+import org.xo.discovery.MalformedBeaconException;
+import org.xo.discovery.NodeInfo;
+import org.xo.discovery.Source;
 import org.xo.engine.EngineStats.Counter;
 import org.xo.sync.Deduplicator;
 import org.xo.sync.RoomState;
@@ -42,10 +57,22 @@ import org.xo.transport.Transport;
  * with the room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them
  * drop) → listener. Every drop is counted in {@link #stats()}.
  * <p>
+ * Discovery (when {@link EngineConfig#discovery()} is on, see {@code org.xo.discovery}): a timer thread
+ * "xo-discovery" sends this node's beacons on the control group and sweeps the {@link #directory()}; received
+ * beacons feed it, and every other envelope of a known node counts as heard. When a node is lost, the engine drops
+ * its remote occupant records, makes the deduplicator forget exactly their latest presences and calls
+ * {@link EngineListener#onNodeLost}; when it is heard again (or restarts with a new epoch), the engine calls
+ * {@link EngineListener#onNodeReturned} and sends a STATE_REQUEST in every open room, whose replay brings back the
+ * node's current occupants exactly once while its messages stay duplicates.
+ * <p>
  * Thread-safe.
  */
 public final class XoEngine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(XoEngine.class.getName());
+    /** An extra beacon for a change goes out at most this long after the previous beacon. */
+    static final long MIN_BEACON_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** The control address's room name: beacons carry {@code xo-control@<overlay service>}. */
+    public static final String CONTROL_ROOM_NAME = "xo-control";
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -80,6 +107,23 @@ public final class XoEngine implements AutoCloseable {
     private final LogThrottle malformedLog = new LogThrottle(LOG, Level.DEBUG, 1, TimeUnit.SECONDS);
     private final LogThrottle listenerLog = new LogThrottle(LOG, Level.WARNING, 1, TimeUnit.SECONDS);
     private final LogThrottle sendLog = new LogThrottle(LOG, Level.WARNING, 1, TimeUnit.SECONDS);
+    private final LogThrottle beaconLog = new LogThrottle(LOG, Level.DEBUG, 1, TimeUnit.SECONDS);
+    private final Directory directory;
+    /** The control address beacons carry in their room field. */
+    private final String controlRoom;
+    private final String beaconNick;
+    /** Nodes lost and not yet heard again; only touched from directory callbacks, which are serialized. */
+    private final Set<Long> lostNodes = Collections.newSetFromMap(new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+            return size() > Directory.MAX_NODES;
+        }
+    });
+    private final AtomicBoolean adCheckPending = new AtomicBoolean();
+    private volatile ScheduledExecutorService discoveryTimer;
+    /** Written only on the discovery timer thread. */
+    private volatile long lastBeaconNanos = System.nanoTime() - MIN_BEACON_GAP_NANOS;
+    private volatile List<List<String>> lastAdvertised = List.of();
     private volatile State state = State.NEW;
     private volatile Pacer pacer;
     private volatile int originEpoch;
@@ -94,6 +138,20 @@ public final class XoEngine implements AutoCloseable {
         this.listener = listener;
         this.codec = new EnvelopeCodec(config.compression());
         this.addressing = new GroupAddressing(config.groupBase());
+        this.controlRoom = OverlayRoom.of(CONTROL_ROOM_NAME, config.overlayService()).jid();
+        this.beaconNick = beaconNick(config.nodeName());
+        this.directory = new Directory(config.nodeTimeout(), System::nanoTime);
+        this.directory.addListener(new DirectoryListener() {
+            @Override
+            public void nodeLost(NodeInfo node) {
+                onNodeLost(node.nodeId());
+            }
+
+            @Override
+            public void nodeAppeared(NodeInfo node) {
+                onNodeAppeared(node.nodeId());
+            }
+        });
     }
 
     /**
@@ -112,12 +170,19 @@ public final class XoEngine implements AutoCloseable {
         Pacer p = new Pacer(config.pacing(), EnvelopeCodec::encodedSize, this::sendDatagram);
         try {
             transport.start(this::onDatagram);
+            if (config.discovery()) {
+                transport.join(config.controlGroup());
+            }
         } catch (IOException | RuntimeException e) {
             p.close();
+            transport.close();
             throw e;
         }
         pacer = p;
         state = State.RUNNING;
+        if (config.discovery()) {
+            startDiscovery();
+        }
         LOG.log(Level.INFO, () -> "XO engine " + config.nodeName() + " (node " + Long.toHexString(config.nodeId())
                 + ", epoch " + originEpoch + ") started");
     }
@@ -150,6 +215,9 @@ public final class XoEngine implements AutoCloseable {
                     kind, stanza);
             open.state.recordLocal(e);
             pacer.submit(open.group, e);
+            if (kind != Kind.GROUPCHAT && kind != Kind.PRIVATE) {
+                advertisementMayHaveChanged();
+            }
             return e;
         } catch (IllegalArgumentException | IllegalStateException e) {
             stats.increment(Counter.PUBLISH_REJECTED);
@@ -188,6 +256,7 @@ public final class XoEngine implements AutoCloseable {
         if (submit(opened.group, request)) {
             stats.increment(Counter.STATE_REQUESTS_SENT);
         }
+        advertisementMayHaveChanged();
         LOG.log(Level.DEBUG, () -> "Opened room " + r.jid() + " on group " + opened.group.getHostAddress());
     }
 
@@ -214,6 +283,7 @@ public final class XoEngine implements AutoCloseable {
                 }
             }
         }
+        advertisementMayHaveChanged();
         LOG.log(Level.DEBUG, () -> "Closed room " + r.jid());
     }
 
@@ -245,6 +315,34 @@ public final class XoEngine implements AutoCloseable {
         return p == null ? null : p.imTimeout();
     }
 
+    /**
+     * @return the nodes and rooms learned from beacons (empty when discovery is off); read-only, with listeners for
+     * changes
+     */
+    public DirectoryView directory() {
+        return directory;
+    }
+
+    /** @return the nicks of a node's occupants in an open room, as recorded from its presences (empty if none) */
+    public Set<String> remoteNicks(String room, long nodeId) {
+        OpenRoom open = rooms.get(resolve(room).jid());
+        return open == null ? Set.of() : open.state.remoteNicks(nodeId);
+    }
+
+    /** @return what this node's next beacon advertises: its open rooms that have local occupants */
+    public List<AdvertisedRoom> advertisedRooms() {
+        List<AdvertisedRoom> out = new ArrayList<>();
+        for (OpenRoom open : rooms.values()) {
+            int occupants = open.state.localNicks().size();
+            if (occupants > 0) {
+                out.add(new AdvertisedRoom(open.room.jid(), open.group, config.udp().port(),
+                        Math.min(occupants, Beacon.MAX_OCCUPANTS), open.state.subjectText().orElse("")));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(AdvertisedRoom::room));
+        return out;
+    }
+
     /** @return the live counters */
     public EngineStats stats() {
         return stats;
@@ -259,18 +357,33 @@ public final class XoEngine implements AutoCloseable {
         return originEpoch;
     }
 
-    /** Sends what the pacer still holds, then closes the transport. Idempotent. */
+    /** Says goodbye (discovery), sends what the pacer still holds, then closes the transport. Idempotent. */
     @Override
     public void close() {
         Pacer p;
+        boolean wasRunning;
         synchronized (this) {
             if (state == State.CLOSED) {
                 return;
             }
+            wasRunning = state == State.RUNNING;
             state = State.CLOSED;
             p = pacer;
         }
+        ScheduledExecutorService timer = discoveryTimer;
+        if (timer != null) {
+            timer.shutdownNow();
+            try {
+                timer.awaitTermination(1, TimeUnit.SECONDS); // no beacon may race the goodbye
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         if (p != null) {
+            if (wasRunning && config.discovery()) {
+                // Others drop this node at once instead of after the timeout (which still covers a lost goodbye).
+                sendBeacon(p, true);
+            }
             p.close();
         }
         transport.close();
@@ -342,6 +455,18 @@ public final class XoEngine implements AutoCloseable {
             stats.increment(Counter.ENVELOPES_OWN); // multicast loopback hands our own datagrams back
             return;
         }
+        if (e.kind() == Kind.BEACON) {
+            onBeacon(e);
+            return;
+        }
+        // Only the origin sends its envelopes, except SUBJECTs, which other nodes repeat in their state replies.
+        if (config.discovery() && e.kind() != Kind.SUBJECT
+                && directory.heard(e.originNode(), e.originEpoch()) == Directory.Heard.STALE
+                && (e.kind() == Kind.PRESENCE || e.kind() == Kind.NICK_CHANGE)) {
+            // A late presence of a run the node has since replaced: delivering it would create a ghost occupant.
+            stats.increment(Counter.ENVELOPES_DUPLICATE);
+            return;
+        }
         OpenRoom open = rooms.get(e.room());
         if (open == null) {
             stats.increment(Counter.ENVELOPES_OTHER_ROOM); // a room that shares the group, or one we just closed
@@ -360,6 +485,9 @@ public final class XoEngine implements AutoCloseable {
         }
         sampleRoundTrip(open);
         open.state.recordRemote(e);
+        if (e.kind() == Kind.SUBJECT) {
+            advertisementMayHaveChanged();
+        }
         stats.increment(Counter.ENVELOPES_DELIVERED);
         try {
             listener.onRemoteEvent(e);
@@ -367,6 +495,163 @@ public final class XoEngine implements AutoCloseable {
             stats.increment(Counter.LISTENER_ERRORS);
             listenerLog.log("The engine listener failed on " + e.kind() + " #" + e.seq() + " in " + e.room(), ex);
         }
+    }
+
+    private void onBeacon(Envelope e) {
+        if (!config.discovery() || !controlRoom.equals(e.room())) {
+            stats.increment(Counter.ENVELOPES_OTHER_ROOM); // another overlay sharing the group, or discovery off
+            return;
+        }
+        if (!dedup.firstTime(e)) {
+            stats.increment(Counter.ENVELOPES_DUPLICATE);
+            return;
+        }
+        stats.increment(Counter.BEACONS_RECEIVED);
+        NodeInfo info;
+        try {
+            info = Beacon.decode(e.originNode(), e.originEpoch(), e.nick(), e.stanza());
+        } catch (MalformedBeaconException | RuntimeException ex) {
+            stats.increment(Counter.BEACONS_MALFORMED);
+            beaconLog.log("Dropped a malformed beacon of node " + Long.toHexString(e.originNode()) + ": "
+                    + ex.getMessage(), null);
+            directory.heard(e.originNode(), e.originEpoch()); // it is alive all the same
+            return;
+        }
+        directory.accept(info, Source.BEACON); // a goodbye withdraws the node
+    }
+
+    /** Directory callback (serialized): the node's occupants leave, their presences may pass again. */
+    private void onNodeLost(long nodeId) {
+        lostNodes.add(nodeId);
+        int forgotten = 0;
+        for (OpenRoom open : rooms.values()) {
+            for (Envelope p : open.state.removeRemoteOccupants(nodeId)) {
+                dedup.forget(p.originNode(), p.originEpoch(), p.seq());
+                forgotten++;
+            }
+        }
+        stats.increment(Counter.NODES_LOST);
+        int occupants = forgotten;
+        LOG.log(Level.INFO, () -> "Node " + Long.toHexString(nodeId) + " lost (" + occupants + " occupants leave)");
+        try {
+            listener.onNodeLost(nodeId);
+        } catch (RuntimeException ex) {
+            stats.increment(Counter.LISTENER_ERRORS);
+            listenerLog.log("The engine listener failed on the loss of node " + Long.toHexString(nodeId), ex);
+        }
+    }
+
+    /** Directory callback (serialized): a lost node is back; ask every open room for its state. */
+    private void onNodeAppeared(long nodeId) {
+        if (!lostNodes.remove(nodeId)) {
+            return; // first time heard: its occupants come with the room traffic or our own state requests
+        }
+        stats.increment(Counter.NODES_RETURNED);
+        LOG.log(Level.INFO, () -> "Node " + Long.toHexString(nodeId) + " is back");
+        try {
+            listener.onNodeReturned(nodeId);
+        } catch (RuntimeException ex) {
+            stats.increment(Counter.LISTENER_ERRORS);
+            listenerLog.log("The engine listener failed on the return of node " + Long.toHexString(nodeId), ex);
+        }
+        if (state != State.RUNNING) {
+            return;
+        }
+        for (OpenRoom open : rooms.values()) {
+            Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
+                    System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
+            if (submit(open.group, request)) {
+                stats.increment(Counter.STATE_REQUESTS_SENT);
+            }
+        }
+    }
+
+    private void startDiscovery() {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "xo-discovery");
+            t.setDaemon(true);
+            return t;
+        });
+        discoveryTimer = timer;
+        long interval = config.beaconInterval().toNanos();
+        // Sweeping often keeps the detection delay close to the timeout itself.
+        long sweep = Math.min(TimeUnit.SECONDS.toNanos(1), config.nodeTimeout().toNanos() / 8);
+        timer.scheduleAtFixedRate(guarded(() -> sendBeacon(pacer, false)), 0, interval, TimeUnit.NANOSECONDS);
+        timer.scheduleWithFixedDelay(guarded(directory::sweep), sweep, sweep, TimeUnit.NANOSECONDS);
+    }
+
+    /** A periodic task that survives its own failures (a scheduled task that throws is never run again). */
+    private Runnable guarded(Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "Discovery task failed", e);
+            }
+        };
+    }
+
+    /**
+     * Called after anything that can change the advertisement (rooms with local occupants, subjects): a beacon goes
+     * out as soon as the minimum gap since the previous one allows, if the rooms or subjects did change.
+     */
+    private void advertisementMayHaveChanged() {
+        ScheduledExecutorService timer = discoveryTimer;
+        if (timer == null || !adCheckPending.compareAndSet(false, true)) {
+            return;
+        }
+        long wait = lastBeaconNanos + MIN_BEACON_GAP_NANOS - System.nanoTime();
+        try {
+            timer.schedule(guarded(this::checkAdvertisement), Math.max(0, wait), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closing) {
+            adCheckPending.set(false);
+        }
+    }
+
+    /** On the discovery timer thread. */
+    private void checkAdvertisement() {
+        adCheckPending.set(false);
+        if (System.nanoTime() - lastBeaconNanos < MIN_BEACON_GAP_NANOS) {
+            advertisementMayHaveChanged(); // a periodic beacon went out meanwhile: keep the gap
+            return;
+        }
+        if (!advertisementKey(advertisedRooms()).equals(lastAdvertised)) {
+            sendBeacon(pacer, false);
+        }
+    }
+
+    /** What changes trigger an immediate beacon: the rooms and their subjects, not occupant counts. */
+    private static List<List<String>> advertisementKey(List<AdvertisedRoom> rooms) {
+        List<List<String>> key = new ArrayList<>(rooms.size());
+        for (AdvertisedRoom r : rooms) {
+            key.add(List.of(r.room(), Beacon.truncate(r.subject())));
+        }
+        return key;
+    }
+
+    /** @return the node name as a nick field: cleaned, at most 64 characters and 255 UTF-8 bytes */
+    private static String beaconNick(String nodeName) {
+        String nick = Beacon.truncate(nodeName);
+        while (nick.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > org.xo.core.Limits.MAX_NICK_BYTES) {
+            nick = nick.substring(0, nick.offsetByCodePoints(nick.length(), -1));
+        }
+        return nick;
+    }
+
+    /** Sends a full beacon, or the goodbye; on the discovery timer thread (or in close, after it stopped). */
+    private void sendBeacon(Pacer p, boolean goodbye) {
+        List<AdvertisedRoom> rooms = goodbye ? List.of() : advertisedRooms();
+        String body = Beacon.encode(goodbye ? Duration.ZERO : config.beaconInterval(), rooms);
+        Envelope beacon = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
+                System.currentTimeMillis(), controlRoom, beaconNick, Kind.BEACON, body);
+        try {
+            p.submit(config.controlGroup(), beacon);
+        } catch (IllegalStateException closed) {
+            return;
+        }
+        lastBeaconNanos = System.nanoTime();
+        lastAdvertised = advertisementKey(rooms);
+        stats.increment(Counter.BEACONS_SENT);
     }
 
     /**

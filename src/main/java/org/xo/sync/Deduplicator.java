@@ -67,6 +67,18 @@ public final class Deduplicator {
         return w.firstTime(e.seq());
     }
 
+    /**
+     * Makes one envelope pass {@link #firstTime} once more, as if it had never been seen: used when a node is lost
+     * and its occupants are dropped, so that the same presences, replayed when it returns, are delivered again.
+     * Forgetting what was never seen, or an origin not remembered, does nothing.
+     */
+    public synchronized void forget(long originNode, int originEpoch, long seq) {
+        Window w = origins.get(new Origin(originNode, originEpoch));
+        if (w != null) {
+            w.forget(seq);
+        }
+    }
+
     /** @return origin runs currently remembered */
     public synchronized int origins() {
         return origins.size();
@@ -80,6 +92,8 @@ public final class Deduplicator {
         /** Lowest seq for which "older than the window" means "possibly seen"; below it, belowFirst decides. */
         private long first;
         private final TreeSet<Long> belowFirst = new TreeSet<>();
+        /** Forgotten seqs older than the window, which would otherwise count as seen: each passes once more. */
+        private final TreeSet<Long> readmit = new TreeSet<>();
 
         Window(int size, long seq) {
             this.size = size;
@@ -89,7 +103,25 @@ public final class Deduplicator {
             set(seq);
         }
 
+        void forget(long seq) {
+            if (seq < first) {
+                belowFirst.remove(seq);
+            } else if (seq <= highest) {
+                if (highest - seq >= size) {
+                    readmit.add(seq);
+                    if (readmit.size() > MAX_BELOW_FIRST) {
+                        readmit.pollFirst();
+                    }
+                } else {
+                    clear(seq);
+                }
+            }
+        }
+
         boolean firstTime(long seq) {
+            if (!readmit.isEmpty() && readmit.remove(seq)) {
+                return true;
+            }
             if (seq < first) {
                 if (!belowFirst.add(seq)) {
                     return false;

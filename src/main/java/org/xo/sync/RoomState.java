@@ -21,17 +21,30 @@ import org.xo.core.Kind;
 /**
  * What this node must be able to repeat about one room when another node asks (STATE_REQUEST): the latest
  * presence of each local occupant, the last groupchat messages sent by local occupants, and the room's subject.
- * Remote occupants and messages are not kept: their own nodes answer for them. Thread-safe.
+ * Remote occupants and messages are not repeated: their own nodes answer for them.
+ * <p>
+ * It also records the latest PRESENCE or NICK_CHANGE envelope of each remote occupant (by origin node and nick,
+ * removed on LEAVE), never repeated: when the origin node is lost, {@link #removeRemoteOccupants} hands them back so
+ * that the engine can make the deduplicator forget exactly those envelopes; the node's replay on return then
+ * re-creates exactly its current occupants. Thread-safe.
  */
 public final class RoomState {
     public static final int DEFAULT_HISTORY = 25;
+    /** Remote occupants remembered per room; beyond it the oldest record is dropped (a flood must not grow memory). */
+    public static final int MAX_REMOTE_OCCUPANTS = 4096;
+
+    private record OccupantKey(long originNode, String nick) {
+    }
 
     private final String room;
     private final int history;
     /** Local occupant nick → its latest PRESENCE or NICK_CHANGE envelope. */
     private final Map<String, Envelope> presences = new LinkedHashMap<>();
     private final ArrayDeque<Envelope> messages = new ArrayDeque<>();
+    private final Map<OccupantKey, Envelope> remotePresences = new LinkedHashMap<>();
     private Envelope subject;
+    private Envelope subjectParsed;
+    private Optional<String> subjectText = Optional.empty();
 
     /**
      * @param room    the overlay room address, e.g. {@code lobby@conference.xo}
@@ -72,12 +85,69 @@ public final class RoomState {
         }
     }
 
-    /** Records an envelope heard from another node: only the subject is room state that this node repeats. */
+    /**
+     * Records an envelope heard from another node: the subject (room state this node repeats) and the remote
+     * occupant's latest presence (kept only for {@link #removeRemoteOccupants}).
+     */
     public synchronized void recordRemote(Envelope e) {
         checkRoom(e);
-        if (e.kind() == Kind.SUBJECT) {
-            subject = e;
+        switch (e.kind()) {
+            case SUBJECT -> subject = e;
+            case PRESENCE -> putRemote(new OccupantKey(e.originNode(), e.nick()), e);
+            case LEAVE -> remotePresences.remove(new OccupantKey(e.originNode(), e.nick()));
+            case NICK_CHANGE -> {
+                remotePresences.remove(new OccupantKey(e.originNode(), e.nick()));
+                newNick(e.stanza()).ifPresent(nick -> putRemote(new OccupantKey(e.originNode(), nick), e));
+            }
+            default -> {
+                // messages of remote occupants are their node's to repeat
+            }
         }
+    }
+
+    private void putRemote(OccupantKey key, Envelope e) {
+        remotePresences.remove(key); // re-insert: the map stays in order of last change, eldest first
+        remotePresences.put(key, e);
+        if (remotePresences.size() > MAX_REMOTE_OCCUPANTS) {
+            remotePresences.remove(remotePresences.keySet().iterator().next());
+        }
+    }
+
+    /**
+     * Forgets every remote occupant of one node (all its runs).
+     *
+     * @return the latest PRESENCE or NICK_CHANGE envelope of each occupant removed
+     */
+    public synchronized List<Envelope> removeRemoteOccupants(long originNode) {
+        List<Envelope> removed = new ArrayList<>();
+        remotePresences.entrySet().removeIf(entry -> {
+            if (entry.getKey().originNode() == originNode) {
+                removed.add(entry.getValue());
+                return true;
+            }
+            return false;
+        });
+        return removed;
+    }
+
+    /** @return the nicks of one node's occupants in this room, as recorded from its presences */
+    public synchronized Set<String> remoteNicks(long originNode) {
+        Set<String> out = new java.util.TreeSet<>();
+        for (OccupantKey k : remotePresences.keySet()) {
+            if (k.originNode() == originNode) {
+                out.add(k.nick());
+            }
+        }
+        return out;
+    }
+
+    /** @return the room's current subject text (from the last SUBJECT envelope, local or remote), if any */
+    public synchronized Optional<String> subjectText() {
+        if (subject != subjectParsed) {
+            subjectParsed = subject;
+            subjectText = subject == null ? Optional.empty() : subjectOf(subject.stanza());
+        }
+        return subjectText;
     }
 
     /**
@@ -126,6 +196,30 @@ public final class RoomState {
                     int slash = to == null ? -1 : to.indexOf('/');
                     return slash < 0 || slash == to.length() - 1 ? Optional.empty()
                             : Optional.of(to.substring(slash + 1));
+                }
+            }
+            return Optional.empty();
+        } catch (XMLStreamException e) {
+            return Optional.empty();
+        } finally {
+            if (reader != null) {
+                try {
+                    reader.close();
+                } catch (XMLStreamException ignored) {
+                    // nothing to release for a string source
+                }
+            }
+        }
+    }
+
+    /** @return the text of the first {@code subject} element of a message stanza (empty text clears the subject) */
+    static Optional<String> subjectOf(String stanza) {
+        XMLStreamReader reader = null;
+        try {
+            reader = newXmlFactory().createXMLStreamReader(new StringReader(stanza));
+            while (reader.hasNext()) {
+                if (reader.next() == XMLStreamConstants.START_ELEMENT && "subject".equals(reader.getLocalName())) {
+                    return Optional.of(reader.getElementText());
                 }
             }
             return Optional.empty();

@@ -92,7 +92,9 @@ public class XoEngineTest {
     }
 
     private Node node(long id) throws Exception {
-        return node(EngineConfig.builder().nodeId(id).udp(UdpConfig.on(lo).withPort(port)).build(), false);
+        // These tests count datagrams and envelopes exactly: no beacons (DiscoveryEngineTest covers them).
+        return node(EngineConfig.builder().nodeId(id).udp(UdpConfig.on(lo).withPort(port)).discovery(false).build(),
+                false);
     }
 
     private Node node(EngineConfig config, boolean failFirst) throws Exception {
@@ -226,7 +228,8 @@ public class XoEngineTest {
     @Test
     public void listenerFailureIsCountedAndDeliveryGoesOn() throws Exception {
         Node a = node(1);
-        Node b = node(EngineConfig.builder().nodeId(2).udp(UdpConfig.on(lo).withPort(port)).build(), true);
+        Node b = node(EngineConfig.builder().nodeId(2).udp(UdpConfig.on(lo).withPort(port)).discovery(false).build(),
+                true);
         a.engine.openRoom(LOBBY);
         b.engine.openRoom(LOBBY);
         Envelope first = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("1"));
@@ -241,7 +244,7 @@ public class XoEngineTest {
         Node b = node(2);
         b.engine.openRoom(LOBBY);
         // A pacer that would hold a partial datagram for 10 s: only close() can send it in time.
-        Node a = node(EngineConfig.builder().nodeId(1).udp(UdpConfig.on(lo).withPort(port))
+        Node a = node(EngineConfig.builder().nodeId(1).udp(UdpConfig.on(lo).withPort(port)).discovery(false)
                 .initialRtt(Duration.ofSeconds(5)).maxDelay(Duration.ofSeconds(10)).build(), false);
         a.engine.openRoom(LOBBY);
         Envelope e = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("bye"));
@@ -312,6 +315,16 @@ public class XoEngineTest {
         assertEquals(Duration.ofMillis(50), c.pacing().maxDelay());
         assertTrue(c.compression());
         assertEquals(25, c.historyReplay());
+        assertTrue(c.discovery());
+        assertEquals(Duration.ofSeconds(10), c.beaconInterval());
+        assertEquals(Duration.ofSeconds(35), c.nodeTimeout());
+        assertEquals("239.192.255.250", c.controlGroup().getHostAddress());
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder()
+                .beaconInterval(Duration.ofSeconds(10)).nodeTimeout(Duration.ofSeconds(19)).build());
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder()
+                .beaconInterval(Duration.ofMillis(10)).build());
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder()
+                .controlGroup(InetAddress.getByName("10.0.0.1")).build());
         assertNotEquals(EngineConfig.builder().build().nodeId(), EngineConfig.builder().build().nodeId());
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().historyReplay(-1).build());
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().payloadBudget(0).build());
@@ -320,7 +333,8 @@ public class XoEngineTest {
                 "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
                 "envelopes.other-room", "envelopes.unknown-kind", "dropped.foreign", "dropped.version",
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
-                "publish.rejected", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors"),
+                "publish.rejected", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
+                "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned"),
                 new ArrayList<>(new EngineStats().snapshot().keySet()));
     }
 

@@ -113,4 +113,26 @@ public class DeduplicatorTest {
         assertThrows(IllegalArgumentException.class, () -> new Deduplicator(100, 10));
         assertThrows(IllegalArgumentException.class, () -> new Deduplicator(64, 0));
     }
+
+    @Test
+    public void forgottenEnvelopesPassOnceMoreWhereverTheyAre() {
+        Deduplicator d = new Deduplicator(64, 10);
+        d.firstTime(env(1, 1, 50));
+        d.firstTime(env(1, 1, 10)); // below the first seen seq
+        for (long s = 51; s <= 200; s++) {
+            d.firstTime(env(1, 1, s));
+        }
+        // 10: below first; 60: older than the window; 190: inside the window.
+        for (long s : new long[] {10, 60, 190}) {
+            assertFalse(d.firstTime(env(1, 1, s)));
+            d.forget(1, 1, s);
+            assertTrue("seq " + s + " passes again", d.firstTime(env(1, 1, s)));
+            assertFalse("and only once", d.firstTime(env(1, 1, s)));
+        }
+        assertFalse("a neighbour was not forgotten", d.firstTime(env(1, 1, 189)));
+        d.forget(1, 1, 500); // never seen: nothing to do
+        d.forget(2, 1, 5); // unknown origin: nothing to do
+        assertTrue(d.firstTime(env(1, 1, 500)));
+        assertFalse(d.firstTime(env(1, 1, 500)));
+    }
 }

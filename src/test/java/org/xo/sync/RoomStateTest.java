@@ -96,4 +96,43 @@ public class RoomStateTest {
         assertThrows(IllegalArgumentException.class, () -> s.recordLocal(other));
         assertThrows(IllegalArgumentException.class, () -> new RoomState(ROOM, -1));
     }
+
+    @Test
+    public void recordsRemoteOccupantsPerNodeUntilTheyLeave() {
+        RoomState s = new RoomState(ROOM, 25);
+        Envelope alice = env(7, "alice", Kind.PRESENCE, "<presence/>");
+        s.recordRemote(alice);
+        Envelope bob = env(7, "bob", Kind.PRESENCE, "<presence/>");
+        s.recordRemote(bob);
+        Envelope bobAway = env(7, "bob", Kind.PRESENCE, "<presence><show>away</show></presence>");
+        s.recordRemote(bobAway);
+        Envelope carl = env(7, "carl", Kind.PRESENCE, "<presence/>");
+        s.recordRemote(carl);
+        s.recordRemote(env(7, "carl", Kind.LEAVE, "<presence type=\"unavailable\"/>"));
+        Envelope renamed = env(7, "alice", Kind.NICK_CHANGE, "<presence to=\"" + ROOM + "/alicia\"/>");
+        s.recordRemote(renamed);
+        Envelope other = env(8, "alice", Kind.PRESENCE, "<presence/>");
+        s.recordRemote(other);
+        s.recordRemote(env(7, "bob", Kind.GROUPCHAT, "<message/>"));
+
+        assertEquals(Set.of("alicia", "bob"), s.remoteNicks(7));
+        assertEquals(Set.of("alice"), s.remoteNicks(8));
+        assertEquals("remote occupants are never repeated", List.of(), s.snapshotForReplay());
+        assertEquals(Set.of(bobAway, renamed), Set.copyOf(s.removeRemoteOccupants(7)));
+        assertEquals(Set.of(), s.remoteNicks(7));
+        assertEquals(List.of(other), s.removeRemoteOccupants(8));
+    }
+
+    @Test
+    public void knowsTheSubjectText() {
+        RoomState s = new RoomState(ROOM, 25);
+        assertEquals(Optional.empty(), s.subjectText());
+        s.recordRemote(env(7, "bob", Kind.SUBJECT,
+                "<message type=\"groupchat\"><subject>Plans &amp; routes</subject></message>"));
+        assertEquals(Optional.of("Plans & routes"), s.subjectText());
+        s.recordLocal(env(1, "alice", Kind.SUBJECT, "<message><subject/></message>"));
+        assertEquals(Optional.of(""), s.subjectText());
+        s.recordLocal(env(1, "alice", Kind.SUBJECT, "<message><subject>broken"));
+        assertEquals(Optional.empty(), s.subjectText());
+    }
 }

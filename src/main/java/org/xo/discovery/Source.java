@@ -1,0 +1,9 @@
+package org.xo.discovery;
+
+/** Where the {@link Directory} learned about a node. */
+public enum Source {
+    /** XO beacons on the control group (multi-hop, carried by multicast routing), and the node's room traffic. */
+    BEACON,
+    /** DNS-SD / mDNS on the local link (JmDNS): not fed yet, the entry point is {@link Directory#accept}. */
+    DNS_SD
+}

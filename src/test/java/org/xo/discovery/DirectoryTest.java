@@ -1,0 +1,180 @@
+package org.xo.discovery;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.Before;
+import org.junit.Test;
+
+/** The directory with a hand-driven clock: expiry, merge, restarts and returns. */
+public class DirectoryTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(35);
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private final List<String> events = new ArrayList<>();
+    private Directory directory;
+
+    @Before
+    public void setUp() {
+        directory = new Directory(TIMEOUT, clock::get);
+        directory.addListener(new DirectoryListener() {
+            @Override
+            public void nodeAppeared(NodeInfo node) {
+                events.add("appeared " + node.nodeId() + "/" + node.epoch());
+            }
+
+            @Override
+            public void nodeLost(NodeInfo node) {
+                events.add("lost " + node.nodeId() + "/" + node.epoch());
+            }
+
+            @Override
+            public void roomsChanged() {
+                events.add("rooms");
+            }
+        });
+    }
+
+    private void advance(Duration d) {
+        clock.addAndGet(d.toNanos());
+    }
+
+    private static AdvertisedRoom room(String name, int occupants, String subject) throws Exception {
+        return new AdvertisedRoom(name + "@conference.xo", (Inet4Address) InetAddress.getByName("239.192.0.9"),
+                45045, occupants, subject);
+    }
+
+    private static NodeInfo node(long id, int epoch, AdvertisedRoom... rooms) {
+        return new NodeInfo(id, epoch, "node-" + id, Duration.ofSeconds(10), List.of(rooms));
+    }
+
+    @Test
+    public void nodeExpiresAfterTheTimeoutUnlessHeard() throws Exception {
+        assertTrue(directory.accept(node(1, 100, room("lobby", 2, "Plans")), Source.BEACON));
+        assertEquals(List.of("appeared 1/100", "rooms"), events);
+        advance(Duration.ofSeconds(30));
+        assertEquals(Directory.Heard.LIVE, directory.heard(1, 100)); // room traffic keeps it alive
+        advance(Duration.ofSeconds(30));
+        directory.sweep();
+        assertEquals(1, directory.nodes().size());
+        assertEquals(Duration.ofSeconds(30), directory.nodes().get(0).sinceHeard());
+        advance(Duration.ofSeconds(6));
+        directory.sweep();
+        assertEquals(List.of(), directory.nodes());
+        assertEquals(List.of(), directory.rooms());
+        assertEquals(List.of("appeared 1/100", "rooms", "lost 1/100", "rooms"), events);
+
+        // Heard again through traffic alone: back with its last known rooms.
+        events.clear();
+        assertEquals(Directory.Heard.RETURNED, directory.heard(1, 100));
+        assertEquals(List.of("appeared 1/100", "rooms"), events);
+        assertEquals("lobby@conference.xo", directory.rooms().get(0).room());
+        assertEquals(Directory.Heard.UNKNOWN, directory.heard(99, 1));
+        assertEquals(Directory.Heard.STALE, directory.heard(1, 99));
+    }
+
+    @Test
+    public void slowBeaconingNodeGetsThreeAndAHalfOfItsIntervals() {
+        directory.accept(new NodeInfo(1, 1, "slow", Duration.ofSeconds(20), List.of()), Source.BEACON);
+        advance(Duration.ofSeconds(69));
+        directory.sweep();
+        assertEquals(1, directory.nodes().size());
+        advance(Duration.ofSeconds(2));
+        directory.sweep();
+        assertEquals(0, directory.nodes().size());
+    }
+
+    @Test
+    public void roomsAreMergedOverLiveNodes() throws Exception {
+        directory.accept(node(2, 1, room("lobby", 2, "Old subject"), room("ops", 1, "")), Source.BEACON);
+        advance(Duration.ofSeconds(1));
+        directory.accept(node(1, 1, room("lobby", 3, "New subject")), Source.BEACON);
+        advance(Duration.ofSeconds(1));
+        directory.accept(node(3, 1, room("lobby", 1, "")), Source.BEACON); // no subject: does not override
+
+        List<RoomInfo> rooms = directory.rooms();
+        assertEquals(2, rooms.size());
+        RoomInfo lobby = rooms.get(0);
+        assertEquals("lobby@conference.xo", lobby.room());
+        assertEquals("New subject", lobby.subject());
+        assertEquals(6, lobby.occupants());
+        assertEquals(List.of(1L, 2L, 3L), lobby.nodes());
+        assertEquals(new RoomInfo("ops@conference.xo", lobby.group(), 45045, "", 1, List.of(2L)), rooms.get(1));
+
+        // A node's new beacon replaces its rooms; an unchanged one raises no event.
+        events.clear();
+        directory.accept(node(2, 1, room("lobby", 2, "Old subject"), room("ops", 1, "")), Source.BEACON);
+        assertEquals(List.of(), events);
+        directory.accept(node(2, 1, room("lobby", 2, "Old subject")), Source.BEACON);
+        assertEquals(List.of("rooms"), events);
+        assertEquals(1, directory.rooms().size());
+
+        // Node 1 expires first (heard earliest): node 2's subject shows again.
+        advance(Duration.ofMillis(34_500));
+        directory.sweep();
+        assertEquals(Set.of(2L, 3L), Set.copyOf(directory.rooms().get(0).nodes()));
+        assertEquals("Old subject", directory.rooms().get(0).subject());
+    }
+
+    @Test
+    public void restartLosesTheOldRunAndStaleRunsAreIgnored() throws Exception {
+        directory.accept(node(1, 100, room("lobby", 2, "")), Source.BEACON);
+        events.clear();
+        assertTrue(directory.accept(node(1, 101, room("ops", 1, "")), Source.BEACON));
+        assertEquals(List.of("lost 1/100", "rooms", "appeared 1/101", "rooms"), events);
+        assertFalse("a late beacon of the old run", directory.accept(node(1, 100), Source.BEACON));
+        assertEquals(101, directory.node(1).orElseThrow().info().epoch());
+
+        // A new run first heard through its room traffic: it appears without rooms until its beacon.
+        events.clear();
+        assertEquals(Directory.Heard.RESTARTED, directory.heard(1, 102));
+        assertEquals(List.of("lost 1/101", "rooms", "appeared 1/102"), events);
+        assertEquals(List.of(), directory.node(1).orElseThrow().info().rooms());
+    }
+
+    @Test
+    public void goodbyeAndSourcesExpireSeparately() throws Exception {
+        directory.accept(node(1, 5, room("lobby", 1, "")), Source.BEACON);
+        advance(Duration.ofSeconds(20));
+        directory.accept(node(1, 5, room("lobby", 1, "")), Source.DNS_SD);
+        advance(Duration.ofSeconds(20));
+        directory.sweep();
+        assertEquals("the beacon source expired, DNS-SD still knows it",
+                Set.of(Source.DNS_SD), directory.node(1).orElseThrow().sources());
+        events.clear();
+        directory.withdraw(1, 5, Source.DNS_SD);
+        assertEquals(List.of("lost 1/5", "rooms"), events);
+
+        directory.accept(node(2, 5), Source.BEACON);
+        events.clear();
+        assertFalse(directory.accept(new NodeInfo(2, 5, "n", Duration.ZERO, List.of()), Source.BEACON));
+        assertEquals("a goodbye drops the node at once", List.of("lost 2/5"), events);
+    }
+
+    @Test
+    public void aFailingListenerDoesNotStopTheOthers() {
+        directory.addListener(new DirectoryListener() {
+            @Override
+            public void nodeAppeared(NodeInfo node) {
+                throw new IllegalStateException("on purpose");
+            }
+        });
+        List<Long> seen = new ArrayList<>();
+        directory.addListener(new DirectoryListener() {
+            @Override
+            public void nodeAppeared(NodeInfo node) {
+                seen.add(node.nodeId());
+            }
+        });
+        directory.accept(node(4, 1), Source.BEACON);
+        assertEquals(List.of(4L), seen);
+    }
+}

@@ -1,0 +1,61 @@
+package org.xo.engine;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.xo.transport.DatagramHandler;
+import org.xo.transport.Transport;
+
+/**
+ * A real transport whose node can be cut off (a radio out of range: nothing leaves, nothing arrives) and which
+ * records what it sends, per group.
+ */
+final class MuteableTransport implements Transport {
+    record Sent(InetAddress group, int bytes, byte[] data) {
+    }
+
+    private final Transport inner;
+    final List<Sent> sent = new CopyOnWriteArrayList<>();
+    volatile boolean muted;
+
+    MuteableTransport(Transport inner) {
+        this.inner = inner;
+    }
+
+    @Override
+    public void start(DatagramHandler handler) throws IOException {
+        inner.start((data, sender) -> {
+            if (!muted) {
+                handler.onDatagram(data, sender);
+            }
+        });
+    }
+
+    @Override
+    public void join(InetAddress group) throws IOException {
+        inner.join(group);
+    }
+
+    @Override
+    public void leave(InetAddress group) throws IOException {
+        inner.leave(group);
+    }
+
+    @Override
+    public void send(InetAddress group, ByteBuffer datagram) throws IOException {
+        if (!muted) {
+            byte[] copy = new byte[datagram.remaining()];
+            datagram.duplicate().get(copy);
+            sent.add(new Sent(group, copy.length, copy));
+            inner.send(group, datagram);
+        }
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+}
