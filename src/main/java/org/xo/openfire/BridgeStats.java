@@ -13,7 +13,7 @@ final class BridgeStats {
             "injected.join", "injected.presence", "injected.leave", "injected.nick", "injected.groupchat",
             "injected.subject", "injected.private", "inject.no-local-room", "inject.bad-stanza",
             "inject.nick-conflict", "inject.join-refused", "inject.not-for-us", "inject.errors",
-            "remote.occupants"};
+            "inject.lost-with-node", "rooms.completed-as-instant", "rooms.listed-remote", "remote.occupants"};
 
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
 

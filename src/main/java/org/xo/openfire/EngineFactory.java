@@ -28,24 +28,32 @@ final class EngineFactory {
                 .nodeId(nodeId)
                 .nodeName(nodeName)
                 .overlayService(overlayService)
-                .groupBase(groupBase())
+                .groupBase(address(XoSettings.GROUP_BASE))
                 .udp(udp)
                 .payloadBudget(XoSettings.PACING_BUDGET_BYTES.get())
                 .gamma(XoSettings.PACING_GAMMA.get())
                 .maxDelay(Duration.ofMillis(XoSettings.PACING_MAX_DELAY_MS.get()))
                 .compression(XoSettings.COMPRESSION.get())
                 .historyReplay(XoSettings.HISTORY_REPLAY.get())
+                .discovery(XoSettings.DISCOVERY.get())
+                .beaconInterval(Duration.ofMillis(XoSettings.BEACON_INTERVAL_MS.get()))
+                .nodeTimeout(Duration.ofMillis(XoSettings.NODE_TIMEOUT_MS.get()))
+                .controlGroup(address(XoSettings.CONTROL_GROUP))
                 .build();
         return new XoEngine(config, new UdpMulticastTransport(udp), listener);
     }
 
-    private static InetAddress groupBase() {
-        String base = XoSettings.GROUP_BASE.get();
+    private static InetAddress address(Setting<String> setting) {
+        String value = setting.get();
         try {
-            return InetAddress.getByName(base);
+            // A literal only: a name lookup could hang on a node without DNS.
+            if (!value.matches("[0-9.]+")) {
+                throw new UnknownHostException(value);
+            }
+            return InetAddress.getByName(value);
         } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("Property " + XoSettings.GROUP_BASE.key()
-                    + " must be an IPv4 multicast address, not '" + base + "'.");
+            throw new IllegalArgumentException("Property " + setting.key()
+                    + " must be an IPv4 multicast address, not '" + value + "'.");
         }
     }
 }

@@ -3,6 +3,7 @@ package org.xo.openfire;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.jivesoftware.openfire.XMPPServer;
@@ -12,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import org.xmpp.packet.JID;
 import org.xo.core.Kind;
 import org.xo.core.OverlayRoom;
+import org.xo.discovery.RoomInfo;
 import org.xo.engine.EngineListener;
 import org.xo.engine.XoEngine;
 
@@ -170,6 +172,17 @@ final class Overlay {
             Log.warn("XO did not send a {} from {} in {}: {}", kind, nick, room, e.getMessage());
             return false;
         }
+    }
+
+    /** @return rooms other live nodes announce, on this node's overlay service (empty while the overlay is off) */
+    List<RoomInfo> remoteRooms() {
+        XoEngine running = engine;
+        if (running == null) {
+            return List.of();
+        }
+        return running.directory().rooms().stream()
+                .filter(r -> localRoomName(r.room()) != null)
+                .toList();
     }
 
     /** Engine and bridge counters together, for the status page and the stats query. */

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -62,6 +62,7 @@ final class RemoteOccupants implements Component, EngineListener {
         String localNick;
         boolean joined;
         int conflicts;
+        int refusals;
         String presenceXml;
         final List<Packet> held = new ArrayList<>();
 
@@ -81,7 +82,11 @@ final class RemoteOccupants implements Component, EngineListener {
     private final LocalOccupancy occupancy;
     private final BridgeStats stats;
     private final PacketRouter router;
-    private final ExecutorService injector = Executors.newSingleThreadExecutor(r -> {
+    /** Refused joins are tried again this often: a room its creator left locked opens after a grace period. */
+    private static final long REJOIN_DELAY_MS = InstantRoomCompleter.GRACE_MS + 1_000;
+    private static final int MAX_REFUSALS = 3;
+
+    private final ScheduledExecutorService injector = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "xo-inject");
         t.setDaemon(true);
         return t;
@@ -164,6 +169,12 @@ final class RemoteOccupants implements Component, EngineListener {
         // No history for virtual occupants: the overlay carries the conversation itself.
         join.getElement().addElement("x", Stanzas.MUC_NS).addElement("history").addAttribute("maxstanzas", "0");
         router.route(join);
+    }
+
+    private synchronized void rejoin(Virtual virtual) {
+        if (byJid.get(virtual.jid) == virtual && !virtual.joined) {
+            join(virtual);
+        }
     }
 
     private Presence presenceFrom(Virtual virtual, Element stanza, String nick) {
@@ -258,6 +269,21 @@ final class RemoteOccupants implements Component, EngineListener {
         }
     }
 
+    /** A node went silent past the timeout: its participants leave, here as everywhere, until it is heard again. */
+    @Override
+    public void onNodeLost(long nodeId) {
+        injector.execute(() -> {
+            synchronized (this) {
+                for (Virtual virtual : new ArrayList<>(byKey.values())) {
+                    if (virtual.origin == nodeId) {
+                        leave(new Key(virtual.room, virtual.origin, virtual.originNick));
+                        stats.increment("inject.lost-with-node");
+                    }
+                }
+            }
+        });
+    }
+
     /** Takes every remote occupant out of a room that has no local occupants left. */
     synchronized void removeAll(String room) {
         for (Virtual virtual : new ArrayList<>(byKey.values())) {
@@ -312,7 +338,12 @@ final class RemoteOccupants implements Component, EngineListener {
                 join(virtual);
             } else if (!virtual.joined) {
                 stats.increment("inject.join-refused");
-                Log.info("XO: room {} refused remote occupant {}: {}", virtual.room, virtual.originNick, presence.toXML());
+                if (++virtual.refusals <= MAX_REFUSALS) {
+                    injector.schedule(() -> rejoin(virtual), REJOIN_DELAY_MS, TimeUnit.MILLISECONDS);
+                } else {
+                    Log.info("XO: room {} refused remote occupant {}: {}", virtual.room, virtual.originNick,
+                            presence.toXML());
+                }
             }
             return;
         }

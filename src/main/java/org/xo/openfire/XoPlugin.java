@@ -32,6 +32,8 @@ public class XoPlugin implements Plugin, PropertyEventListener {
     private Overlay overlay;
     private RemoteOccupants remote;
     private OccupantMirror mirror;
+    private InstantRoomCompleter roomCompleter;
+    private RemoteRoomListing roomListing;
     private ScheduledExecutorService restarter;
     private ScheduledFuture<?> pendingRestart;
 
@@ -41,6 +43,8 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         overlay = new Overlay(server.getServerInfo().getXMPPDomain(), stats);
         remote = new RemoteOccupants(overlay, occupancy, stats, server.getPacketRouter());
         mirror = new OccupantMirror(overlay, occupancy, remote, stats);
+        roomCompleter = new InstantRoomCompleter(overlay, server.getPacketRouter(), stats);
+        roomListing = new RemoteRoomListing(overlay, stats);
         restarter = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "xo-settings");
             t.setDaemon(true);
@@ -53,6 +57,8 @@ public class XoPlugin implements Plugin, PropertyEventListener {
             return;
         }
         InterceptorManager.getInstance().addInterceptor(mirror);
+        InterceptorManager.getInstance().addInterceptor(roomCompleter);
+        InterceptorManager.getInstance().addInterceptor(roomListing);
         PropertyEventDispatcher.addListener(this);
         startOverlay();
         Log.info("XO plugin started");
@@ -103,6 +109,13 @@ public class XoPlugin implements Plugin, PropertyEventListener {
                 restarter.shutdownNow();
                 restarter = null;
             }
+        }
+        if (roomListing != null) {
+            InterceptorManager.getInstance().removeInterceptor(roomListing);
+        }
+        if (roomCompleter != null) {
+            InterceptorManager.getInstance().removeInterceptor(roomCompleter);
+            roomCompleter.shutdown();
         }
         if (mirror != null) {
             InterceptorManager.getInstance().removeInterceptor(mirror);

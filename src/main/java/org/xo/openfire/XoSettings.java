@@ -29,6 +29,23 @@ public final class XoSettings {
     /** How many of its own recent messages a node repeats to a node that just opened the room. */
     public static final Setting<Integer> HISTORY_REPLAY = Setting.integer("xo.history.replay", 25, 0, 1000);
 
+    /** Beacons announce this node and its rooms to the network; off, nodes are never declared lost either. */
+    public static final Setting<Boolean> DISCOVERY = Setting.flag("xo.discovery.enabled", true);
+    /**
+     * Periodic beacon interval. 10 s keeps ten rooms under 100 bytes/s on a radio link; changes (a new room, a
+     * subject) are announced at once anyway.
+     */
+    public static final Setting<Integer> BEACON_INTERVAL_MS =
+            Setting.integer("xo.discovery.beacon-interval-ms", 10_000, 50, 3_600_000);
+    /**
+     * Silence after which a node's occupants leave: 3.5 beacon intervals, so three beacons in a row must be lost
+     * (at 20% radio loss that happens about 1 time in 125).
+     */
+    public static final Setting<Integer> NODE_TIMEOUT_MS =
+            Setting.integer("xo.discovery.node-timeout-ms", 35_000, 100, 86_400_000);
+    /** Well-known group of the beacons; multicast routing must carry it like the rooms' groups. */
+    public static final Setting<String> CONTROL_GROUP = Setting.text("xo.discovery.control-group", "239.192.255.250");
+
     private XoSettings() {
     }
 }

@@ -17,6 +17,7 @@
  * <tr><td>interceptor.InterceptorManager</td><td>getInstance(), addInterceptor, removeInterceptor</td><td>same</td></tr>
  * <tr><td>interceptor.PacketInterceptor</td><td>interceptPacket(Packet, Session, boolean, boolean)
  *     (implemented)</td><td>same, no new abstract methods</td></tr>
+ * <tr><td>interceptor.PacketRejectedException</td><td>new PacketRejectedException(String)</td><td>same</td></tr>
  * <tr><td>session.ClientSession</td><td>type test only</td><td>same</td></tr>
  * <tr><td>component.InternalComponentManager</td><td>getInstance(), addComponent(String, Component),
  *     removeComponent(String, Component)</td><td>same</td></tr>
