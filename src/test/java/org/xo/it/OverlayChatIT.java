@@ -152,6 +152,20 @@ public class OverlayChatIT {
     }
 
     @Test
+    public void aRoomItsCreatorNeverConfiguresStillReceivesRemoteOccupants() throws Exception {
+        // Like go-sendxmpp: join presence only, so Openfire keeps the new room locked for its creator.
+        bob.joinWithoutConfiguring("scratch", "bob");
+        bob.awaitPresence(p -> p.getFrom().toString().equals("scratch@conference.beta.test/bob"), "own join");
+        alice.join("scratch", "alice");
+        bob.awaitPresence(p -> p.getFrom().toString().equals("scratch@conference.beta.test/alice")
+                && p.getType() == Presence.Type.available, "alice, once XO completed the locked room");
+        alice.say("scratch", "can you hear me?");
+        bob.awaitMessage(m -> "can you hear me?".equals(m.getBody()), "alice's message in the completed room");
+        assertTrue("XO's own owner request left no reply at bob's client",
+                bob.messages.stream().noneMatch(m -> m.getType() == Message.Type.error));
+    }
+
+    @Test
     public void aStoppedNodesOccupantsLeaveElsewhere() throws Exception {
         alice.join("ops", "alice");
         bob.join("ops", "bob");

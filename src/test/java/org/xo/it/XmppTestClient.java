@@ -1,5 +1,6 @@
 package org.xo.it;
 
+import java.net.InetAddress;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -9,42 +10,62 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import org.jivesoftware.smack.ConnectionConfiguration.SecurityMode;
+import org.jivesoftware.smack.XMPPException.XMPPErrorException;
 import org.jivesoftware.smack.filter.StanzaTypeFilter;
 import org.jivesoftware.smack.packet.IQ;
 import org.jivesoftware.smack.packet.Message;
 import org.jivesoftware.smack.packet.Presence;
 import org.jivesoftware.smack.packet.SimpleIQ;
 import org.jivesoftware.smack.packet.Stanza;
+import org.jivesoftware.smack.packet.StanzaError;
 import org.jivesoftware.smack.tcp.XMPPTCPConnection;
 import org.jivesoftware.smack.tcp.XMPPTCPConnectionConfiguration;
+import org.jivesoftware.smackx.iqregister.AccountManager;
 import org.jivesoftware.smackx.muc.MultiUserChat;
 import org.jivesoftware.smackx.muc.MultiUserChatManager;
 import org.jivesoftware.smackx.muc.MucEnterConfiguration;
 import org.jxmpp.jid.EntityBareJid;
 import org.jxmpp.jid.EntityFullJid;
 import org.jxmpp.jid.impl.JidCreate;
+import org.jxmpp.jid.parts.Localpart;
 import org.jxmpp.jid.parts.Resourcepart;
 
 /**
  * A real Smack client on one node, as an unmodified XMPP client would be: plain TCP on loopback, any credentials.
  * Everything it receives is queued so tests can wait for what a user would see.
+ * <p>
+ * A node bound to another address ({@code --bind}, e.g. in a network namespace) requires real accounts:
+ * {@link #registered(NodeProcess, String)} registers one in-band (XEP-0077) first and connects to the node's
+ * client address.
  */
 public final class XmppTestClient implements AutoCloseable {
     static final long WAIT_MS = 20_000;
 
     public final XMPPTCPConnection connection;
-    final String domain;
+    public final String domain;
     final BlockingQueue<Message> messages = new LinkedBlockingQueue<>();
-    final BlockingQueue<Presence> presences = new LinkedBlockingQueue<>();
+    public final BlockingQueue<Presence> presences = new LinkedBlockingQueue<>();
     private final Map<String, MultiUserChat> rooms = new ConcurrentHashMap<>();
 
+    /** On a loopback node (127.0.0.1): any password logs in, the account is created on first login. */
     public XmppTestClient(int port, String domain, String user) throws Exception {
+        this("127.0.0.1", port, domain, user, "any-password-" + user, false);
+    }
+
+    /**
+     * A client of the node at {@code host} (an IP address) and {@code port}.
+     *
+     * @param register first create the account in-band (XEP-0077, allowed over plain TCP here), as a node bound
+     *                 off loopback requires; an account that exists already is used as it is
+     */
+    public XmppTestClient(String host, int port, String domain, String user, String password, boolean register)
+            throws Exception {
         this.domain = domain;
         XMPPTCPConnectionConfiguration config = XMPPTCPConnectionConfiguration.builder()
                 .setXmppDomain(domain)
-                .setHost("127.0.0.1")
+                .setHostAddress(InetAddress.getByName(host))
                 .setPort(port)
-                .setUsernameAndPassword(user, "any-password-" + user)
+                .setUsernameAndPassword(user, password)
                 .setResource("it")
                 .setSecurityMode(SecurityMode.disabled)
                 .setSendPresence(true)
@@ -56,7 +77,30 @@ public final class XmppTestClient implements AutoCloseable {
         connection.setReplyTimeout(WAIT_MS);
         connection.addAsyncStanzaListener(s -> messages.add((Message) s), StanzaTypeFilter.MESSAGE);
         connection.addAsyncStanzaListener(s -> presences.add((Presence) s), StanzaTypeFilter.PRESENCE);
-        connection.connect().login();
+        connection.connect();
+        if (register) {
+            AccountManager accounts = AccountManager.getInstance(connection);
+            accounts.sensitiveOperationOverInsecureConnection(true);
+            try {
+                accounts.createAccount(Localpart.from(user), password);
+            } catch (XMPPErrorException e) {
+                if (e.getStanzaError().getCondition() != StanzaError.Condition.conflict) {
+                    connection.instantShutdown();
+                    throw e;
+                }
+            }
+        }
+        try {
+            connection.login();
+        } catch (Exception e) {
+            connection.instantShutdown();
+            throw e;
+        }
+    }
+
+    /** A client of {@code node} (at its client address) with an account {@code user} registered in-band first. */
+    public static XmppTestClient registered(NodeProcess node, String user) throws Exception {
+        return new XmppTestClient(node.clientAddress(), node.clientPort(), node.domain(), user, "pw-" + user, true);
     }
 
     EntityBareJid roomJid(String room) throws Exception {
@@ -78,6 +122,14 @@ public final class XmppTestClient implements AutoCloseable {
         }
         rooms.put(room, muc);
         return muc;
+    }
+
+    /** Joins like a minimal client: the MUC join presence only, never configuring a room it creates. */
+    void joinWithoutConfiguring(String room, String nick) throws Exception {
+        Presence join = connection.getStanzaFactory().buildPresenceStanza().to(occupantJid(room, nick))
+                .addExtension(new org.jivesoftware.smackx.muc.packet.MUCInitialPresence(null, -1, -1, -1, null))
+                .build();
+        connection.sendStanza(join);
     }
 
     MultiUserChat room(String room) {

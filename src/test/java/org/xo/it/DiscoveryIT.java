@@ -1,0 +1,136 @@
+package org.xo.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.jivesoftware.smack.packet.Presence;
+import org.jivesoftware.smackx.disco.ServiceDiscoveryManager;
+import org.jivesoftware.smackx.disco.packet.DiscoverItems;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.jxmpp.jid.impl.JidCreate;
+
+/**
+ * Three nodes on loopback with fast beacons: rooms that exist elsewhere show up in "browse rooms", a node that
+ * goes silent takes its occupants with it, and they come back with it.
+ */
+public class DiscoveryIT {
+    /** Test-speed liveness: beacons every 300 ms, a node is lost after 1.5 s of silence. */
+    private static final String[] FAST_BEACONS = {
+            "--set", "xo.discovery.beacon-interval-ms=300", "--set", "xo.discovery.node-timeout-ms=1500"};
+
+    private int port;
+    private Path alphaHome;
+    private NodeProcess alpha;
+    private NodeProcess beta;
+    private NodeProcess gamma;
+    private XmppTestClient alice;
+    private XmppTestClient bob;
+    private XmppTestClient carol;
+
+    @Before
+    public void startNodes() throws Exception {
+        port = NodeProcess.freePort();
+        alphaHome = Files.createTempDirectory("xo-discovery-alpha-");
+        alpha = startAlpha();
+        beta = NodeProcess.builder().domain("beta.test").multicastPort(port).args(FAST_BEACONS).start();
+        gamma = NodeProcess.builder().domain("gamma.test").multicastPort(port).args(FAST_BEACONS).start();
+        alice = new XmppTestClient(alpha.clientPort(), "alpha.test", "alice");
+        bob = new XmppTestClient(beta.clientPort(), "beta.test", "bob");
+        carol = new XmppTestClient(gamma.clientPort(), "gamma.test", "carol");
+    }
+
+    private NodeProcess startAlpha() throws Exception {
+        return NodeProcess.builder().domain("alpha.test").multicastPort(port).home(alphaHome).args(FAST_BEACONS).start();
+    }
+
+    @After
+    public void stopNodes() throws Exception {
+        for (AutoCloseable c : new AutoCloseable[] {alice, bob, carol, alpha, beta, gamma}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception ignored) {
+                // keep stopping the rest
+            }
+        }
+        try (Stream<Path> files = Files.walk(alphaHome)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static List<DiscoverItems.Item> browse(XmppTestClient client) throws Exception {
+        return ServiceDiscoveryManager.getInstanceFor(client.connection)
+                .discoverItems(JidCreate.domainBareFrom("conference." + client.domain)).getItems();
+    }
+
+    private static boolean listed(XmppTestClient client, String room, String nameContains) {
+        try {
+            return browse(client).stream().anyMatch(i -> i.getEntityID().toString().equals(room)
+                    && i.getName() != null && i.getName().contains(nameContains));
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private long carolStat(String name) {
+        try {
+            return carol.xoStats().getOrDefault(name, 0L);
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    @Test
+    public void aRoomOnOneNodeIsListedOnTheOthersAndJoiningItJoinsTheConversation() throws Exception {
+        alice.join("intel", "alice");
+        alice.room("intel").changeSubject("Bridge status");
+
+        XmppTestClient.eventually("beta lists alpha's room with its subject",
+                () -> listed(bob, "intel@conference.beta.test", "Bridge status"));
+        XmppTestClient.eventually("gamma lists it too",
+                () -> listed(carol, "intel@conference.gamma.test", "Bridge status"));
+
+        bob.join("intel", "bob");
+        XmppTestClient.eventually("bob, joining the listed room, meets alice",
+                () -> bob.occupantNicks("intel").contains("alice"));
+        XmppTestClient.eventually("and gets its subject", () -> "Bridge status".equals(bob.room("intel").getSubject()));
+        alice.say("intel", "welcome, bob");
+        bob.awaitMessage(m -> "welcome, bob".equals(m.getBody()), "alice's message in the joined room");
+        assertEquals("a room that now exists here is listed once",
+                1, browse(bob).stream().filter(i -> i.getEntityID().toString().equals("intel@conference.beta.test")).count());
+    }
+
+    @Test
+    public void aSilentNodesOccupantsLeaveAndComeBackWithIt() throws Exception {
+        alice.join("ops", "alice");
+        bob.join("ops", "bob");
+        XmppTestClient.eventually("bob sees alice", () -> bob.occupantNicks("ops").contains("alice"));
+
+        alpha.kill(); // no goodbye, no leave: only silence tells the others
+        alice.close();
+        XmppTestClient.eventually("alice left with her silent node", () -> !bob.occupantNicks("ops").contains("alice"));
+        XmppTestClient.eventually("gamma, with no occupant in the room, also declared alpha lost",
+                () -> carolStat("nodes.lost") >= 1);
+
+        alpha = startAlpha();
+        alice = new XmppTestClient(alpha.clientPort(), "alpha.test", "alice");
+        bob.presences.clear();
+        alice.join("ops", "alice");
+        XmppTestClient.eventually("alice is back", () -> bob.occupantNicks("ops").contains("alice"));
+        Thread.sleep(2_000); // several beacon intervals: time for any duplicate to show up
+        long joins = bob.presences.stream().filter(p -> p.getFrom().toString().equals("ops@conference.beta.test/alice")
+                && p.getType() == Presence.Type.available).count();
+        assertEquals("alice joined once after the restart", 1, joins);
+        assertEquals(List.of("alice", "bob"), bob.occupantNicks("ops"));
+        assertTrue(bob.xoStats().get("nodes.lost") >= 1);
+    }
+}
