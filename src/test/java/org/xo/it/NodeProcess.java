@@ -41,6 +41,11 @@ import java.util.stream.Stream;
  * <p>
  * Nothing outlives the tests: {@link #close()} stops the node and deletes a home it created, and a shutdown hook
  * kills any node still running when the test JVM exits.
+ * <p>
+ * In a network namespace ({@link Builder#netns}, root only, see {@link NetNs}) the command is
+ * {@code ip netns exec NS java ...}: {@code ip} execs java (no fork), so {@link #pid()} is java's and
+ * {@link #stop()}/{@link #kill()} signal the node itself; {@link #command()} shows it. Should an {@code ip} ever
+ * fork instead, signals go to its java child.
  */
 public final class NodeProcess implements AutoCloseable {
     public static final String READY_PREFIX = "XO node ready:";
@@ -54,6 +59,7 @@ public final class NodeProcess implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             for (Process p : LIVE) {
                 try {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
                     p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -74,15 +80,20 @@ public final class NodeProcess implements AutoCloseable {
     private final boolean ownsHome;
     private final String domain;
     private final int clientPort;
+    private final String clientAddress;
+    private final String netns;
     private final Output output;
     private String readyLine;
 
-    private NodeProcess(Process process, Path home, boolean ownsHome, String domain, int clientPort, Output output) {
+    private NodeProcess(Process process, Path home, boolean ownsHome, String domain, int clientPort,
+                        String clientAddress, String netns, Output output) {
         this.process = process;
         this.home = home;
         this.ownsHome = ownsHome;
         this.domain = domain;
         this.clientPort = clientPort;
+        this.clientAddress = clientAddress;
+        this.netns = netns;
         this.output = output;
     }
 
@@ -107,6 +118,8 @@ public final class NodeProcess implements AutoCloseable {
         private int clientPort;
         private Path home;
         private Duration readyTimeout = Duration.ofSeconds(60);
+        private String netns;
+        private String bind;
         private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m"));
         private final List<String> extraArgs = new ArrayList<>();
 
@@ -146,6 +159,24 @@ public final class NodeProcess implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Runs the node inside network namespace {@code ns} ({@code ip netns exec ns java ...}; root only), e.g.
+         * {@link NetNs#name(String)}. Its interface and bind address are then the namespace's.
+         */
+        public Builder netns(String ns) {
+            this.netns = ns;
+            return this;
+        }
+
+        /**
+         * The client listener's address ({@code --bind}); default 127.0.0.1. Off loopback the node requires real
+         * accounts: register them in-band (see {@link XmppTestClient}).
+         */
+        public Builder bind(String address) {
+            this.bind = address;
+            return this;
+        }
+
         public Builder readyTimeout(Duration readyTimeout) {
             this.readyTimeout = readyTimeout;
             return this;
@@ -179,7 +210,8 @@ public final class NodeProcess implements AutoCloseable {
                 }
                 throw e;
             }
-            NodeProcess node = new NodeProcess(process, dir, ownsHome, domain, port, new Output(process, console));
+            NodeProcess node = new NodeProcess(process, dir, ownsHome, domain, port,
+                    bind != null ? bind : "127.0.0.1", netns, new Output(process, console));
             try {
                 node.awaitReady(readyTimeout);
             } catch (IOException | RuntimeException | Error e) {
@@ -212,6 +244,9 @@ public final class NodeProcess implements AutoCloseable {
 
         private Process launch(Path dir, int port) throws IOException {
             List<String> command = new ArrayList<>();
+            if (netns != null) {
+                Collections.addAll(command, "ip", "netns", "exec", netns);
+            }
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(jvmArgs);
             command.add("-cp");
@@ -223,6 +258,9 @@ public final class NodeProcess implements AutoCloseable {
                     "--plugin", requiredFile("xo.plugin.jar").toString());
             if (name != null) {
                 Collections.addAll(command, "--name", name);
+            }
+            if (bind != null) {
+                Collections.addAll(command, "--bind", bind);
             }
             command.addAll(extraArgs);
             Process process = new ProcessBuilder(command).directory(dir.toFile()).start();
@@ -237,6 +275,24 @@ public final class NodeProcess implements AutoCloseable {
 
     public String domain() {
         return domain;
+    }
+
+    /** Where clients connect: the {@code --bind} address, 127.0.0.1 by default. */
+    public String clientAddress() {
+        return clientAddress;
+    }
+
+    /** The network namespace the node runs in, or null. */
+    public String netns() {
+        return netns;
+    }
+
+    /**
+     * The executable of the process this harness started and signals: java, also in a namespace, because
+     * {@code ip netns exec} execs its command.
+     */
+    public String command() {
+        return process.toHandle().info().command().orElse("?");
     }
 
     public Path home() {
@@ -288,13 +344,13 @@ public final class NodeProcess implements AutoCloseable {
     public int stop() {
         // Through the ProcessHandle: Process.destroy() sends the same SIGTERM but also closes our end of the
         // child's stdout, which would lose the "XO node stopped" line.
-        process.toHandle().destroy();
+        signalTarget().destroy();
         return awaitExit();
     }
 
     /** SIGKILL: the node dies without stopping Openfire, as on a crash or power loss. */
     public int kill() {
-        process.toHandle().destroyForcibly();
+        signalTarget().destroyForcibly();
         return awaitExit();
     }
 
@@ -311,14 +367,32 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * The java process: ours, unless the node was started with {@code ip netns exec} and that forked rather than
+     * exec'd (iproute2 execs; this only guards against a different {@code ip}).
+     */
+    private ProcessHandle signalTarget() {
+        ProcessHandle self = process.toHandle();
+        if (netns == null || isJava(self)) {
+            return self;
+        }
+        return self.descendants().filter(NodeProcess::isJava).findFirst().orElse(self);
+    }
+
+    private static boolean isJava(ProcessHandle handle) {
+        return handle.info().command().map(c -> c.endsWith("/java")).orElse(false);
+    }
+
     private int awaitExit() {
         try {
             if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                signalTarget().destroyForcibly();
                 process.destroyForcibly();
                 process.waitFor();
             }
             output.awaitEnd();
         } catch (InterruptedException e) {
+            signalTarget().destroyForcibly();
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         } finally {
