@@ -188,6 +188,7 @@ final class Overlay {
     /** Engine and bridge counters together, for the status page and the stats query. */
     Map<String, Long> counters() {
         Map<String, Long> all = new LinkedHashMap<>();
+        all.put("node.id", nodeId);
         XoEngine running = engine;
         if (running != null) {
             all.putAll(running.stats().snapshot());

@@ -42,9 +42,11 @@ import org.xo.engine.EngineListener;
  * whatever this room's defaults). The cost, until per-occupant roles travel with presence: remote participants
  * show as moderators (affiliation owner) in local occupant lists.
  *
- * <p>Nick collisions: when a remote nick is taken in the local room, the remote participant shows here as
- * {@code nick#abcd} (the first four hex digits of its node id; all sixteen if that is taken too). Every node applies
- * the same rule, so each user keeps their own nick on their own node and sees the other one suffixed.
+ * <p>Nick collisions, one rule on every node: a participant keeps their nick on their own node (Openfire owns local
+ * nicks); a remote participant whose nick is taken by a local occupant shows as {@code nick#abcd} (the first four
+ * hex digits of their node id; all sixteen if that is taken too); of two remote participants with one nick, the
+ * one with the lower node id (unsigned) keeps it and the other is suffixed, whichever arrived first. A suffix stays
+ * until the participant rejoins.
  */
 final class RemoteOccupants implements Component, EngineListener {
     private static final Logger Log = LoggerFactory.getLogger(RemoteOccupants.class);
@@ -155,6 +157,7 @@ final class RemoteOccupants implements Component, EngineListener {
             byKey.put(key, virtual);
             byJid.put(virtual.jid, virtual);
             stats.add("remote.occupants", 1);
+            claimNick(virtual);
             join(virtual);
             stats.increment("injected.join");
         } else {
@@ -211,8 +214,9 @@ final class RemoteOccupants implements Component, EngineListener {
         virtual.localNick = newNick;
         virtual.conflicts = 0;
         virtual.presenceXml = stanza.asXML();
+        claimNick(virtual);
         byKey.put(new Key(room, envelope.originNode(), newNick), virtual);
-        send(virtual, presenceFrom(virtual, stanza, newNick));
+        send(virtual, presenceFrom(virtual, stanza, virtual.localNick));
         stats.increment("injected.nick");
     }
 
@@ -332,8 +336,8 @@ final class RemoteOccupants implements Component, EngineListener {
             if (!virtual.joined && error != null && error.getCondition() == PacketError.Condition.conflict
                     && virtual.conflicts < 2) {
                 virtual.conflicts++;
-                String id = Long.toHexString(virtual.origin);
-                virtual.localNick = virtual.originNick + "#" + (virtual.conflicts == 1 ? id.substring(0, Math.min(4, id.length())) : id);
+                virtual.localNick = virtual.conflicts == 1 ? suffixed(virtual)
+                        : virtual.originNick + "#" + Long.toHexString(virtual.origin);
                 stats.increment("inject.nick-conflict");
                 join(virtual);
             } else if (!virtual.joined) {
@@ -352,6 +356,39 @@ final class RemoteOccupants implements Component, EngineListener {
             virtual.joined = true;
             virtual.held.forEach(router::route);
             virtual.held.clear();
+        }
+    }
+
+    /** The rule's suffix: the first four hex digits of the participant's node id. */
+    private static String suffixed(Virtual virtual) {
+        String id = Long.toHexString(virtual.origin);
+        return virtual.originNick + "#" + id.substring(0, Math.min(4, id.length()));
+    }
+
+    /**
+     * Applies the nick rule between remote participants before one joins. Openfire cannot: all virtual occupants
+     * share one bare JID, and one bare JID may hold one nick from several resources, so it would merge them.
+     */
+    private void claimNick(Virtual newcomer) {
+        Virtual holder = null;
+        for (Virtual other : byKey.values()) {
+            if (other != newcomer && other.room.equals(newcomer.room) && other.localNick.equalsIgnoreCase(newcomer.localNick)) {
+                holder = other;
+            }
+        }
+        if (holder == null) {
+            return;
+        }
+        stats.increment("inject.nick-conflict");
+        if (Long.compareUnsigned(newcomer.origin, holder.origin) < 0) {
+            holder.conflicts = 1;
+            holder.localNick = suffixed(holder);
+            if (holder.joined) {
+                router.route(presenceFrom(holder, parseQuietly(holder.presenceXml), holder.localNick));
+            }
+        } else {
+            newcomer.conflicts = 1;
+            newcomer.localNick = suffixed(newcomer);
         }
     }
 

@@ -110,6 +110,27 @@ public class DiscoveryIT {
     }
 
     @Test
+    public void twoRemoteParticipantsWithOneNickAreShownTheSameWayWhateverTheOrder() throws Exception {
+        long alphaId = alice.xoStats().get("node.id");
+        long betaId = bob.xoStats().get("node.id");
+        boolean alphaKeeps = Long.compareUnsigned(alphaId, betaId) < 0;
+        String loserSuffix = "sam#" + Long.toHexString(alphaKeeps ? betaId : alphaId).substring(0, 4);
+        carol.join("ops", "carol");
+        // The node that must yield joins first, so the rule has to rename a participant already shown.
+        XmppTestClient first = alphaKeeps ? bob : alice;
+        XmppTestClient second = alphaKeeps ? alice : bob;
+        first.join("ops", "sam");
+        XmppTestClient.eventually("gamma shows the first sam", () -> carol.occupantNicks("ops").contains("sam"));
+        second.join("ops", "sam");
+        XmppTestClient.eventually("gamma shows the lower node id's sam plainly and the other suffixed",
+                () -> carol.occupantNicks("ops").equals(List.of("carol", "sam", loserSuffix)));
+        (alphaKeeps ? alice : bob).say("ops", "I keep my nick");
+        org.jivesoftware.smack.packet.Message seen =
+                carol.awaitMessage(m -> "I keep my nick".equals(m.getBody()), "the winner's message");
+        assertEquals("sam", seen.getFrom().getResourceOrEmpty().toString());
+    }
+
+    @Test
     public void aSilentNodesOccupantsLeaveAndComeBackWithIt() throws Exception {
         alice.join("ops", "alice");
         bob.join("ops", "bob");
