@@ -53,15 +53,7 @@ public class DiscoveryIT {
 
     @After
     public void stopNodes() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {alice, bob, carol, alpha, beta, gamma}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // keep stopping the rest
-            }
-        }
+        NodeProcess.closeAll(alice, bob, carol, alpha, beta, gamma);
         try (Stream<Path> files = Files.walk(alphaHome)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }

@@ -49,15 +49,7 @@ public class MalformedTrafficIT {
 
     @After
     public void stopNodes() {
-        for (AutoCloseable c : new AutoCloseable[] {alice, bob, alpha, beta}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // keep stopping the rest
-            }
-        }
+        NodeProcess.closeAll(alice, bob, alpha, beta);
     }
 
     @Test

@@ -69,6 +69,19 @@ public final class NodeProcess implements AutoCloseable {
         }, "kill-xo-nodes"));
     }
 
+    /** Closes clients and nodes in order, each even if an earlier one failed: test teardown must not leave any. */
+    public static void closeAll(AutoCloseable... resources) {
+        for (AutoCloseable resource : resources) {
+            try {
+                if (resource != null) {
+                    resource.close();
+                }
+            } catch (Exception ignored) {
+                // keep closing the rest
+            }
+        }
+    }
+
     private static Path newTempHome() throws IOException {
         Path dir = Files.createTempDirectory("xo-node-");
         TEMP_HOMES.add(dir);

@@ -32,15 +32,7 @@ public class OverlayChatIT {
 
     @After
     public void stopNodes() {
-        for (AutoCloseable c : new AutoCloseable[] {alice, bob, alpha, beta}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception ignored) {
-                // keep stopping the rest
-            }
-        }
+        NodeProcess.closeAll(alice, bob, alpha, beta);
     }
 
     private static boolean from(Message m, String room, String domain, String nick) {
