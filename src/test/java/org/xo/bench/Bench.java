@@ -21,6 +21,7 @@ public final class Bench {
         switch (args[0]) {
             case "latency" -> LatencyBench.run(options);
             case "startup" -> StartupBench.run(options);
+            case "discovery" -> DiscoveryBench.run(options);
             default -> usage();
         }
     }
@@ -28,6 +29,7 @@ public final class Bench {
     private static void usage() {
         System.err.println("usage: bin/xo-bench latency [--messages N] [--rate PER_S] [--burst N]");
         System.err.println("       bin/xo-bench startup [--runs N]");
+        System.err.println("       bin/xo-bench discovery [--runs N] [--window S]");
         System.exit(2);
     }
 

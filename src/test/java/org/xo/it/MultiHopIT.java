@@ -4,6 +4,10 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
@@ -13,16 +17,21 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import org.jivesoftware.smack.packet.Message;
+import org.jivesoftware.smack.packet.Presence;
 import org.jivesoftware.smackx.disco.ServiceDiscoveryManager;
 import org.jivesoftware.smackx.disco.packet.DiscoverItems;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.BeforeClass;
+import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.TestWatcher;
+import org.junit.runner.Description;
 import org.jxmpp.jid.impl.JidCreate;
 import org.xo.core.GroupAddressing;
 import org.xo.core.OverlayRoom;
@@ -45,6 +54,26 @@ public class MultiHopIT {
     private static final String DOMAIN_C = "gamma.test";
     /** How long a message that must not arrive is waited for. */
     private static final long ABSENCE_WAIT_MS = 3_000;
+    /** Test-speed liveness for {@link FastDiscovery} tests: beacons every 300 ms, a node lost after 1.5 s. */
+    private static final String[] FAST_BEACONS = {
+            "--set", "xo.discovery.beacon-interval-ms=300", "--set", "xo.discovery.node-timeout-ms=1500"};
+
+    /** The test's nodes run with {@link #FAST_BEACONS} instead of the default discovery settings. */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target(ElementType.METHOD)
+    private @interface FastDiscovery {
+    }
+
+    private boolean fastDiscovery;
+
+    /** Runs before {@code @Before}: tells {@link #buildChain()} how to start the nodes. */
+    @Rule
+    public final TestWatcher discoverySpeed = new TestWatcher() {
+        @Override
+        protected void starting(Description description) {
+            fastDiscovery = description.getAnnotation(FastDiscovery.class) != null;
+        }
+    };
 
     private NetNs net;
     private NetNs.Link ab;
@@ -85,9 +114,13 @@ public class MultiHopIT {
 
     private NodeProcess startNode(String ns, String domain, String chainDevice, NetNs.Management mgmt)
             throws IOException {
-        NodeProcess node = NodeProcess.builder().netns(net.name(ns)).domain(domain)
+        NodeProcess.Builder builder = NodeProcess.builder().netns(net.name(ns)).domain(domain)
                 .multicastInterface(chainDevice).multicastPort(multicastPort).bind(mgmt.nsAddress())
-                .args("--set", "xo.multicast.ttl=8").start();
+                .args("--set", "xo.multicast.ttl=8");
+        if (fastDiscovery) {
+            builder.args(FAST_BEACONS);
+        }
+        NodeProcess node = builder.start();
         // ip netns exec must exec java, so stop() (SIGTERM to our child's pid) reaches the node itself.
         assertTrue("node pid " + node.pid() + " is java, not " + node.command(), node.command().endsWith("/java"));
         return node;
@@ -188,6 +221,101 @@ public class MultiHopIT {
             DiscoverItems items = disco.discoverItems(JidCreate.from("conference." + DOMAIN_C));
             seen = items.getItems().stream().map(i -> i.getEntityID().toString()).toList();
         }
+    }
+
+    /**
+     * Liveness across hops (issue 3): A–B is cut for longer than the node timeout. Each side sees the other's
+     * occupant leave; after the heal each sees the other come back exactly once, in its current state: alice
+     * changed her status during the cut, and dave joined and left on A during it (no ghost of him on C).
+     */
+    @Test
+    @FastDiscovery
+    public void aFlapAcrossHopsTakesOccupantsAwayAndBringsThemBackOnceInTheirCurrentState() throws Exception {
+        String aliceAtC = ROOM + "@conference." + DOMAIN_C + "/alice";
+        String daveAtC = ROOM + "@conference." + DOMAIN_C + "/dave";
+        String carolAtA = ROOM + "@conference." + DOMAIN_A + "/carol";
+        alice.join(ROOM, "alice");
+        carol.join(ROOM, "carol");
+        XmppTestClient.eventually("carol (C) sees alice (A)", () -> carol.occupantNicks(ROOM).contains("alice"));
+        XmppTestClient.eventually("alice (A) sees carol (C)", () -> alice.occupantNicks(ROOM).contains("carol"));
+
+        // Cut A–B for longer than the 1.5 s timeout: each node declares the other lost.
+        ab.down();
+        long cutAt = System.currentTimeMillis();
+        carol.awaitPresence(p -> isFrom(p, aliceAtC) && p.getType() == Presence.Type.unavailable,
+                "alice leave when A went silent");
+        alice.awaitPresence(p -> isFrom(p, carolAtA) && p.getType() == Presence.Type.unavailable,
+                "carol leave when C went silent");
+        long detectedMs = System.currentTimeMillis() - cutAt;
+        assertEquals(List.of("carol"), carol.occupantNicks(ROOM));
+        assertEquals(List.of("alice"), alice.occupantNicks(ROOM));
+
+        // While cut off, A's room goes on: alice changes her status, dave comes and goes.
+        alice.room(ROOM).changeAvailabilityStatus("on the roof, back soon", Presence.Mode.away);
+        XmppTestClient dave = XmppTestClient.registered(alpha, "dave");
+        extraClients.add(dave);
+        dave.join(ROOM, "dave");
+        XmppTestClient.eventually("alice sees dave join on A during the cut",
+                () -> alice.occupantNicks(ROOM).contains("dave"));
+        dave.connection.sendStanza(dave.connection.getStanzaFactory().buildPresenceStanza()
+                .ofType(Presence.Type.unavailable).to(dave.occupantJid(ROOM, "dave")).build());
+        XmppTestClient.eventually("alice sees dave leave on A during the cut",
+                () -> !alice.occupantNicks(ROOM).contains("dave"));
+        assertEquals("C saw nothing of the cut-off room", List.of("carol"), carol.occupantNicks(ROOM));
+
+        // Heal: from here on, count what each side is told about the other.
+        carol.presences.clear();
+        alice.presences.clear();
+        ab.up();
+        long healedAt = System.currentTimeMillis();
+        XmppTestClient.eventually("carol sees alice again after the heal",
+                () -> carol.occupantNicks(ROOM).contains("alice"));
+        XmppTestClient.eventually("alice sees carol again after the heal",
+                () -> alice.occupantNicks(ROOM).contains("carol"));
+        long returnedMs = System.currentTimeMillis() - healedAt;
+        Thread.sleep(2_000); // several beacon intervals: time for a duplicate join or a late ghost to show up
+
+        List<Presence> atCarol = List.copyOf(carol.presences);
+        List<Presence> atAlice = List.copyOf(alice.presences);
+        assertEquals("available presences of alice at carol after the heal: " + describe(atCarol, aliceAtC),
+                1, countAvailable(atCarol, aliceAtC));
+        assertEquals("available presences of carol at alice after the heal: " + describe(atAlice, carolAtA),
+                1, countAvailable(atAlice, carolAtA));
+        assertEquals("no ghost of dave (joined and left on A during the cut) at carol: " + describe(atCarol, daveAtC),
+                0, atCarol.stream().filter(p -> isFrom(p, daveAtC)).count());
+        assertEquals(List.of("alice", "carol"), carol.occupantNicks(ROOM));
+        assertEquals(List.of("alice", "carol"), alice.occupantNicks(ROOM));
+        Presence aliceNow = carol.room(ROOM).getOccupantPresence(carol.occupantJid(ROOM, "alice"));
+        assertEquals("alice's current mode at carol", Presence.Mode.away, aliceNow.getMode());
+        assertEquals("alice's current status at carol", "on the roof, back soon", aliceNow.getStatus());
+
+        alice.say(ROOM, "A after the flap");
+        carol.awaitMessage(m -> "A after the flap".equals(m.getBody()), "alice's message after the heal");
+        carol.say(ROOM, "C after the flap");
+        alice.awaitMessage(m -> "C after the flap".equals(m.getBody()), "carol's message after the heal");
+
+        for (XmppTestClient client : List.of(alice, carol)) {
+            Map<String, Long> stats = client.xoStats();
+            assertTrue(client.domain + " declared the other node lost: " + stats, stats.get("nodes.lost") >= 1);
+            assertTrue(client.domain + " saw the other node return: " + stats, stats.get("nodes.returned") >= 1);
+        }
+        System.err.println("MultiHopIT flap: both sides saw the other leave " + detectedMs + " ms after the cut"
+                + " and come back " + returnedMs + " ms after the heal");
+    }
+
+    private static boolean isFrom(Presence p, String occupant) {
+        return p.getFrom() != null && occupant.equals(p.getFrom().toString());
+    }
+
+    private static long countAvailable(List<Presence> presences, String occupant) {
+        return presences.stream().filter(p -> isFrom(p, occupant) && p.getType() == Presence.Type.available).count();
+    }
+
+    private static String describe(List<Presence> presences, String occupant) {
+        return presences.stream().filter(p -> isFrom(p, occupant))
+                .map(p -> p.getType() + (p.getMode() != null ? "/" + p.getMode() : "")
+                        + (p.getStatus() != null ? " '" + p.getStatus() + "'" : ""))
+                .toList().toString();
     }
 
     /**
