@@ -18,10 +18,11 @@ import java.util.function.LongSupplier;
 
 /**
  * Which XO nodes are alive and which rooms they have: fed by beacons ({@link #accept} with {@link Source#BEACON}),
- * by any room traffic of a known node ({@link #heard}), and later by DNS-SD ({@link #accept} with
+ * by any room traffic of a known node ({@link #heard}), and by DNS-SD ({@link #accept} with
  * {@link Source#DNS_SD}, {@link #withdraw} when the service goes away). Expiry is driven from outside:
  * {@link #sweep()} drops every source of a node that was not refreshed for its timeout; a node with no source left is
- * lost. The timeout of a node is {@link #nodeTimeout()}, or 3.5 of its own advertised intervals if that is longer (a
+ * lost, and so is a node whose beacons stopped (silence or goodbye), even if DNS-SD still lists it: beacons are the
+ * liveness signal, DNS-SD alone keeps only nodes whose beacons do not reach this node. The timeout of a node is {@link #nodeTimeout()}, or 3.5 of its own advertised intervals if that is longer (a
  * node that beacons more slowly than this one is not declared lost between two of its beacons).
  * <p>
  * Lost nodes are remembered (bounded) so that hearing one again, through a beacon or only through its room traffic,
@@ -108,7 +109,8 @@ public final class Directory implements DirectoryView {
     }
 
     /**
-     * Takes a node's announcement from a source: adds the node, refreshes it, replaces its rooms.
+     * Takes a node's announcement from a source: adds the node, refreshes it, replaces its rooms (except that a
+     * DNS-SD announcement of a run also known from beacons only refreshes its source: beacons carry the full list).
      *
      * @return false when ignored: an older run than the one known, or a goodbye (see {@link #withdraw})
      */
@@ -146,6 +148,10 @@ public final class Directory implements DirectoryView {
                         if (!info.rooms().isEmpty()) {
                             events.add(() -> each(DirectoryListener::roomsChanged));
                         }
+                    } else if (source == Source.DNS_SD && e.heardNanos.containsKey(Source.BEACON)) {
+                        // Same run, also known from beacons: the DNS-SD summary (no subjects, at most a few rooms)
+                        // only refreshes its source and leaves the beacon's full announcement in place.
+                        accepted = true;
                     } else {
                         boolean roomsChanged = !e.info.rooms().equals(info.rooms());
                         e.info = info;
@@ -207,7 +213,10 @@ public final class Directory implements DirectoryView {
         }
     }
 
-    /** A source no longer knows the node (a goodbye beacon, a DNS-SD service removed): lost if no source is left. */
+    /**
+     * A source no longer knows the node (a goodbye beacon, a DNS-SD service removed): lost if no source is left, or
+     * at once for a goodbye beacon (the node itself said it leaves).
+     */
     public void withdraw(long nodeId, int epoch, Source source) {
         synchronized (changeLock) {
             List<Runnable> events = new ArrayList<>();
@@ -217,7 +226,8 @@ public final class Directory implements DirectoryView {
                     return;
                 }
                 e.heardNanos.remove(source);
-                if (e.heardNanos.isEmpty()) {
+                // A goodbye beacon speaks for the node itself: DNS-SD's cached record cannot outvote it.
+                if (e.heardNanos.isEmpty() || source == Source.BEACON) {
                     loseLocked(e, events);
                 }
             }
@@ -233,8 +243,11 @@ public final class Directory implements DirectoryView {
                 long now = nanoClock.getAsLong();
                 for (Entry e : List.copyOf(live.values())) {
                     long timeout = timeoutNanos(e.info);
+                    Long beacon = e.heardNanos.get(Source.BEACON);
                     e.heardNanos.values().removeIf(t -> now - t > timeout);
-                    if (e.heardNanos.isEmpty()) {
+                    // Heard through beacons, then silent: lost, whatever DNS-SD says (mDNS caches keep a crashed
+                    // node's records for up to an hour). DNS-SD alone holds only nodes whose beacons never came.
+                    if (e.heardNanos.isEmpty() || (beacon != null && now - beacon > timeout)) {
                         loseLocked(e, events);
                     }
                 }

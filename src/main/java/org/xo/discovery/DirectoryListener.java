@@ -2,7 +2,7 @@ package org.xo.discovery;
 
 /**
  * Changes of the {@link Directory}. Called in order, one at a time, on the thread that caused the change (the
- * engine's receive or timer thread), never while the directory's data lock is held: a listener may read the
+ * engine's receive or timer thread, or the DNS-SD thread), never while the directory's data lock is held: a listener may read the
  * directory. Must be quick. Exceptions are caught and logged.
  */
 public interface DirectoryListener {

@@ -4,6 +4,6 @@ package org.xo.discovery;
 public enum Source {
     /** XO beacons on the control group (multi-hop, carried by multicast routing), and the node's room traffic. */
     BEACON,
-    /** DNS-SD / mDNS on the local link (JmDNS): not fed yet, the entry point is {@link Directory#accept}. */
+    /** DNS-SD / mDNS on the local link (JmDNS), fed by {@link DnsSdAdvertiser}. */
     DNS_SD
 }

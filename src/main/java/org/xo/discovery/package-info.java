@@ -26,8 +26,14 @@
  * <p>
  * <b>Directory.</b> {@link org.xo.discovery.Directory} keeps live nodes with expiry (driven by the engine's timer
  * through {@code sweep()}, with an injectable clock) and merges their rooms for the MUC service's listing. It has a
- * second entry point for DNS-SD ({@code accept(NodeInfo, Source.DNS_SD)} and {@code withdraw}), for a later JmDNS
- * feed on the local link; each source of a node expires on its own.
+ * second entry point for DNS-SD ({@code accept(NodeInfo, Source.DNS_SD)} and {@code withdraw}); each source of a
+ * node expires on its own.
+ * <p>
+ * <b>DNS-SD on the local link.</b> {@link org.xo.discovery.DnsSdAdvertiser} (JmDNS, bound to the multicast
+ * interface's address) registers the node as a {@value org.xo.discovery.DnsSdRecord#SERVICE_TYPE} service whose TXT
+ * record ({@link org.xo.discovery.DnsSdRecord}) carries id, epoch, beacon interval, overlay service and a summary of
+ * at most eight rooms, and feeds the peers it resolves into the directory. Beacons stay the full announcement: a
+ * DNS-SD record never replaces the rooms of a run also heard from beacons.
  * <p>
  * Depends on {@code org.xo.core} only; the engine ({@code org.xo.engine}) owns and drives it.
  */

@@ -29,11 +29,13 @@ import org.xo.transport.UdpConfig;
  * @param beaconInterval  period of the full beacons (changes go out at once, at most one extra per 250 ms)
  * @param nodeTimeout     silence after which a node is lost and its occupants leave; at least 2 intervals
  * @param controlGroup    multicast group of the beacons (same port as the rooms; TTL is the transport's)
+ * @param dnsSd           whether the node also registers and discovers XO nodes with DNS-SD (JmDNS) on the local
+ *                        link of the multicast interface; never without discovery
  */
 public record EngineConfig(long nodeId, String nodeName, String overlayService, Inet4Address groupBase,
                            UdpConfig udp, Pacer.Settings pacing, boolean compression, int historyReplay,
                            boolean discovery, Duration beaconInterval, Duration nodeTimeout,
-                           Inet4Address controlGroup) {
+                           Inet4Address controlGroup, boolean dnsSd) {
     public static final String DEFAULT_OVERLAY_SERVICE = "conference.xo";
     /**
      * 10 s: ten rooms with full subjects stay under 100 bytes/s per node; discovery speed does not depend on it
@@ -76,6 +78,7 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             throw new IllegalArgumentException("Node timeout must be at least two beacon intervals ("
                     + beaconInterval.multipliedBy(2).toMillis() + " ms), was " + nodeTimeout + ".");
         }
+        dnsSd = dnsSd && discovery;
         if (controlGroup == null || !controlGroup.isMulticastAddress()) {
             throw new IllegalArgumentException("Control group must be an IPv4 multicast address, was " + controlGroup
                     + ".");
@@ -88,7 +91,7 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
 
     /** Defaults: random node id, overlay service conference.xo, 239.192.0.0, UDP defaults on the first multicast
      * interface, 1400-byte / γ 2 / 1 ms / 50 ms pacing, compression on, 25 messages of history replay; discovery
-     * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250. */
+     * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250; DNS-SD on. */
     public static final class Builder {
         private long nodeId = new SecureRandom().nextLong();
         private String nodeName;
@@ -105,6 +108,7 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         private Duration beaconInterval = DEFAULT_BEACON_INTERVAL;
         private Duration nodeTimeout = DEFAULT_NODE_TIMEOUT;
         private Inet4Address controlGroup = DEFAULT_CONTROL_GROUP;
+        private boolean dnsSd = true;
 
         private Builder() {
         }
@@ -196,12 +200,18 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             return this;
         }
 
+        /** DNS-SD on the local link in addition to beacons; default on (has no effect with discovery off). */
+        public Builder dnsSd(boolean on) {
+            this.dnsSd = on;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when a setting is out of range */
         public EngineConfig build() {
             return new EngineConfig(nodeId, nodeName != null ? nodeName : "node-" + Long.toHexString(nodeId),
                     overlayService, groupBase, udp != null ? udp : UdpConfig.on(Interfaces.defaultMulticast()),
                     new Pacer.Settings(payloadBudget, gamma, initialRtt, maxDelay), compression, historyReplay,
-                    discovery, beaconInterval, nodeTimeout, controlGroup);
+                    discovery, beaconInterval, nodeTimeout, controlGroup, dnsSd);
         }
     }
 }

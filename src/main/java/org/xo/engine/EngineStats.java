@@ -42,7 +42,17 @@ public final class EngineStats {
         BEACONS_RECEIVED("beacons.received"),
         BEACONS_MALFORMED("beacons.malformed"),
         NODES_LOST("nodes.lost"),
-        NODES_RETURNED("nodes.returned");
+        NODES_RETURNED("nodes.returned"),
+        /** DNS-SD peers resolved (first time, or a new run). */
+        DNSSD_PEERS("dnssd.peers"),
+        /** DNS-SD peers whose service went away. */
+        DNSSD_REMOVED("dnssd.removed"),
+        /** DNS-SD records of peers that broke the TXT layout, ignored. */
+        DNSSD_MALFORMED("dnssd.malformed"),
+        /** Updates of this node's TXT record. */
+        DNSSD_UPDATES("dnssd.updates"),
+        /** DNS-SD failed to start (logged). */
+        DNSSD_FAILURES("dnssd.failures");
 
         private final String key;
 

@@ -36,6 +36,7 @@ import org.xo.discovery.Beacon;
 import org.xo.discovery.Directory;
 import org.xo.discovery.DirectoryListener;
 import org.xo.discovery.DirectoryView;
+import org.xo.discovery.DnsSdAdvertiser;
 import org.xo.discovery.MalformedBeaconException;
 import org.xo.discovery.NodeInfo;
 import org.xo.discovery.Source;
@@ -63,7 +64,9 @@ import org.xo.transport.Transport;
  * its remote occupant records, makes the deduplicator forget exactly their latest presences and calls
  * {@link EngineListener#onNodeLost}; when it is heard again (or restarts with a new epoch), the engine calls
  * {@link EngineListener#onNodeReturned} and sends a STATE_REQUEST in every open room, whose replay brings back the
- * node's current occupants exactly once while its messages stay duplicates.
+ * node's current occupants exactly once while its messages stay duplicates. With {@link EngineConfig#dnsSd()}, a
+ * {@link DnsSdAdvertiser} also registers the node on the interface's link and feeds the directory with the XO
+ * nodes it resolves there; it starts and closes on its own thread (close waits at most 3 s for its goodbye).
  * <p>
  * Thread-safe.
  */
@@ -73,6 +76,10 @@ public final class XoEngine implements AutoCloseable {
     static final long MIN_BEACON_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** The control address's room name: beacons carry {@code xo-control@<overlay service>}. */
     public static final String CONTROL_ROOM_NAME = "xo-control";
+    /** TXT record updates at most this often (mDNS asks for at most one announcement per second). */
+    static final Duration DNS_SD_MIN_UPDATE_GAP = Duration.ofSeconds(1);
+    /** How long {@link #close()} waits for the DNS-SD goodbye. */
+    static final Duration DNS_SD_CLOSE_WAIT = Duration.ofMillis(800);
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -121,6 +128,7 @@ public final class XoEngine implements AutoCloseable {
     });
     private final AtomicBoolean adCheckPending = new AtomicBoolean();
     private volatile ScheduledExecutorService discoveryTimer;
+    private volatile DnsSdAdvertiser dnsSd;
     /** Written only on the discovery timer thread. */
     private volatile long lastBeaconNanos = System.nanoTime() - MIN_BEACON_GAP_NANOS;
     private volatile List<List<String>> lastAdvertised = List.of();
@@ -182,6 +190,9 @@ public final class XoEngine implements AutoCloseable {
         state = State.RUNNING;
         if (config.discovery()) {
             startDiscovery();
+        }
+        if (config.dnsSd()) {
+            startDnsSd();
         }
         LOG.log(Level.INFO, () -> "XO engine " + config.nodeName() + " (node " + Long.toHexString(config.nodeId())
                 + ", epoch " + originEpoch + ") started");
@@ -370,6 +381,10 @@ public final class XoEngine implements AutoCloseable {
             state = State.CLOSED;
             p = pacer;
         }
+        DnsSdAdvertiser advertiser = dnsSd;
+        if (advertiser != null) {
+            advertiser.close(); // unregisters on its own thread while the rest closes
+        }
         ScheduledExecutorService timer = discoveryTimer;
         if (timer != null) {
             timer.shutdownNow();
@@ -387,6 +402,16 @@ public final class XoEngine implements AutoCloseable {
             p.close();
         }
         transport.close();
+        if (advertiser != null) {
+            try {
+                // The DNS-SD goodbye makes peers withdraw this node at once (JmDNS needs about 2 s); bounded.
+                if (!advertiser.awaitClosed(DNS_SD_CLOSE_WAIT)) {
+                    LOG.log(Level.DEBUG, "DNS-SD still closing; it finishes in the background");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         LOG.log(Level.INFO, () -> "XO engine " + config.nodeName() + " closed: " + stats);
     }
 
@@ -580,6 +605,34 @@ public final class XoEngine implements AutoCloseable {
         timer.scheduleWithFixedDelay(guarded(directory::sweep), sweep, sweep, TimeUnit.NANOSECONDS);
     }
 
+    /** DNS-SD (JmDNS) on the multicast interface's first IPv4 address; starts on its own thread. */
+    private void startDnsSd() {
+        InetAddress bind = config.udp().networkInterface().inetAddresses()
+                .filter(a -> a instanceof Inet4Address).findFirst().orElse(null);
+        if (bind == null) {
+            stats.increment(Counter.DNSSD_FAILURES);
+            LOG.log(Level.WARNING, () -> "DNS-SD off: interface " + config.udp().networkInterface().getName()
+                    + " has no IPv4 address");
+            return;
+        }
+        Duration refresh = config.beaconInterval().compareTo(config.nodeTimeout().dividedBy(3)) < 0
+                ? config.beaconInterval() : config.nodeTimeout().dividedBy(3);
+        DnsSdAdvertiser advertiser = new DnsSdAdvertiser(new DnsSdAdvertiser.Settings(bind, config.nodeId(),
+                originEpoch, config.nodeName(), config.overlayService(), config.udp().port(),
+                config.beaconInterval(), refresh, DNS_SD_MIN_UPDATE_GAP), directory, event -> {
+                    switch (event) {
+                        case PEER_RESOLVED -> stats.increment(Counter.DNSSD_PEERS);
+                        case PEER_REMOVED -> stats.increment(Counter.DNSSD_REMOVED);
+                        case MALFORMED -> stats.increment(Counter.DNSSD_MALFORMED);
+                        case UPDATED -> stats.increment(Counter.DNSSD_UPDATES);
+                        case FAILED -> stats.increment(Counter.DNSSD_FAILURES);
+                        case REGISTERED -> { }
+                    }
+                });
+        dnsSd = advertiser;
+        advertiser.start(advertisedRooms());
+    }
+
     /** A periodic task that survives its own failures (a scheduled task that throws is never run again). */
     private Runnable guarded(Runnable task) {
         return () -> {
@@ -651,6 +704,10 @@ public final class XoEngine implements AutoCloseable {
         }
         lastBeaconNanos = System.nanoTime();
         lastAdvertised = advertisementKey(rooms);
+        DnsSdAdvertiser advertiser = dnsSd;
+        if (advertiser != null && !goodbye) {
+            advertiser.update(rooms); // rate-limited, and only when the TXT record changes
+        }
         stats.increment(Counter.BEACONS_SENT);
     }
 

@@ -39,6 +39,7 @@ final class EngineFactory {
                 .beaconInterval(Duration.ofMillis(XoSettings.BEACON_INTERVAL_MS.get()))
                 .nodeTimeout(Duration.ofMillis(XoSettings.NODE_TIMEOUT_MS.get()))
                 .controlGroup(address(XoSettings.CONTROL_GROUP))
+                .dnsSd(XoSettings.DNS_SD.get())
                 .build();
         return new XoEngine(config, new UdpMulticastTransport(udp), listener);
     }

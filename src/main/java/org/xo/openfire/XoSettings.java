@@ -45,6 +45,8 @@ public final class XoSettings {
             Setting.integer("xo.discovery.node-timeout-ms", 35_000, 100, 86_400_000);
     /** Well-known group of the beacons; multicast routing must carry it like the rooms' groups. */
     public static final Setting<String> CONTROL_GROUP = Setting.text("xo.discovery.control-group", "239.192.255.250");
+    /** DNS-SD (mDNS, _xo-overlay._udp) on the multicast interface's link as well as beacons; needs discovery on. */
+    public static final Setting<Boolean> DNS_SD = Setting.flag("xo.discovery.dns-sd", true);
 
     private XoSettings() {
     }

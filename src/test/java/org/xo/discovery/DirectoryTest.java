@@ -142,16 +142,23 @@ public class DirectoryTest {
 
     @Test
     public void goodbyeAndSourcesExpireSeparately() throws Exception {
-        directory.accept(node(1, 5, room("lobby", 1, "")), Source.BEACON);
-        advance(Duration.ofSeconds(20));
         directory.accept(node(1, 5, room("lobby", 1, "")), Source.DNS_SD);
         advance(Duration.ofSeconds(20));
+        directory.accept(node(1, 5, room("lobby", 1, "")), Source.BEACON);
+        advance(Duration.ofSeconds(20));
         directory.sweep();
-        assertEquals("the beacon source expired, DNS-SD still knows it",
-                Set.of(Source.DNS_SD), directory.node(1).orElseThrow().sources());
+        assertEquals("the DNS-SD source expired, beacons still know it",
+                Set.of(Source.BEACON), directory.node(1).orElseThrow().sources());
+        directory.accept(node(1, 5, room("lobby", 1, "")), Source.DNS_SD);
         events.clear();
         directory.withdraw(1, 5, Source.DNS_SD);
-        assertEquals(List.of("lost 1/5", "rooms"), events);
+        assertEquals("beacons still know it", List.of(), events);
+        directory.accept(node(3, 5, room("lobby", 1, "")), Source.DNS_SD);
+        events.clear();
+        directory.withdraw(3, 5, Source.DNS_SD);
+        assertEquals("known through DNS-SD only", List.of("lost 3/5", "rooms"), events);
+        // (A beacon source that expires loses the node even while DNS-SD lists it: see
+        // beaconSilenceLosesANodeThatDnsSdStillLists.)
 
         directory.accept(node(2, 5), Source.BEACON);
         events.clear();
@@ -176,5 +183,24 @@ public class DirectoryTest {
         });
         directory.accept(node(4, 1), Source.BEACON);
         assertEquals(List.of(4L), seen);
+    }
+
+    @Test
+    public void beaconSilenceLosesANodeThatDnsSdStillLists() throws Exception {
+        directory.accept(node(5, 100, room("lobby", 2, "Plans")), Source.BEACON);
+        directory.accept(node(5, 100), Source.DNS_SD);
+        assertEquals("the DNS-SD summary leaves the beacon's rooms", 1, directory.rooms().size());
+        for (int i = 0; i < 4; i++) {
+            advance(Duration.ofSeconds(10));
+            directory.accept(node(5, 100), Source.DNS_SD); // JmDNS's cache keeps listing it
+            directory.sweep();
+        }
+        assertTrue("lost after 35 s without beacons", directory.nodes().isEmpty());
+        directory.accept(node(6, 100), Source.DNS_SD);
+        advance(Duration.ofSeconds(30));
+        directory.accept(node(6, 100), Source.DNS_SD);
+        advance(Duration.ofSeconds(30));
+        directory.sweep();
+        assertEquals("DNS-SD alone keeps a node it refreshes", 1, directory.nodes().size());
     }
 }

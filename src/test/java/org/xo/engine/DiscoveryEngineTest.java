@@ -59,7 +59,7 @@ public class DiscoveryEngineTest {
         Node(long id, Duration interval) throws Exception {
             EngineConfig config = EngineConfig.builder().nodeId(id).nodeName("node-" + id)
                     .udp(UdpConfig.on(lo).withPort(port)).beaconInterval(interval).nodeTimeout(interval.equals(INTERVAL)
-                            ? TIMEOUT : EngineConfig.DEFAULT_NODE_TIMEOUT).build();
+                            ? TIMEOUT : EngineConfig.DEFAULT_NODE_TIMEOUT).dnsSd(false).build();
             transport = new MuteableTransport(new UdpMulticastTransport(config.udp()));
             engine = new XoEngine(config, transport, new EngineListener() {
                 @Override

@@ -1,6 +1,7 @@
 package org.xo.engine;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
@@ -319,6 +320,8 @@ public class XoEngineTest {
         assertEquals(Duration.ofSeconds(10), c.beaconInterval());
         assertEquals(Duration.ofSeconds(35), c.nodeTimeout());
         assertEquals("239.192.255.250", c.controlGroup().getHostAddress());
+        assertTrue(c.dnsSd());
+        assertFalse("never without discovery", EngineConfig.builder().discovery(false).dnsSd(true).build().dnsSd());
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder()
                 .beaconInterval(Duration.ofSeconds(10)).nodeTimeout(Duration.ofSeconds(19)).build());
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder()
@@ -334,7 +337,8 @@ public class XoEngineTest {
                 "envelopes.other-room", "envelopes.unknown-kind", "dropped.foreign", "dropped.version",
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
                 "publish.rejected", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
-                "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned"),
+                "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",
+                "dnssd.removed", "dnssd.malformed", "dnssd.updates", "dnssd.failures"),
                 new ArrayList<>(new EngineStats().snapshot().keySet()));
     }
 
