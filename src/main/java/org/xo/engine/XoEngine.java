@@ -89,8 +89,6 @@ public final class XoEngine implements AutoCloseable {
         final Inet4Address group;
         final RoomState state;
         int refs = 1;
-        /** When this node's STATE_REQUEST left, until the first reply gives a round-trip sample for the pacer. */
-        volatile long stateRequestNanos;
 
         OpenRoom(OverlayRoom room, Inet4Address group, RoomState state) {
             this.room = room;
@@ -263,7 +261,6 @@ public final class XoEngine implements AutoCloseable {
         }
         Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
                 System.currentTimeMillis(), r.jid(), "", Kind.STATE_REQUEST, "");
-        opened.stateRequestNanos = System.nanoTime();
         if (submit(opened.group, request)) {
             stats.increment(Counter.STATE_REQUESTS_SENT);
         }
@@ -508,7 +505,6 @@ public final class XoEngine implements AutoCloseable {
         if (e.kind().code() >= 0x40) {
             return; // control traffic is the engine's own business, never a room event
         }
-        sampleRoundTrip(open);
         open.state.recordRemote(e);
         if (e.kind() == Kind.SUBJECT) {
             advertisementMayHaveChanged();
@@ -709,24 +705,6 @@ public final class XoEngine implements AutoCloseable {
             advertiser.update(rooms); // rate-limited, and only when the TXT record changes
         }
         stats.increment(Counter.BEACONS_SENT);
-    }
-
-    /**
-     * The first event after our STATE_REQUEST is normally a reply to it: request-to-reply is the only round trip
-     * multicast offers without acknowledgements, and it feeds the pacer's IMTimeout = γ · estimated RTT. It includes
-     * the replier's own pacing delay, which errs on the side of batching; samples older than a few seconds are not
-     * taken (nobody answered, and this event is ordinary traffic).
-     */
-    private void sampleRoundTrip(OpenRoom open) {
-        long sent = open.stateRequestNanos;
-        if (sent == 0) {
-            return;
-        }
-        open.stateRequestNanos = 0;
-        long elapsed = System.nanoTime() - sent;
-        if (elapsed < TimeUnit.SECONDS.toNanos(3)) {
-            pacer.sampleRtt(Duration.ofNanos(elapsed));
-        }
     }
 
     /** Answers a STATE_REQUEST with the original envelopes; through the pacer, so a backlog goes in full datagrams. */

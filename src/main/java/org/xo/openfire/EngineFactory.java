@@ -32,6 +32,7 @@ final class EngineFactory {
                 .udp(udp)
                 .payloadBudget(XoSettings.PACING_BUDGET_BYTES.get())
                 .gamma(XoSettings.PACING_GAMMA.get())
+                .initialRtt(Duration.ofMillis(XoSettings.PACING_RTT_MS.get()))
                 .maxDelay(Duration.ofMillis(XoSettings.PACING_MAX_DELAY_MS.get()))
                 .compression(XoSettings.COMPRESSION.get())
                 .historyReplay(XoSettings.HISTORY_REPLAY.get())

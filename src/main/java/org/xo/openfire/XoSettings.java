@@ -21,6 +21,12 @@ public final class XoSettings {
     public static final Setting<String> NODE_ID = Setting.text("xo.node.id", "");
     /** γ of the pacing timeout IMTimeout = γ · estimated RTT (Leggio and Kojo). */
     public static final Setting<Double> PACING_GAMMA = Setting.decimal("xo.pacing.gamma", 2.0, 1.0, 100.0);
+    /**
+     * Round-trip time the pacing timeout is based on. Multicast has no acknowledgements to measure it from (a
+     * state request's first reply also carries the replier's own pacing and start-up delays), so it is set per
+     * network: about 1 ms on a LAN, hundreds on tactical radios.
+     */
+    public static final Setting<Integer> PACING_RTT_MS = Setting.integer("xo.pacing.rtt-ms", 1, 0, 10_000);
     /** Upper bound of the pacing timeout, so interactivity never suffers more than this. */
     public static final Setting<Integer> PACING_MAX_DELAY_MS = Setting.integer("xo.pacing.max-delay-ms", 50, 0, 5000);
     /** Payload bytes that make a full datagram: about one MTU. */

@@ -170,8 +170,6 @@ public class XoEngineTest {
         assertEquals(aRepliesBefore + 1, a.stat(Counter.STATE_REPLIES_SENT));
         assertEquals(bRepliesBefore + 1, b.stat(Counter.STATE_REPLIES_SENT));
         assertTrue(a.stat(Counter.ENVELOPES_DUPLICATE) + b.stat(Counter.ENVELOPES_DUPLICATE) >= 1);
-        assertNotEquals("the reply to c's state request was a round-trip sample for its pacer",
-                c.engine.config().pacing().initialRtt(), c.engine.estimatedRtt());
     }
 
     @Test
