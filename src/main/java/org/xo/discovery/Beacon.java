@@ -179,7 +179,8 @@ public final class Beacon {
         return parts;
     }
 
-    private static long number(String s, long max, String field) throws MalformedBeaconException {
+    /** Strict decimal: digits only, no sign, no leading zero; shared with the DNS-SD record. */
+    static long number(String s, long max, String field) throws MalformedBeaconException {
         if (s.isEmpty() || s.length() > 10 || (s.length() > 1 && s.charAt(0) == '0')) {
             throw new MalformedBeaconException("bad " + field);
         }
@@ -197,7 +198,8 @@ public final class Beacon {
         return n;
     }
 
-    private static Inet4Address group(String s) throws MalformedBeaconException {
+    /** A dotted-quad multicast group, parsed from its octets (never a name lookup); shared with the DNS-SD record. */
+    static Inet4Address group(String s) throws MalformedBeaconException {
         List<String> octets = split(s, '.', 5);
         if (octets.size() != 4) {
             throw new MalformedBeaconException("bad group");

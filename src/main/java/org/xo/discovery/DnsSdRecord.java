@@ -1,8 +1,5 @@
 package org.xo.discovery;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -136,8 +133,8 @@ public final class DnsSdRecord {
             throw new MalformedBeaconException("bad id");
         }
         long nodeId = Long.parseUnsignedLong(id, 16);
-        long epoch = number(required(txt, "epoch"), Integer.MAX_VALUE, "epoch");
-        long interval = number(required(txt, "bi"), Beacon.MAX_INTERVAL_MILLIS, "bi");
+        long epoch = Beacon.number(required(txt, "epoch"), Integer.MAX_VALUE, "epoch");
+        long interval = Beacon.number(required(txt, "bi"), Beacon.MAX_INTERVAL_MILLIS, "bi");
         if (epoch == 0 || interval == 0) {
             throw new MalformedBeaconException("epoch or bi is 0");
         }
@@ -158,11 +155,11 @@ public final class DnsSdRecord {
             if (!isNormalizedRoom(f[0]) || !seen.add(f[0])) {
                 throw new MalformedBeaconException("r" + i + ": invalid or repeated room address");
             }
-            int occupants = (int) number(f[2], Beacon.MAX_OCCUPANTS, "occupants");
-            rooms.add(new AdvertisedRoom(f[0], group(f[1]), port(txt), occupants, ""));
+            int occupants = (int) Beacon.number(f[2], Beacon.MAX_OCCUPANTS, "occupants");
+            rooms.add(new AdvertisedRoom(f[0], Beacon.group(f[1]), port(txt), occupants, ""));
         }
         if (txt.containsKey("more")) {
-            number(txt.get("more"), Integer.MAX_VALUE, "more");
+            Beacon.number(txt.get("more"), Integer.MAX_VALUE, "more");
         }
         String name = nodeName(instanceName);
         return new NodeInfo(nodeId, (int) epoch, name, Duration.ofMillis(interval), rooms);
@@ -170,7 +167,7 @@ public final class DnsSdRecord {
 
     /** The decoder has no SRV port: the caller passes it as the {@code port} pseudo-key. */
     private static int port(Map<String, String> txt) throws MalformedBeaconException {
-        long port = number(required(txt, PORT_KEY), 65535, "port");
+        long port = Beacon.number(required(txt, PORT_KEY), 65535, "port");
         if (port == 0) {
             throw new MalformedBeaconException("port 0");
         }
@@ -186,36 +183,6 @@ public final class DnsSdRecord {
             throw new MalformedBeaconException("no " + key.trim());
         }
         return value;
-    }
-
-    private static long number(String s, long max, String field) throws MalformedBeaconException {
-        if (s.isEmpty() || s.length() > 10 || (s.length() > 1 && s.charAt(0) == '0') || !s.matches("[0-9]+")) {
-            throw new MalformedBeaconException("bad " + field);
-        }
-        long n = Long.parseLong(s);
-        if (n > max) {
-            throw new MalformedBeaconException(field + " " + n + " out of range");
-        }
-        return n;
-    }
-
-    private static Inet4Address group(String s) throws MalformedBeaconException {
-        String[] octets = s.split("\\.", -1);
-        if (octets.length != 4) {
-            throw new MalformedBeaconException("bad group");
-        }
-        byte[] address = new byte[4];
-        for (int i = 0; i < 4; i++) {
-            address[i] = (byte) (octets[i].equals("0") ? 0 : number(octets[i], 255, "group"));
-        }
-        if ((address[0] & 0xf0) != 0xe0) {
-            throw new MalformedBeaconException("group is not multicast");
-        }
-        try {
-            return (Inet4Address) InetAddress.getByAddress(address); // raw bytes: no name resolution
-        } catch (UnknownHostException impossible) {
-            throw new MalformedBeaconException("bad group");
-        }
     }
 
     private static boolean isNormalizedRoom(String room) {
