@@ -186,40 +186,36 @@ public final class RoomState {
      * root element's {@code to} attribute.
      */
     static Optional<String> newNick(String stanza) {
-        XMLStreamReader reader = null;
-        try {
-            // A factory per call: nick changes are rare, and factories are not guaranteed thread-safe.
-            reader = newXmlFactory().createXMLStreamReader(new StringReader(stanza));
-            while (reader.hasNext()) {
-                if (reader.next() == XMLStreamConstants.START_ELEMENT) {
-                    String to = reader.getAttributeValue(null, "to");
-                    int slash = to == null ? -1 : to.indexOf('/');
-                    return slash < 0 || slash == to.length() - 1 ? Optional.empty()
-                            : Optional.of(to.substring(slash + 1));
-                }
-            }
-            return Optional.empty();
-        } catch (XMLStreamException e) {
-            return Optional.empty();
-        } finally {
-            if (reader != null) {
-                try {
-                    reader.close();
-                } catch (XMLStreamException ignored) {
-                    // nothing to release for a string source
-                }
-            }
-        }
+        return scan(stanza, reader -> {
+            String to = reader.getAttributeValue(null, "to");
+            int slash = to == null ? -1 : to.indexOf('/');
+            return slash < 0 || slash == to.length() - 1 ? Optional.empty() : Optional.of(to.substring(slash + 1));
+        }, null);
     }
 
     /** @return the text of the first {@code subject} element of a message stanza (empty text clears the subject) */
     static Optional<String> subjectOf(String stanza) {
+        return scan(stanza, reader -> Optional.of(reader.getElementText()), "subject");
+    }
+
+    /** What to read at the element a {@link #scan} stops on. */
+    private interface ElementReader {
+        Optional<String> read(XMLStreamReader reader) throws XMLStreamException;
+    }
+
+    /**
+     * Reads the first element named {@code element} (any element when null) of a stanza with a hardened StAX
+     * parser; empty when there is none or the stanza is malformed. A factory per call: these stanzas are rare
+     * (nick and subject changes), and factories are not guaranteed thread-safe.
+     */
+    private static Optional<String> scan(String stanza, ElementReader read, String element) {
         XMLStreamReader reader = null;
         try {
             reader = newXmlFactory().createXMLStreamReader(new StringReader(stanza));
             while (reader.hasNext()) {
-                if (reader.next() == XMLStreamConstants.START_ELEMENT && "subject".equals(reader.getLocalName())) {
-                    return Optional.of(reader.getElementText());
+                if (reader.next() == XMLStreamConstants.START_ELEMENT
+                        && (element == null || element.equals(reader.getLocalName()))) {
+                    return read.read(reader);
                 }
             }
             return Optional.empty();
