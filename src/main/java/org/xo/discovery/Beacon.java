@@ -251,7 +251,8 @@ public final class Beacon {
         return b.toString();
     }
 
-    private static boolean isNormalizedRoom(String room) {
+    /** Bounded, and already in the form OverlayRoom gives it; shared with the DNS-SD record. */
+    static boolean isNormalizedRoom(String room) {
         try {
             return room.getBytes(StandardCharsets.UTF_8).length <= Limits.MAX_ROOM_BYTES
                     && OverlayRoom.parse(room).jid().equals(room);

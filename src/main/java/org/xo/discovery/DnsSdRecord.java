@@ -9,8 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.xo.core.Limits;
-import org.xo.core.OverlayRoom;
 
 /**
  * The DNS-SD service of an XO node: type {@value #SERVICE_TYPE}, instance name {@code <node name> [<low 32 bits of
@@ -152,7 +150,7 @@ public final class DnsSdRecord {
             if (f.length != 3) {
                 throw new MalformedBeaconException("r" + i + " has " + f.length + " fields, not 3");
             }
-            if (!isNormalizedRoom(f[0]) || !seen.add(f[0])) {
+            if (!Beacon.isNormalizedRoom(f[0]) || !seen.add(f[0])) {
                 throw new MalformedBeaconException("r" + i + ": invalid or repeated room address");
             }
             int occupants = (int) Beacon.number(f[2], Beacon.MAX_OCCUPANTS, "occupants");
@@ -185,12 +183,4 @@ public final class DnsSdRecord {
         return value;
     }
 
-    private static boolean isNormalizedRoom(String room) {
-        try {
-            return room.getBytes(StandardCharsets.UTF_8).length <= Limits.MAX_ROOM_BYTES
-                    && OverlayRoom.parse(room).jid().equals(room);
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
 }
