@@ -84,6 +84,7 @@ public final class NetNs implements AutoCloseable {
     private static final Set<Integer> TAKEN_SUBNETS = ConcurrentHashMap.newKeySet();
     private static volatile String rootProblem;
     private static volatile String smcrouteProblem;
+    private static volatile String nftablesProblem;
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -104,6 +105,7 @@ public final class NetNs implements AutoCloseable {
     private final List<Link> links = new ArrayList<>();
     private final Map<String, Management> managements = new LinkedHashMap<>();
     private final Map<String, Process> routers = new LinkedHashMap<>();
+    private final Set<String> bridgedHubs = new java.util.HashSet<>();
     private boolean closed;
 
     private NetNs(int instance, Path dir) {
@@ -133,15 +135,26 @@ public final class NetNs implements AutoCloseable {
         requireOrSkip(smcrouteProblem);
     }
 
+    /** As {@link #requireRootOrSkip()}, and {@code nft} (Debian package nftables) must run. */
+    public static void requireNftablesOrSkip() {
+        requireRootOrSkip();
+        if (nftablesProblem == null) {
+            Result version = runQuietly(List.of("nft", "--version"));
+            nftablesProblem = version.code == 0 ? ""
+                    : "nft (Debian package nftables) cannot be run (" + version.describe() + ")";
+        }
+        requireOrSkip(nftablesProblem);
+    }
+
     private static void requireOrSkip(String problem) {
         if (problem.isEmpty()) {
             return;
         }
         if ("true".equals(System.getenv("CI"))) {
             throw new AssertionError("Network-namespace tests must run in CI (CI=true), but " + problem
-                    + ". Run CI as root with iproute2 and smcroute installed (see .ci/run).");
+                    + ". Run CI as root with iproute2, smcroute and nftables installed (see .ci/run).");
         }
-        Assume.assumeTrue("Skipped: " + problem + " (network-namespace tests need root, iproute2 and smcroute)",
+        Assume.assumeTrue("Skipped: " + problem + " (network-namespace tests need root, iproute2, smcroute and nftables)",
                 false);
     }
 
@@ -244,6 +257,31 @@ public final class NetNs implements AutoCloseable {
             run("ip", "-n", end[0], "link", "set", end[1], "up");
         }
         return link;
+    }
+
+    /**
+     * Attaches namespace {@code member} to a shared Ethernet segment: a Linux bridge {@code br0} in namespace
+     * {@code hub} (made on first use; multicast snooping off, so every port sees every multicast frame, as on a
+     * radio channel) and a veth pair whose member end is {@code device} with the given MAC and address (CIDR), up.
+     * Who hears whom on the segment is then up to filters in the members (see the MANET benchmark).
+     */
+    public synchronized void bridgePort(String hub, String member, String device, String mac, String cidr)
+            throws IOException {
+        requireOpen();
+        String nsHub = name(hub);
+        String nsMember = name(member);
+        if (bridgedHubs.add(hub)) {
+            run("ip", "-n", nsHub, "link", "add", "br0", "type", "bridge", "stp_state", "0", "mcast_snooping", "0");
+            run("ip", "-n", nsHub, "link", "set", "br0", "up");
+        }
+        String hubPort = "p-" + member;
+        run("ip", "link", "add", device, "netns", nsMember, "address", mac, "type", "veth", "peer", "name", hubPort,
+                "netns", nsHub);
+        sysctlIfPresent(nsMember, "net/ipv6/conf/" + device + "/disable_ipv6", "1");
+        sysctlIfPresent(nsHub, "net/ipv6/conf/" + hubPort + "/disable_ipv6", "1");
+        run("ip", "-n", nsHub, "link", "set", hubPort, "master", "br0", "up");
+        run("ip", "-n", nsMember, "addr", "add", cidr, "dev", device);
+        run("ip", "-n", nsMember, "link", "set", device, "up");
     }
 
     /**
@@ -356,6 +394,22 @@ public final class NetNs implements AutoCloseable {
         List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name(name)));
         full.addAll(List.of(command));
         return run(full);
+    }
+
+    /** Runs {@code command} inside namespace {@code name} with {@code input} as its standard input. */
+    public String execInput(String name, String input, String... command) throws IOException {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name(name)));
+        full.addAll(List.of(command));
+        Result r = runQuietly(full, input);
+        if (r.code != 0) {
+            throw new IOException("'" + String.join(" ", full) + "' failed: " + r.describe() + "\ninput:\n" + input);
+        }
+        return r.stdout;
+    }
+
+    /** Writes a sysctl inside namespace {@code name}, e.g. {@code setSysctl("a", "net/ipv4/ip_forward", "1")}. */
+    public void setSysctl(String name, String key, String value) throws IOException {
+        sysctl(name(name), key, value);
     }
 
     public synchronized List<Link> links() {
@@ -561,10 +615,23 @@ public final class NetNs implements AutoCloseable {
     }
 
     private static Result runQuietly(List<String> command) {
+        return runQuietly(command, null);
+    }
+
+    /** @param input standard input, or null for /dev/null */
+    private static Result runQuietly(List<String> command, String input) {
         Process p;
         try {
-            p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
+            ProcessBuilder builder = new ProcessBuilder(command);
+            if (input == null) {
+                builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            }
+            p = builder.start();
+            if (input != null) {
+                try (var stdin = p.getOutputStream()) {
+                    stdin.write(input.getBytes(StandardCharsets.UTF_8));
+                }
+            }
         } catch (IOException e) {
             return new Result(127, "", e.getMessage());
         }
@@ -715,7 +782,8 @@ public final class NetNs implements AutoCloseable {
                              String nsAddress, int subnet) {
     }
 
-    static List<String> namespacesOfThisJvm() {
+    /** Namespaces of this JVM still present (a test's teardown expects none). */
+    public static List<String> namespacesOfThisJvm() {
         List<String> ours = new ArrayList<>();
         for (String line : runQuietly(List.of("ip", "netns", "list")).stdout.split("\n")) {
             String ns = line.trim().split("\\s+")[0];
