@@ -22,6 +22,14 @@ public final class Bench {
             case "latency" -> LatencyBench.run(options);
             case "startup" -> StartupBench.run(options);
             case "discovery" -> DiscoveryBench.run(options);
+            case "manet" -> {
+                try {
+                    org.xo.bench.manet.ManetBench.run(options);
+                } catch (IllegalArgumentException e) {
+                    System.err.println("xo-bench manet: " + e.getMessage());
+                    System.exit(2);
+                }
+            }
             default -> usage();
         }
     }
@@ -30,6 +38,8 @@ public final class Bench {
         System.err.println("usage: bin/xo-bench latency [--messages N] [--rate PER_S] [--burst N]");
         System.err.println("       bin/xo-bench startup [--runs N]");
         System.err.println("       bin/xo-bench discovery [--runs N] [--window S]");
+        System.err.println("       bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S]"
+                + " [--seed K] [--drain S] [--out DIR]");
         System.exit(2);
     }
 

@@ -120,6 +120,11 @@ public record Scenario(String name, int nodes, double rpSeparation, double nodeS
                 pauseMean, pauseDelta, bitErrorProbability, radioRange, step, seed);
     }
 
+    public Scenario withDuration(double seconds) {
+        return new Scenario(name, nodes, rpSeparation, nodeSeparation, width, height, seconds, speedMean, speedDelta,
+                pauseMean, pauseDelta, bitErrorProbability, radioRange, timeStep, seed);
+    }
+
     public Scenario withNodes(int n) {
         return new Scenario(name, n, rpSeparation, nodeSeparation, width, height, duration, speedMean, speedDelta,
                 pauseMean, pauseDelta, bitErrorProbability, radioRange, timeStep, seed);

@@ -1,0 +1,120 @@
+package org.xo.bench.manet;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * {@code bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S] [--seed K]
+ * [--drain S] [--out DIR]}: runs {@link ManetExperiment} for each chosen scenario (default: all four, 11 nodes,
+ * 300 s, seed 1, 20 s drain), writes CSVs, a Figure-3-style PNG per scenario and {@code summary.md} into the output
+ * directory (default {@code target/manet/<date-time>}), and prints one {@code RESULT} line per scenario.
+ */
+public final class ManetBench {
+    static final double DEFAULT_DRAIN = 20;
+    /** Smack logs every connection the emulated network breaks, with a stack trace: the counters say it shorter. */
+    private static final java.util.logging.Logger SMACK_LOG = java.util.logging.Logger.getLogger("org.jivesoftware");
+
+    private ManetBench() {
+    }
+
+    /** Runs the benchmark; throws IllegalArgumentException with a one-sentence message on a bad option. */
+    public static List<ScenarioResult> run(Map<String, String> options) throws Exception {
+        SMACK_LOG.setLevel(java.util.logging.Level.OFF);
+        String which = options.getOrDefault("scenario", "all");
+        List<Scenario> scenarios = new ArrayList<>();
+        for (Scenario preset : "all".equals(which) ? Scenario.presets() : List.of(Scenario.named(which))) {
+            scenarios.add(preset.withNodes(intOption(options, "nodes", Scenario.DEFAULT_NODES, 2))
+                    .withDuration(doubleOption(options, "duration", Scenario.DEFAULT_DURATION))
+                    .withSeed(intOption(options, "seed", (int) Scenario.DEFAULT_SEED, 0)));
+        }
+        double drain = doubleOption(options, "drain", DEFAULT_DRAIN);
+        Path out = Path.of(options.getOrDefault("out", "target/manet/"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
+        Files.createDirectories(out);
+
+        List<ScenarioResult> results = new ArrayList<>();
+        for (Scenario s : scenarios) {
+            ScenarioResult r = new ManetExperiment(s, drain, line -> System.err.println("[xo-bench] " + line)).run();
+            results.add(r);
+            ManetReport.writeScenario(out, r);
+            ManetReport.writeSummary(out, results);
+            System.out.println(resultLine(r));
+            System.out.flush();
+        }
+        System.err.println("[xo-bench] report: " + out.resolve("summary.md").toAbsolutePath());
+        return results;
+    }
+
+    /** The machine-readable line of one scenario (latencies in ms, delivery as a fraction of sent x receivers). */
+    static String resultLine(ScenarioResult r) {
+        Map<String, String> kv = new LinkedHashMap<>();
+        kv.put("scenario", r.scenario().name());
+        kv.put("nodes", Integer.toString(r.scenario().nodes()));
+        kv.put("duration_s", fmt(r.scenario().duration()));
+        kv.put("seed", Long.toString(r.scenario().seed()));
+        kv.put("pairs", Integer.toString(r.xo().pairs()));
+        for (SystemResult s : List.of(r.xo(), r.cs())) {
+            String p = s.system() + "_";
+            kv.put(p + "delivery", fmt4(s.deliveryRatio()));
+            kv.put(p + "p50_ms", fmt(s.latencyPercentile(50) * 1000));
+            kv.put(p + "p99_ms", fmt(s.latencyPercentile(99) * 1000));
+            kv.put(p + "reachable_delivery", fmt4(s.reachableDeliveryRatio()));
+            kv.put(p + "within_1s_connected", fmt4(s.connectedWithin(1)));
+            kv.put(p + "undelivered", Integer.toString(s.undelivered()));
+            kv.put(p + "lost_partitioned", Integer.toString(s.undeliveredPartitioned()));
+            kv.put(p + "lost_cut_off_at_send", Integer.toString(s.undeliveredCutOffAtSend()));
+            kv.put(p + "lost_connected_at_send", Integer.toString(s.undeliveredConnectedAtSend()));
+        }
+        kv.put("undelivered_cs_over_xo", r.xo().undelivered() == 0 ? "inf"
+                : fmt((double) r.cs().undelivered() / r.xo().undelivered()));
+        kv.put("partitioned_fraction", fmt4(r.trace().partitionedFraction()));
+        kv.put("mean_diameter", fmt(r.trace().meanDiameter()));
+        r.network().forEach((k, v) -> kv.put(k, Long.toString(v)));
+        StringJoiner line = new StringJoiner(" ", "RESULT ", "");
+        kv.forEach((k, v) -> line.add(k + "=" + v));
+        return line.toString();
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "nan" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String fmt4(double v) {
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static int intOption(Map<String, String> options, String name, int defaultValue, int min) {
+        String value = options.get(name);
+        try {
+            int v = value == null ? defaultValue : Integer.parseInt(value);
+            if (v < min) {
+                throw new IllegalArgumentException("--" + name + " must be at least " + min + ", not " + v + ".");
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " takes a whole number, not '" + value + "'.");
+        }
+    }
+
+    private static double doubleOption(Map<String, String> options, String name, double defaultValue) {
+        String value = options.get(name);
+        try {
+            double v = value == null ? defaultValue : Double.parseDouble(value);
+            if (!(v > 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("--" + name + " must be a positive number of seconds, not "
+                        + value + ".");
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " takes a number of seconds, not '" + value + "'.");
+        }
+    }
+}
