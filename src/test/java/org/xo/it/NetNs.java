@@ -84,7 +84,7 @@ public final class NetNs implements AutoCloseable {
     private static final Set<Integer> TAKEN_SUBNETS = ConcurrentHashMap.newKeySet();
     private static volatile String rootProblem;
     private static volatile String smcrouteProblem;
-    private static volatile String nftablesProblem;
+    private static final Map<String, String> COMMAND_PROBLEMS = new ConcurrentHashMap<>();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -106,6 +106,8 @@ public final class NetNs implements AutoCloseable {
     private final Map<String, Management> managements = new LinkedHashMap<>();
     private final Map<String, Process> routers = new LinkedHashMap<>();
     private final Set<String> bridgedHubs = new java.util.HashSet<>();
+    /** Label → daemon started by {@link #daemon}. */
+    private final Map<String, Process> daemons = new LinkedHashMap<>();
     private boolean closed;
 
     private NetNs(int instance, Path dir) {
@@ -137,13 +139,21 @@ public final class NetNs implements AutoCloseable {
 
     /** As {@link #requireRootOrSkip()}, and {@code nft} (Debian package nftables) must run. */
     public static void requireNftablesOrSkip() {
+        requireCommandOrSkip("nft", "--version");
+    }
+
+    /**
+     * As {@link #requireRootOrSkip()}, and {@code command probeArgs...} (a version query, say) must run with
+     * status 0; the package is named in .ci/run.
+     */
+    public static void requireCommandOrSkip(String command, String... probeArgs) {
         requireRootOrSkip();
-        if (nftablesProblem == null) {
-            Result version = runQuietly(List.of("nft", "--version"));
-            nftablesProblem = version.code == 0 ? ""
-                    : "nft (Debian package nftables) cannot be run (" + version.describe() + ")";
-        }
-        requireOrSkip(nftablesProblem);
+        List<String> probe = new ArrayList<>(List.of(command));
+        probe.addAll(List.of(probeArgs));
+        requireOrSkip(COMMAND_PROBLEMS.computeIfAbsent(command, c -> {
+            Result r = runQuietly(probe);
+            return r.code == 0 ? "" : command + " cannot be run (" + r.describe() + ")";
+        }));
     }
 
     private static void requireOrSkip(String problem) {
@@ -152,9 +162,9 @@ public final class NetNs implements AutoCloseable {
         }
         if ("true".equals(System.getenv("CI"))) {
             throw new AssertionError("Network-namespace tests must run in CI (CI=true), but " + problem
-                    + ". Run CI as root with iproute2, smcroute and nftables installed (see .ci/run).");
+                    + ". Run CI as root with iproute2, smcroute, nftables and babeld installed (see .ci/run).");
         }
-        Assume.assumeTrue("Skipped: " + problem + " (network-namespace tests need root, iproute2, smcroute and nftables)",
+        Assume.assumeTrue("Skipped: " + problem + " (network-namespace tests need root, iproute2, smcroute, nftables and babeld)",
                 false);
     }
 
@@ -379,6 +389,28 @@ public final class NetNs implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts {@code command} inside namespace {@code name} as a foreground daemon, our child (so its pid is known
+     * and {@link #close()} stops it); standard output and error go to {@link #file}({@code label + ".log"}).
+     */
+    public synchronized Process daemon(String name, String label, List<String> command) throws IOException {
+        requireOpen();
+        if (daemons.containsKey(label)) {
+            throw new IllegalArgumentException("A daemon " + label + " runs already");
+        }
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", name(name)));
+        full.addAll(command);
+        Process process = new ProcessBuilder(full).redirectErrorStream(true)
+                .redirectOutput(file(label + ".log").toFile()).start();
+        daemons.put(label, process);
+        return process;
+    }
+
+    /** A path in this topology's temporary directory (deleted by {@link #close()}), e.g. for a daemon's files. */
+    public Path file(String fileName) {
+        return dir.resolve(fileName);
+    }
+
     /** What the multicast router in {@code name} logged so far. */
     public String routerLog(String name) {
         return readQuietly(dir.resolve("smcroute-" + name + ".log"));
@@ -467,6 +499,9 @@ public final class NetNs implements AutoCloseable {
         List<String> errors = new ArrayList<>();
         for (Map.Entry<String, Process> e : routers.entrySet()) {
             stopProcess(e.getValue(), errors, "smcrouted in " + e.getKey());
+        }
+        for (Map.Entry<String, Process> e : daemons.entrySet()) {
+            stopProcess(e.getValue(), errors, "daemon " + e.getKey());
         }
         for (String ns : namespaces.values()) {
             killRemaining(ns, errors);

@@ -6,6 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,11 +33,18 @@ import org.xo.it.NetNs;
  * its midpoint plus the 14-byte Ethernet header ({@code numgen random mod 10^6 < p * 10^6}). Each receiver draws
  * on its own, as radios do.
  * <p>
- * <b>Unicast routing</b> (for the client/server baseline): every node forwards (ip_forward=1, no ICMP redirects) and
- * gets at each step one /32 route per other node: on-link when in range, via the first hop of a shortest path (BFS,
- * lowest node number on ties) when reachable, {@code unreachable} otherwise; the server's address follows the route
- * to n0. These are ideal routes recomputed instantly, which favours client/server over the paper's OSPF: it never
- * waits for routing to converge. Neighbour (ARP) entries are static, so no resolution traffic competes.
+ * <b>Unicast routing</b> (for the client/server baseline), every node forwarding (ip_forward=1, no ICMP redirects),
+ * one of two {@link Routing} modes:
+ * <ul>
+ * <li>{@link Routing#IDEAL}: at each step one /32 route per other node: on-link when in range, via the first hop of
+ * a shortest path (BFS, lowest node number on ties) when reachable, {@code unreachable} otherwise; the server's
+ * address follows the route to n0. Recomputed instantly from the true topology, which favours client/server over
+ * any real protocol: it never waits for routing to converge.</li>
+ * <li>{@link Routing#BABEL}: Debian's babeld in every node, with its defaults for a wireless interface (hello every
+ * 4 s, link quality estimation), announcing each node's address and, on n0, the server's link; its control traffic
+ * crosses the same filters as everything else. Like the paper's OSPF, routes lag the topology.</li>
+ * </ul>
+ * Neighbour (ARP) entries are static, so no resolution traffic competes.
  * <p>
  * <b>Multicast</b> needs a forwarder on this shared channel (the kernel never sends a packet back out the
  * interface it came in on): {@link FloodingRelay}, classical flooding as in the paper's SMF.
@@ -47,17 +59,39 @@ final class RadioNetwork implements AutoCloseable {
     private static final Pattern COUNTER = Pattern.compile(
             "counter (\\w+) \\{\\s*packets (\\d+) bytes (\\d+)", Pattern.MULTILINE);
 
+    /** How the client/server baseline's unicast traffic finds its way; see the class comment. */
+    enum Routing {
+        IDEAL, BABEL;
+
+        static Routing named(String name) {
+            return switch (name) {
+                case "ideal" -> IDEAL;
+                case "babel" -> BABEL;
+                default -> throw new IllegalArgumentException("routing is 'ideal' or 'babel', not '" + name + "'.");
+            };
+        }
+    }
+
     private final NetNs net;
+    private final Routing routing;
     private final int nodes;
     private final NetNs.Link wan;
     /** Current state, to rewrite only what changed. */
     private final boolean[][] linked;
     private final String[][] routes;
+    private final ExecutorService updater = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "radio-update");
+        t.setDaemon(true);
+        return t;
+    });
     private int steps;
     private int changes;
+    private long applyMicrosTotal;
+    private long applyMicrosMax;
 
-    private RadioNetwork(NetNs net, int nodes, NetNs.Link wan) {
+    private RadioNetwork(NetNs net, Routing routing, int nodes, NetNs.Link wan) {
         this.net = net;
+        this.routing = routing;
         this.nodes = nodes;
         this.wan = wan;
         this.linked = new boolean[nodes][nodes];
@@ -65,7 +99,7 @@ final class RadioNetwork implements AutoCloseable {
     }
 
     /** Builds the namespaces, the channel, the filters (nobody hears anybody yet) and the server's wired link. */
-    static RadioNetwork create(int nodes, double bitErrorProbability) throws IOException {
+    static RadioNetwork create(int nodes, double bitErrorProbability, Routing routing) throws IOException {
         NetNs net = NetNs.create();
         try {
             net.namespace("hub");
@@ -91,15 +125,76 @@ final class RadioNetwork implements AutoCloseable {
                     net.execInput(name, neighbours.toString(), "ip", "-batch", "-");
                 }
                 net.execInput(name, filter(bitErrorProbability), "nft", "-f", "-");
+                if (routing == Routing.BABEL) {
+                    // Babel speaks over IPv6 link-local addresses; no duplicate address detection delay.
+                    net.setSysctl(name, "net/ipv6/conf/" + DEVICE + "/accept_dad", "0");
+                    net.setSysctl(name, "net/ipv6/conf/" + DEVICE + "/disable_ipv6", "0");
+                }
             }
             net.namespace("srv");
             NetNs.Link wan = net.link(node(0), "srv");
             net.exec("srv", "ip", "route", "add", subnet(), "via", wan.address(node(0)));
-            return new RadioNetwork(net, nodes, wan);
+            if (routing == Routing.BABEL) {
+                startBabel(net, nodes, wan);
+            }
+            return new RadioNetwork(net, routing, nodes, wan);
         } catch (IOException | RuntimeException e) {
             net.close();
             throw e;
         }
+    }
+
+    private static void startBabel(NetNs net, int nodes, NetNs.Link wan) throws IOException {
+        java.nio.file.Path noConfig = net.file("babeld-empty.conf");
+        java.nio.file.Files.writeString(noConfig, "# the daemons are configured on their command lines\n");
+        for (int i = 0; i < nodes; i++) {
+            String name = node(i);
+            List<String> command = new ArrayList<>(List.of("babeld", "-c", noConfig.toString(),
+                    "-I", net.file("babeld-" + name + ".pid").toString(),
+                    "-S", net.file("babeld-" + name + ".state").toString(),
+                    "-C", "interface " + DEVICE + " type wireless"));
+            if (i == 0) {
+                command.addAll(List.of("-C", "redistribute if " + wan.device(name) + " metric 128"));
+            }
+            command.add(DEVICE);
+            net.daemon(name, "babeld-" + name, command);
+        }
+    }
+
+    /**
+     * With {@link Routing#BABEL}, waits until every node in n0's component has a route to the server (or the
+     * timeout passes); @return the nodes still without one. Nothing to wait for with ideal routing.
+     */
+    List<Integer> awaitServerRoutes(Topology.Snapshot snapshot, long timeoutMs) throws IOException,
+            InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        List<Integer> missing = new ArrayList<>();
+        do {
+            missing.clear();
+            if (routing == Routing.IDEAL) {
+                return missing;
+            }
+            for (int i = 1; i < nodes; i++) {
+                if (snapshot.isReachable(0, i) && !hasRouteToServer(i)) {
+                    missing.add(i);
+                }
+            }
+            if (missing.isEmpty()) {
+                return missing;
+            }
+            Thread.sleep(200);
+        } while (System.currentTimeMillis() < deadline);
+        return missing;
+    }
+
+    /** Only babeld's routes cover the server's link (nodes have no default route). */
+    private boolean hasRouteToServer(int i) throws IOException {
+        return net.exec(node(i), "ip", "-4", "route", "show", "match", serverAddress()).lines()
+                .anyMatch(l -> l.contains("via"));
+    }
+
+    Routing routing() {
+        return routing;
     }
 
     static String node(int i) {
@@ -141,12 +236,16 @@ final class RadioNetwork implements AutoCloseable {
         return net;
     }
 
-    /** Sets who hears whom and every node's routes to the graph {@code snapshot}; changes only what differs. */
+    /**
+     * Sets who hears whom and every node's routes to the graph {@code snapshot}; changes only what differs, the
+     * nodes in parallel (each change is a process launch; one step must fit well inside a trace sample).
+     */
     synchronized void apply(Topology.Snapshot snapshot) throws IOException {
         if (snapshot.nodes() != nodes) {
             throw new IllegalArgumentException("snapshot of " + snapshot.nodes() + " nodes for " + nodes);
         }
-        steps++;
+        long started = System.nanoTime();
+        List<Callable<Void>> updates = new ArrayList<>();
         for (int i = 0; i < nodes; i++) {
             boolean neighboursChanged = false;
             for (int j = 0; j < nodes; j++) {
@@ -156,31 +255,57 @@ final class RadioNetwork implements AutoCloseable {
                     neighboursChanged = true;
                 }
             }
-            if (neighboursChanged) {
-                changes++;
-                net.execInput(node(i), neighbourSet(i), "nft", "-f", "-");
-            }
             StringBuilder batch = new StringBuilder();
-            for (int j = 0; j <= nodes; j++) {
-                String route = route(snapshot, i, j);
+            for (int j = 0; routing == Routing.IDEAL && j <= nodes; j++) {
+                String route = route(snapshot, i, j, serverAddress());
                 if (route != null && !route.equals(routes[i][j])) {
                     routes[i][j] = route;
                     batch.append(route).append('\n');
                 }
             }
-            if (batch.length() > 0) {
-                net.execInput(node(i), batch.toString(), "ip", "-batch", "-");
+            String node = node(i);
+            String neighbours = neighboursChanged ? neighbourSet(i) : null;
+            if (neighboursChanged) {
+                changes++;
+            }
+            if (neighbours != null || batch.length() > 0) {
+                updates.add(() -> {
+                    if (neighbours != null) {
+                        net.execInput(node, neighbours, "nft", "-f", "-");
+                    }
+                    if (batch.length() > 0) {
+                        net.execInput(node, batch.toString(), "ip", "-batch", "-");
+                    }
+                    return null;
+                });
             }
         }
+        try {
+            for (Future<Void> f : updater.invokeAll(updates)) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while changing the topology", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+        long micros = (System.nanoTime() - started) / 1000;
+        steps++;
+        applyMicrosTotal += micros;
+        applyMicrosMax = Math.max(applyMicrosMax, micros);
     }
 
-    /** Route of node i to node j (j == nodes: the server), or null when none is needed. */
-    private String route(Topology.Snapshot s, int i, int j) {
-        if (j == nodes) {
+    /**
+     * The ideal route (an {@code ip route} command) of node i to node j, or with j == the node count to the server
+     * at {@code serverAddress}; null when none is needed.
+     */
+    static String route(Topology.Snapshot s, int i, int j, String serverAddress) {
+        if (j == s.nodes()) {
             if (i == 0) {
                 return null; // on the wired link
             }
-            return toward(s, i, 0, serverAddress());
+            return toward(s, i, 0, serverAddress);
         }
         if (i == j) {
             return null;
@@ -188,7 +313,7 @@ final class RadioNetwork implements AutoCloseable {
         return toward(s, i, j, address(j));
     }
 
-    private String toward(Topology.Snapshot s, int from, int to, String destination) {
+    private static String toward(Topology.Snapshot s, int from, int to, String destination) {
         int hops = s.hops(from, to);
         if (hops < 0) {
             return "route replace unreachable " + destination + "/32";
@@ -198,7 +323,7 @@ final class RadioNetwork implements AutoCloseable {
             return destination.equals(address(to)) ? "route replace " + destination + "/32 dev " + DEVICE
                     : "route replace " + destination + "/32 via " + address(to) + " dev " + DEVICE;
         }
-        for (int k = 0; k < nodes; k++) {
+        for (int k = 0; k < s.nodes(); k++) {
             if (s.isLinked(from, k) && s.hops(k, to) == hops - 1) {
                 return "route replace " + destination + "/32 via " + address(k) + " dev " + DEVICE;
             }
@@ -259,11 +384,14 @@ final class RadioNetwork implements AutoCloseable {
         }
         out.put("topology_steps", (long) steps);
         out.put("neighbour_set_changes", (long) changes);
+        out.put("topology_step_mean_ms", steps == 0 ? 0 : applyMicrosTotal / steps / 1000);
+        out.put("topology_step_max_ms", applyMicrosMax / 1000);
         return out;
     }
 
     @Override
     public void close() {
+        updater.shutdownNow();
         net.close();
     }
 }
