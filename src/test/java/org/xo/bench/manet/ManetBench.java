@@ -13,7 +13,7 @@ import java.util.StringJoiner;
 
 /**
  * {@code bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S] [--seed K]
- * [--drain S] [--out DIR]}: runs {@link ManetExperiment} for each chosen scenario (default: all four, 11 nodes,
+ * [--drain S] [--routing ideal|babel] [--out DIR]}: runs {@link ManetExperiment} for each chosen scenario (default: all four, 11 nodes,
  * 300 s, seed 1, 20 s drain), writes CSVs, a Figure-3-style PNG per scenario and {@code summary.md} into the output
  * directory (default {@code target/manet/<date-time>}), and prints one {@code RESULT} line per scenario.
  */
@@ -36,13 +36,15 @@ public final class ManetBench {
                     .withSeed(intOption(options, "seed", (int) Scenario.DEFAULT_SEED, 0)));
         }
         double drain = doubleOption(options, "drain", DEFAULT_DRAIN);
+        RadioNetwork.Routing routing = RadioNetwork.Routing.named(options.getOrDefault("routing", "ideal"));
         Path out = Path.of(options.getOrDefault("out", "target/manet/"
                 + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))));
         Files.createDirectories(out);
 
         List<ScenarioResult> results = new ArrayList<>();
         for (Scenario s : scenarios) {
-            ScenarioResult r = new ManetExperiment(s, drain, line -> System.err.println("[xo-bench] " + line)).run();
+            ScenarioResult r = new ManetExperiment(s, routing, drain,
+                    line -> System.err.println("[xo-bench] " + line)).run();
             results.add(r);
             ManetReport.writeScenario(out, r);
             ManetReport.writeSummary(out, results);

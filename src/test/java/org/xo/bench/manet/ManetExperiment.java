@@ -43,16 +43,20 @@ final class ManetExperiment {
             "-XX:TieredStopAtLevel=1");
 
     private final Scenario scenario;
+    private final RadioNetwork.Routing routing;
     private final double drainSeconds;
     private final Consumer<String> progress;
 
     /**
      * @param scenario     what to run (nodes, duration, seed, P_b)
+     * @param routing      how the client/server baseline's packets are routed
      * @param drainSeconds how long after the last send arrivals are still counted (last topology kept)
      * @param progress     receives one status line at a time
      */
-    ManetExperiment(Scenario scenario, double drainSeconds, Consumer<String> progress) {
+    ManetExperiment(Scenario scenario, RadioNetwork.Routing routing, double drainSeconds,
+                    Consumer<String> progress) {
         this.scenario = scenario;
+        this.routing = routing;
         this.drainSeconds = drainSeconds;
         this.progress = progress;
     }
@@ -115,10 +119,11 @@ final class ManetExperiment {
             t.setDaemon(true);
             return t;
         });
-        RadioNetwork network = RadioNetwork.create(n, scenario.bitErrorProbability());
+        RadioNetwork network = RadioNetwork.create(n, scenario.bitErrorProbability(), routing);
         try {
             network.apply(snapshots[0]);
-            progress.accept("network up: " + n + " node namespaces on one radio channel, server behind n0");
+            progress.accept("network up: " + n + " node namespaces on one radio channel, server behind n0, "
+                    + routing.name().toLowerCase(Locale.ROOT) + " unicast routing");
             int multicastPort = NodeProcess.freePort();
             List<InetAddress> groups = List.of(
                     new GroupAddressing().groupFor(OverlayRoom.of(ROOM, "conference.xo")),
@@ -128,23 +133,12 @@ final class ManetExperiment {
                         InetAddress.getByName(RadioNetwork.address(i)), multicastPort, groups));
             }
 
-            long startAt = System.nanoTime();
-            List<Future<NodeProcess>> starting = new ArrayList<>();
-            starting.add(pool.submit(() -> node(network.serverNamespace(), SERVER_DOMAIN,
-                    network.serverAddress(), "lo", multicastPort, "--set", "xo.enabled=false")));
-            for (int i = 0; i < n; i++) {
-                String ns = network.namespace(i);
-                String domain = RadioNetwork.node(i) + ".manet";
-                String address = RadioNetwork.address(i);
-                starting.add(pool.submit(() -> node(ns, domain, address, RadioNetwork.DEVICE, multicastPort)));
-            }
-            for (Future<NodeProcess> f : starting) {
-                processes.add(f.get());
+            processes.addAll(startNodes(network, multicastPort, pool));
+            List<Integer> unrouted = network.awaitServerRoutes(snapshots[0], 30_000);
+            if (!unrouted.isEmpty()) {
+                progress.accept("no route to the server yet from nodes " + unrouted + " (they connect later)");
             }
             NodeProcess server = processes.get(0);
-            progress.accept(String.format(Locale.ROOT, "%d XO nodes and the central server ready in %.1f s", n,
-                    (System.nanoTime() - startAt) / 1e9));
-
             for (int i = 0; i < n; i++) {
                 String ns = network.namespace(i);
                 String user = "user" + i;
@@ -162,21 +156,8 @@ final class ManetExperiment {
                 throw new IllegalStateException("the gateway's user cannot reach the central server: "
                         + cs.clients[0].lastFailure());
             }
-            List<Future<Boolean>> joins = new ArrayList<>();
-            for (ChatClient c : allClients) {
-                joins.add(pool.submit(c::connectIfNeeded));
-            }
-            int xoJoined = 0;
-            int csJoined = 0;
-            for (int k = 0; k < joins.size(); k++) {
-                if (joins.get(k).get()) {
-                    if (k % 2 == 0) {
-                        xoJoined++;
-                    } else {
-                        csJoined++;
-                    }
-                }
-            }
+            int xoJoined = joinAll(xo, pool);
+            int csJoined = joinAll(cs, pool);
             if (xoJoined < n) {
                 throw new IllegalStateException("only " + xoJoined + " of " + n + " users joined their own XO node");
             }
@@ -227,6 +208,50 @@ final class ManetExperiment {
             pool.awaitTermination(5, TimeUnit.SECONDS);
             network.close(); // after the nodes: they must stop cleanly, not be killed with their namespace
         }
+    }
+
+    /** Starts the central server and the XO nodes in parallel; @return the server first, then node 0, 1, ... */
+    private List<NodeProcess> startNodes(RadioNetwork network, int multicastPort, ExecutorService pool)
+            throws Exception {
+        long startAt = System.nanoTime();
+        List<Future<NodeProcess>> starting = new ArrayList<>();
+        starting.add(pool.submit(() -> node(network.serverNamespace(), SERVER_DOMAIN, network.serverAddress(), "lo",
+                multicastPort, "--set", "xo.enabled=false")));
+        for (int i = 0; i < network.nodes(); i++) {
+            String ns = network.namespace(i);
+            String domain = RadioNetwork.node(i) + ".manet";
+            String address = RadioNetwork.address(i);
+            starting.add(pool.submit(() -> node(ns, domain, address, RadioNetwork.DEVICE, multicastPort)));
+        }
+        List<NodeProcess> started = new ArrayList<>();
+        Exception failure = null;
+        for (Future<NodeProcess> f : starting) {
+            try {
+                started.add(f.get());
+            } catch (Exception e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        if (failure != null) {
+            stopAll(started);
+            throw failure;
+        }
+        progress.accept(String.format(Locale.ROOT, "%d XO nodes and the central server ready in %.1f s",
+                network.nodes(), (System.nanoTime() - startAt) / 1e9));
+        return started;
+    }
+
+    /** Connects and joins every user of a side at once; @return how many made it. */
+    private static int joinAll(Side side, ExecutorService pool) throws Exception {
+        List<Future<Boolean>> joins = new ArrayList<>();
+        for (ChatClient c : side.clients) {
+            joins.add(pool.submit(c::connectIfNeeded));
+        }
+        int joined = 0;
+        for (Future<Boolean> f : joins) {
+            joined += f.get() ? 1 : 0;
+        }
+        return joined;
     }
 
     /** A node (XO, or with {@code xo.enabled=false} the plain server) in namespace ns, clients on address. */

@@ -38,7 +38,7 @@ public class ManetSmokeIT {
         TraceSummary trace = TraceSummary.of(Rpgm.generate(scenario));
         assertEquals("the chosen trace needs 3 hops at its widest", 3, trace.maxDiameter());
 
-        ScenarioResult result = new ManetExperiment(scenario, 5, line -> System.err.println("[manet] " + line))
+        ScenarioResult result = new ManetExperiment(scenario, RadioNetwork.Routing.IDEAL, 5, line -> System.err.println("[manet] " + line))
                 .run();
 
         int messages = TrafficSchedule.generate(4, 30, TrafficSchedule.PAPER_RATE, SEED).size();
