@@ -84,6 +84,7 @@ public final class ManetReport {
             String name = result.scenario().name();
             md.append("\n## ").append(name).append("\n\n");
             md.append(undeliveredComparison(result)).append("\n\n");
+            md.append("Client/server routing: ").append(result.routing()).append(".\n\n");
             md.append("Trace: `").append(result.trace().format()).append("`\n\n");
             md.append("Network counters: ").append(counters(result.network())).append("\n\n");
             md.append("![").append(name).append("](").append(name).append(".png)\n");

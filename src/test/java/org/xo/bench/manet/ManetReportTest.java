@@ -59,7 +59,7 @@ public class ManetReportTest {
         Map<String, Long> network = new LinkedHashMap<>();
         network.put("out_of_range", 17L);
         network.put("bit_errors", 0L);
-        return new ScenarioResult(scenario, TraceSummary.of(Rpgm.generate(scenario)), xo, cs, network);
+        return new ScenarioResult(scenario, "ideal", TraceSummary.of(Rpgm.generate(scenario)), xo, cs, network);
     }
 
     /** XO delivers everything, client/server nothing: the edge cases of the summary. */
@@ -71,7 +71,7 @@ public class ManetReportTest {
         SystemResult cs = new SystemResult("cs", "client/server", List.of(
                 new Delivery(0, 0, 1, 1, NEVER, true, true),
                 new Delivery(0, 0, 2, 1, NEVER, false, false)));
-        return new ScenarioResult(scenario, TraceSummary.of(Rpgm.generate(scenario)), xo, cs, Map.of());
+        return new ScenarioResult(scenario, "ideal", TraceSummary.of(Rpgm.generate(scenario)), xo, cs, Map.of());
     }
 
     @Test
@@ -199,6 +199,7 @@ public class ManetReportTest {
         assertTrue(md, md.contains("XO left 1 undelivered, client/server 4: 4/1 = 4.0 times fewer."));
         assertTrue(md, md.contains("XO left none undelivered, client/server 2."));
         assertTrue(md, md.contains(high.trace().format()));
+        assertTrue(md, md.contains("Client/server routing: ideal."));
         assertTrue(md, md.contains("out_of_range: 17, bit_errors: 0"));
         assertTrue(md, md.contains("![high](high.png)"));
         assertTrue(md, md.contains("![low](low.png)"));
