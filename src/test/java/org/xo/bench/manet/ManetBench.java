@@ -12,11 +12,12 @@ import java.util.Map;
 import java.util.StringJoiner;
 
 /**
- * {@code bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S] [--seed K]
- * [--drain S] [--routing ideal|babel] [--out DIR]}: runs {@link ManetExperiment} for each chosen scenario (default: all four, 11 nodes,
- * 300 s, seed 1, 20 s drain, babeld routing: a real protocol like the paper's OSPF; {@code ideal} is the
- * baseline's best case), writes CSVs, a Figure-3-style PNG per scenario and {@code summary.md} into the output
- * directory (default {@code target/manet/<date-time>}), and prints one {@code RESULT} line per scenario.
+ * {@code bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S] [--seed K] [--drain S]
+ * [--range R] [--routing babel|ideal] [--out DIR]}: runs {@link ManetExperiment} for each chosen scenario.
+ * Defaults: all four scenarios, 11 nodes, 300 s, seed 1, 20 s drain, radio range 250, babeld routing (a real
+ * protocol, like the paper's OSPF; {@code ideal} is the baseline's best case). Writes CSVs, a Figure-3-style PNG
+ * per scenario and {@code summary.md} into the output directory (default {@code target/manet/<date-time>}) and
+ * prints one {@code RESULT} line per scenario.
  */
 public final class ManetBench {
     static final double DEFAULT_DRAIN = 20;
@@ -34,7 +35,8 @@ public final class ManetBench {
         for (Scenario preset : "all".equals(which) ? Scenario.presets() : List.of(Scenario.named(which))) {
             scenarios.add(preset.withNodes(intOption(options, "nodes", Scenario.DEFAULT_NODES, 2))
                     .withDuration(doubleOption(options, "duration", Scenario.DEFAULT_DURATION))
-                    .withSeed(intOption(options, "seed", (int) Scenario.DEFAULT_SEED, 0)));
+                    .withSeed(intOption(options, "seed", (int) Scenario.DEFAULT_SEED, 0))
+                    .withRadioRange(doubleOption(options, "range", Scenario.DEFAULT_RADIO_RANGE)));
         }
         double drain = doubleOption(options, "drain", DEFAULT_DRAIN);
         RadioNetwork.Routing routing = RadioNetwork.Routing.named(options.getOrDefault("routing", "babel"));
@@ -64,6 +66,7 @@ public final class ManetBench {
         kv.put("duration_s", fmt(r.scenario().duration()));
         kv.put("seed", Long.toString(r.scenario().seed()));
         kv.put("routing", r.routing());
+        kv.put("range", fmt(r.scenario().radioRange()));
         kv.put("pairs", Integer.toString(r.xo().pairs()));
         for (SystemResult s : List.of(r.xo(), r.cs())) {
             String p = s.system() + "_";
@@ -113,12 +116,11 @@ public final class ManetBench {
         try {
             double v = value == null ? defaultValue : Double.parseDouble(value);
             if (!(v > 0) || Double.isInfinite(v)) {
-                throw new IllegalArgumentException("--" + name + " must be a positive number of seconds, not "
-                        + value + ".");
+                throw new IllegalArgumentException("--" + name + " must be a positive number, not " + value + ".");
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + name + " takes a number of seconds, not '" + value + "'.");
+            throw new IllegalArgumentException("--" + name + " takes a number, not '" + value + "'.");
         }
     }
 }
