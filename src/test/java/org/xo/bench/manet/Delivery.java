@@ -9,9 +9,10 @@ package org.xo.bench.manet;
  * @param sentAt          seconds from the start of traffic when the message was generated (the moment the
  *                        generator had it ready; a client/server sender that first has to reconnect sends later)
  * @param latency         seconds from {@code sentAt} to the first arrival at the receiver, NaN if it never arrived
- * @param connectedAtSend the receiver was in the sender's connected component when the message was generated
- * @param reachableAfter  the receiver was in the sender's connected component at some trace sample from the
- *                        generation until the end of the run (the issue's "reachable at some point after sending")
+ * @param connectedAtSend the receiver was in the sender's connected component when the message was generated (in
+ *                        the topology the emulated network carried at that moment)
+ * @param reachableAfter  the receiver was in the sender's connected component in that topology or a later one
+ *                        of the run (the issue's "reachable at some point after sending")
  */
 public record Delivery(int message, int sender, int receiver, double sentAt, double latency, boolean connectedAtSend,
                        boolean reachableAfter) {

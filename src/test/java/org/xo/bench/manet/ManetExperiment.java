@@ -175,7 +175,7 @@ final class ManetExperiment {
                     pool.submit(() -> generate(client, mine, t0, end));
                 }
             }
-            play(network, snapshots, trace, t0, schedule, xo, cs);
+            double[] inForceFrom = play(network, snapshots, trace, t0, schedule, xo, cs);
             sleepUntil(end);
             progress.accept("traffic and drain over; collecting");
             for (Side side : List.of(xo, cs)) {
@@ -194,8 +194,9 @@ final class ManetExperiment {
             counters.put("cs_reconnects", (long) sum(cs, ChatClient::reconnects));
             counters.put("cs_failed_connects", (long) sum(cs, ChatClient::failedAttempts));
             counters.put("xo_reconnects", (long) sum(xo, ChatClient::reconnects));
-            return new ScenarioResult(scenario, routing.name().toLowerCase(Locale.ROOT), summary, outcomes("xo", "XO", xo, schedule, snapshots, t0),
-                    outcomes("cs", "client/server", cs, schedule, snapshots, t0), counters);
+            return new ScenarioResult(scenario, routing.name().toLowerCase(Locale.ROOT), summary,
+                    outcomes("xo", "XO", xo, schedule, snapshots, inForceFrom, t0),
+                    outcomes("cs", "client/server", cs, schedule, snapshots, inForceFrom, t0), counters);
         } finally {
             pool.shutdownNow();
             for (ChatClient c : allClients) {
@@ -281,14 +282,22 @@ final class ManetExperiment {
         }
     }
 
-    /** Applies the trace one sample at a time, printing a status line every 10 s of run. */
-    private void play(RadioNetwork network, Topology.Snapshot[] snapshots, Trace trace, long t0,
-                      TrafficSchedule schedule, Side xo, Side cs) throws Exception {
+    /**
+     * Applies the trace one sample at a time, printing a status line every 10 s of run.
+     *
+     * @return for each sample, the run time (s) from which the network carried it: when its filters and routes were
+     * all written, some ms after the sample time (the first was in force before the run started)
+     */
+    private double[] play(RadioNetwork network, Topology.Snapshot[] snapshots, Trace trace, long t0,
+                          TrafficSchedule schedule, Side xo, Side cs) throws Exception {
+        double[] inForceFrom = new double[snapshots.length];
+        inForceFrom[0] = Double.NEGATIVE_INFINITY;
         long lastReport = t0;
         for (int k = 1; k < snapshots.length; k++) {
             sleepUntil(t0 + seconds(trace.time(k)));
             network.apply(snapshots[k]);
             long now = System.nanoTime();
+            inForceFrom[k] = (now - t0) / 1e9;
             if (now - lastReport >= seconds(10) || k == snapshots.length - 1) {
                 lastReport = now;
                 double t = (now - t0) / 1e9;
@@ -302,15 +311,22 @@ final class ManetExperiment {
                         sum(cs, ChatClient::reconnects)));
             }
         }
+        return inForceFrom;
     }
 
-    private SystemResult outcomes(String system, String label, Side side, TrafficSchedule schedule,
-                                  Topology.Snapshot[] snapshots, long t0) {
-        double step = scenario.timeStep();
+    /**
+     * Every (message, receiver) outcome; "connected at sending" and "reachable after" are judged on the topology
+     * the network actually carried at the generation time (see {@link #play}) and on every later one.
+     */
+    private static SystemResult outcomes(String system, String label, Side side, TrafficSchedule schedule,
+                                         Topology.Snapshot[] snapshots, double[] inForceFrom, long t0) {
         int n = side.clients.length;
         List<Delivery> out = new ArrayList<>();
         for (TrafficSchedule.Send s : schedule.sends()) {
-            int first = Math.min(snapshots.length - 1, (int) Math.floor(s.at() / step));
+            int first = 0;
+            while (first + 1 < snapshots.length && inForceFrom[first + 1] <= s.at()) {
+                first++;
+            }
             for (int r = 0; r < n; r++) {
                 if (r == s.sender()) {
                     continue;

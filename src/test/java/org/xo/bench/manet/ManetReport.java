@@ -66,11 +66,13 @@ public final class ManetReport {
         md.append("Each scenario runs XO (serverless multicast chat) and the client/server baseline (a central XMPP "
                 + "MUC server) in the same run, on the same seeded mobility trace and the same traffic schedule. "
                 + "Delivery counts (message, receiver) pairs: sent messages times the other nodes. A pair is "
-                + "reachable when the receiver was in the sender's connected component at some trace sample after "
-                + "sending; \"within 1 s while connected\" considers the pairs connected at sending. "
-                + "Undelivered pairs are split by cause: partitioned (never reachable after sending: no system could deliver), cut off at "
-                + "sending (reachable only later: needs repair), connected at sending (radio loss, the protocol). The plotted "
-                + "CDF is the fraction of all pairs delivered within a delay, truncated at ")
+                + "reachable when the receiver was in the sender's connected component in the topology the network "
+                + "carried when the message was generated or in a later one; \"within 1 s while connected\" "
+                + "considers the pairs connected at sending. "
+                + "Undelivered pairs are split by cause: partitioned (never reachable after sending: no system "
+                + "could deliver), cut off at sending (reachable only later: needs repair), connected at sending "
+                + "(radio loss, the protocol). The plotted CDF is the fraction of all pairs delivered within a "
+                + "delay, truncated at ")
                 .append(seconds(PLOT_SECONDS)).append(" s like the paper's figure.\n\n");
         md.append("| scenario | system | sent pairs | delivered | delivery | reachable delivery "
                 + "| within 1 s while connected | p50 ms | p99 ms | lost: partitioned | lost: cut off at sending "

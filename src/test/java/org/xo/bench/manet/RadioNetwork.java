@@ -19,10 +19,10 @@ import org.xo.it.NetNs;
 /**
  * An emulated mobile ad-hoc network of real Linux network namespaces, driven by a {@link Topology}:
  * <pre>
- *   n0 ─┐                     every node namespace nI has device r0 (10.231.250.(I+1)/24, MAC 02:58:4f:00:00:(I+1))
- *   n1 ─┼── br0 in "hub"      on one bridge: one broadcast channel, like a radio; multicast floods to every port
+ *   n0 ─┐                  every node namespace nI has device r0 (10.231.250.(I+1)/24, MAC 02:58:4f:00:00:(I+1))
+ *   n1 ─┼── br0 in "hub"   on one bridge: one broadcast channel, like a radio; multicast floods to every port
  *   ... ┘
- *   n0 ── to-srv ══ srv       the gateway n0 has a wired link to the infrastructure namespace srv (central server)
+ *   n0 ── to-srv ══ srv    the gateway n0 has a wired link to the infrastructure namespace srv (central server)
  * </pre>
  * <b>Range.</b> Who hears whom is decided in each receiver: an nftables {@code netdev} ingress filter on r0 drops
  * every frame whose source MAC is not in the set {@code neighbours}. {@link #apply} rewrites the sets at each trace
@@ -351,7 +351,8 @@ final class RadioNetwork implements AutoCloseable {
                 .append("  counter bit_errors { }\n")
                 .append("  set neighbours { type ether_addr; }\n")
                 .append("  chain ingress {\n")
-                .append("    type filter hook ingress device \"").append(DEVICE).append("\" priority 0; policy accept;\n")
+                .append("    type filter hook ingress device \"").append(DEVICE)
+                .append("\" priority 0; policy accept;\n")
                 .append("    ether saddr != @neighbours counter name \"out_of_range\" drop\n");
         if (bitErrorProbability > 0) {
             for (int low = 0; low < MTU + ETHERNET_HEADER; low += LOSS_BUCKET) {
