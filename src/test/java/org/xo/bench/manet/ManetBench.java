@@ -80,8 +80,10 @@ public final class ManetBench {
             kv.put(p + "lost_cut_off_at_send", Integer.toString(s.undeliveredCutOffAtSend()));
             kv.put(p + "lost_connected_at_send", Integer.toString(s.undeliveredConnectedAtSend()));
         }
-        kv.put("undelivered_cs_over_xo", r.xo().undelivered() == 0 ? "inf"
-                : fmt((double) r.cs().undelivered() / r.xo().undelivered()));
+        // 0/0 (both delivered everything) is no ratio at all; n/0 is XO infinitely better.
+        kv.put("undelivered_cs_over_xo", r.xo().undelivered() > 0
+                ? fmt((double) r.cs().undelivered() / r.xo().undelivered())
+                : r.cs().undelivered() > 0 ? "inf" : "nan");
         kv.put("partitioned_fraction", fmt4(r.trace().partitionedFraction()));
         kv.put("mean_diameter", fmt(r.trace().meanDiameter()));
         r.network().forEach((k, v) -> kv.put(k, Long.toString(v)));
