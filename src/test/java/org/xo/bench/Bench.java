@@ -39,7 +39,7 @@ public final class Bench {
         System.err.println("       bin/xo-bench startup [--runs N]");
         System.err.println("       bin/xo-bench discovery [--runs N] [--window S]");
         System.err.println("       bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S]"
-                + " [--seed K] [--drain S] [--range R] [--routing babel|ideal] [--out DIR]");
+                + " [--seed K | --seeds 1-5] [--drain S] [--range R] [--routing babel|ideal] [--out DIR]");
         System.exit(2);
     }
 

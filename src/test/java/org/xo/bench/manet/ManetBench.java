@@ -12,12 +12,13 @@ import java.util.Map;
 import java.util.StringJoiner;
 
 /**
- * {@code bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S] [--seed K] [--drain S]
- * [--range R] [--routing babel|ideal] [--out DIR]}: runs {@link ManetExperiment} for each chosen scenario.
- * Defaults: all four scenarios, 11 nodes, 300 s, seed 1, 20 s drain, radio range 250, babeld routing (a real
- * protocol, like the paper's OSPF; {@code ideal} is the baseline's best case). Writes CSVs, a Figure-3-style PNG
- * per scenario and {@code summary.md} into the output directory (default {@code target/manet/<date-time>}) and
- * prints one {@code RESULT} line per scenario.
+ * {@code bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S] [--seed K | --seeds 1-5]
+ * [--drain S] [--range R] [--routing babel|ideal] [--out DIR]}: runs {@link ManetExperiment} for each chosen
+ * scenario and seed. Defaults: all four scenarios, 11 nodes, 300 s, seed 1, 20 s drain, radio range 250, babeld
+ * routing (a real protocol, like the paper's OSPF; {@code ideal} is the baseline's best case). Writes CSVs, a
+ * Figure-3-style PNG per run and {@code summary.md} into the output directory (default
+ * {@code target/manet/<date-time>}) and prints one {@code RESULT} line per run; with several seeds (the paper ran
+ * five trace instances per scenario) also the pooled result of each scenario's runs.
  */
 public final class ManetBench {
     static final double DEFAULT_DRAIN = 20;
@@ -35,9 +36,10 @@ public final class ManetBench {
         for (Scenario preset : "all".equals(which) ? Scenario.presets() : List.of(Scenario.named(which))) {
             scenarios.add(preset.withNodes(intOption(options, "nodes", Scenario.DEFAULT_NODES, 2))
                     .withDuration(doubleOption(options, "duration", Scenario.DEFAULT_DURATION))
-                    .withSeed(intOption(options, "seed", (int) Scenario.DEFAULT_SEED, 0))
                     .withRadioRange(doubleOption(options, "range", Scenario.DEFAULT_RADIO_RANGE)));
         }
+        String seedSpec = seedSpec(options);
+        List<Long> seeds = seeds(seedSpec);
         double drain = doubleOption(options, "drain", DEFAULT_DRAIN);
         RadioNetwork.Routing routing = RadioNetwork.Routing.named(options.getOrDefault("routing", "babel"));
         Path out = Path.of(options.getOrDefault("out", "target/manet/"
@@ -45,26 +47,79 @@ public final class ManetBench {
         Files.createDirectories(out);
 
         List<ScenarioResult> results = new ArrayList<>();
-        for (Scenario s : scenarios) {
-            ScenarioResult r = new ManetExperiment(s, routing, drain,
-                    line -> System.err.println("[xo-bench] " + line)).run();
-            results.add(r);
-            ManetReport.writeScenario(out, r);
-            ManetReport.writeSummary(out, results);
-            System.out.println(resultLine(r));
-            System.out.flush();
+        for (Scenario scenario : scenarios) {
+            List<ScenarioResult> runs = new ArrayList<>();
+            for (long seed : seeds) {
+                ScenarioResult r = new ManetExperiment(scenario.withSeed(seed), routing, drain,
+                        line -> System.err.println("[xo-bench] " + line)).run();
+                if (seeds.size() > 1) {
+                    r = r.withLabel(scenario.name() + "-seed" + seed);
+                }
+                runs.add(r);
+                report(out, results, r, Long.toString(seed));
+            }
+            if (runs.size() > 1) {
+                report(out, results, ScenarioResult.pool(scenario.name() + "-seeds" + seedSpec.replace(',', '+'),
+                        runs), seedSpec);
+            }
         }
         System.err.println("[xo-bench] report: " + out.resolve("summary.md").toAbsolutePath());
         return results;
     }
 
+    private static void report(Path out, List<ScenarioResult> results, ScenarioResult r, String seeds)
+            throws java.io.IOException {
+        results.add(r);
+        ManetReport.writeScenario(out, r);
+        ManetReport.writeSummary(out, results);
+        System.out.println(resultLine(r, seeds));
+        System.out.flush();
+    }
+
+    /** --seeds "1-5" or "1,3,7", or --seed K; not both; default the scenario's default seed. */
+    private static String seedSpec(Map<String, String> options) {
+        if (options.containsKey("seed") && options.containsKey("seeds")) {
+            throw new IllegalArgumentException("give --seed or --seeds, not both.");
+        }
+        if (options.containsKey("seed")) {
+            return Integer.toString(intOption(options, "seed", 0, 0));
+        }
+        return options.getOrDefault("seeds", Long.toString(Scenario.DEFAULT_SEED));
+    }
+
+    /** The seeds of a spec: "1-5" (a range) or "1,3,7" (a list) or "4"; each at least 0, at most 100 of them. */
+    static List<Long> seeds(String spec) {
+        List<Long> seeds = new ArrayList<>();
+        try {
+            if (spec.matches("\\d+-\\d+")) {
+                String[] range = spec.split("-");
+                for (long k = Long.parseLong(range[0]); k <= Long.parseLong(range[1]) && seeds.size() <= 100; k++) {
+                    seeds.add(k);
+                }
+            } else {
+                for (String part : spec.split(",")) {
+                    seeds.add(Long.parseLong(part.trim()));
+                }
+            }
+        } catch (NumberFormatException e) {
+            seeds.clear();
+        }
+        if (seeds.isEmpty() || seeds.size() > 100 || seeds.stream().anyMatch(k -> k < 0)
+                || seeds.stream().distinct().count() < seeds.size()) {
+            throw new IllegalArgumentException("--seeds takes a range such as 1-5 or a list such as 1,3,7 of up to "
+                    + "100 distinct whole numbers, not '" + spec + "'.");
+        }
+        return seeds;
+    }
+
     /** The machine-readable line of one scenario (latencies in ms, delivery as a fraction of sent x receivers). */
-    static String resultLine(ScenarioResult r) {
+    static String resultLine(ScenarioResult r, String seeds) {
         Map<String, String> kv = new LinkedHashMap<>();
         kv.put("scenario", r.scenario().name());
+        kv.put("label", r.label());
         kv.put("nodes", Integer.toString(r.scenario().nodes()));
         kv.put("duration_s", fmt(r.scenario().duration()));
-        kv.put("seed", Long.toString(r.scenario().seed()));
+        kv.put("seed", seeds);
         kv.put("routing", r.routing());
         kv.put("range", fmt(r.scenario().radioRange()));
         kv.put("pairs", Integer.toString(r.xo().pairs()));

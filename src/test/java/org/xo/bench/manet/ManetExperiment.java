@@ -194,7 +194,7 @@ final class ManetExperiment {
             counters.put("cs_reconnects", (long) sum(cs, ChatClient::reconnects));
             counters.put("cs_failed_connects", (long) sum(cs, ChatClient::failedAttempts));
             counters.put("xo_reconnects", (long) sum(xo, ChatClient::reconnects));
-            return new ScenarioResult(scenario, routing.name().toLowerCase(Locale.ROOT), summary,
+            return new ScenarioResult(scenario.name(), scenario, routing.name().toLowerCase(Locale.ROOT), summary,
                     outcomes("xo", "XO", xo, schedule, snapshots, inForceFrom, t0),
                     outcomes("cs", "client/server", cs, schedule, snapshots, inForceFrom, t0), counters);
         } finally {

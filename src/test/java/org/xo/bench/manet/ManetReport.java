@@ -48,7 +48,7 @@ public final class ManetReport {
     /** Writes everything for one scenario into dir (created if missing); returns the files written. */
     public static List<Path> writeScenario(Path dir, ScenarioResult result) throws IOException {
         Files.createDirectories(dir);
-        String name = result.scenario().name();
+        String name = result.label();
         Path deliveries = dir.resolve(name + "-deliveries.csv");
         Files.writeString(deliveries, deliveriesCsv(result));
         Path cdf = dir.resolve(name + "-cdf.csv");
@@ -79,11 +79,11 @@ public final class ManetReport {
                 + "| lost: connected at sending |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (ScenarioResult result : results) {
-            tableRow(md, result.scenario().name(), result.xo());
-            tableRow(md, result.scenario().name(), result.cs());
+            tableRow(md, result.label(), result.xo());
+            tableRow(md, result.label(), result.cs());
         }
         for (ScenarioResult result : results) {
-            String name = result.scenario().name();
+            String name = result.label();
             md.append("\n## ").append(name).append("\n\n");
             md.append(undeliveredComparison(result)).append("\n\n");
             md.append("Client/server routing: ").append(result.routing()).append(".\n\n");
@@ -122,8 +122,9 @@ public final class ManetReport {
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
 
         Scenario scenario = result.scenario();
-        String title = String.format(Locale.ROOT, "%s connectivity: %d nodes, %s s", scenario.name(),
-                scenario.nodes(), seconds(scenario.duration()));
+        String title = String.format(Locale.ROOT, "%s connectivity: %d nodes, %s s%s", scenario.name(),
+                scenario.nodes(), seconds(scenario.duration()),
+                result.label().equals(scenario.name()) ? "" : " (" + result.label() + ")");
         JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         return chart;

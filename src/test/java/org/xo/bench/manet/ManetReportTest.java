@@ -59,7 +59,8 @@ public class ManetReportTest {
         Map<String, Long> network = new LinkedHashMap<>();
         network.put("out_of_range", 17L);
         network.put("bit_errors", 0L);
-        return new ScenarioResult(scenario, "ideal", TraceSummary.of(Rpgm.generate(scenario)), xo, cs, network);
+        return new ScenarioResult(scenario.name(), scenario, "ideal", TraceSummary.of(Rpgm.generate(scenario)), xo, cs,
+                network);
     }
 
     /** XO delivers everything, client/server nothing: the edge cases of the summary. */
@@ -71,7 +72,8 @@ public class ManetReportTest {
         SystemResult cs = new SystemResult("cs", "client/server", List.of(
                 new Delivery(0, 0, 1, 1, NEVER, true, true),
                 new Delivery(0, 0, 2, 1, NEVER, false, false)));
-        return new ScenarioResult(scenario, "ideal", TraceSummary.of(Rpgm.generate(scenario)), xo, cs, Map.of());
+        return new ScenarioResult(scenario.name(), scenario, "ideal", TraceSummary.of(Rpgm.generate(scenario)), xo, cs,
+                Map.of());
     }
 
     @Test

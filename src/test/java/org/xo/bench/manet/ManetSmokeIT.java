@@ -66,7 +66,7 @@ public class ManetSmokeIT {
         Path summary = ManetReport.writeSummary(out, List.of(result));
         assertTrue(Files.readString(summary).contains("| high | client/server |"));
         assertTrue(Files.size(out.resolve("high.png")) > 1000);
-        String line = ManetBench.resultLine(result);
+        String line = ManetBench.resultLine(result, Long.toString(SEED));
         for (String key : List.of("scenario", "xo_delivery", "cs_delivery", "xo_p50_ms", "xo_p99_ms", "cs_p50_ms",
                 "cs_p99_ms")) {
             assertTrue(line, line.contains(" " + key + "="));

@@ -1,5 +1,6 @@
 package org.xo.bench.manet;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -38,6 +39,39 @@ public record TraceSummary(String scenario, double radioRange, int samples, doub
         }
         return new TraceSummary(trace.scenario().name(), range, samples, diam / samples, maxDiam,
                 partitioned / (double) samples, degree / samples, pairs / samples, hist);
+    }
+
+    /**
+     * Several traces' summaries as one: means weighted by samples, the largest maximum diameter, samples added.
+     */
+    public static TraceSummary pooled(List<TraceSummary> summaries) {
+        if (summaries.isEmpty()) {
+            throw new IllegalArgumentException("nothing to pool");
+        }
+        int samples = 0;
+        int maxDiameter = 0;
+        double diameter = 0;
+        double partitioned = 0;
+        double degree = 0;
+        double pairs = 0;
+        double[] histogram = new double[summaries.stream().mapToInt(t -> t.diameterHistogram.length).max().orElse(0)];
+        for (TraceSummary t : summaries) {
+            samples += t.samples;
+            maxDiameter = Math.max(maxDiameter, t.maxDiameter);
+            diameter += t.meanDiameter * t.samples;
+            partitioned += t.partitionedFraction * t.samples;
+            degree += t.meanDegree * t.samples;
+            pairs += t.meanReachablePairs * t.samples;
+            for (int d = 0; d < t.diameterHistogram.length; d++) {
+                histogram[d] += t.diameterHistogram[d] * t.samples;
+            }
+        }
+        for (int d = 0; d < histogram.length; d++) {
+            histogram[d] /= samples;
+        }
+        TraceSummary first = summaries.get(0);
+        return new TraceSummary(first.scenario, first.radioRange, samples, diameter / samples, maxDiameter,
+                partitioned / samples, degree / samples, pairs / samples, histogram);
     }
 
     /** One line, {@code key=value} pairs, e.g. for {@code bin/xo-bench manet}. */
