@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,7 +106,7 @@ public final class NetNs implements AutoCloseable {
     private final List<Link> links = new ArrayList<>();
     private final Map<String, Management> managements = new LinkedHashMap<>();
     private final Map<String, Process> routers = new LinkedHashMap<>();
-    private final Set<String> bridgedHubs = new java.util.HashSet<>();
+    private final Set<String> bridgedHubs = new HashSet<>();
     /** Label → daemon started by {@link #daemon}. */
     private final Map<String, Process> daemons = new LinkedHashMap<>();
     private boolean closed;

@@ -78,23 +78,30 @@ public final class XmppTestClient implements AutoCloseable {
         connection.addAsyncStanzaListener(s -> messages.add((Message) s), StanzaTypeFilter.MESSAGE);
         connection.addAsyncStanzaListener(s -> presences.add((Presence) s), StanzaTypeFilter.PRESENCE);
         connection.connect();
-        if (register) {
-            AccountManager accounts = AccountManager.getInstance(connection);
-            accounts.sensitiveOperationOverInsecureConnection(true);
-            try {
-                accounts.createAccount(Localpart.from(user), password);
-            } catch (XMPPErrorException e) {
-                if (e.getStanzaError().getCondition() != StanzaError.Condition.conflict) {
-                    connection.instantShutdown();
-                    throw e;
-                }
-            }
-        }
         try {
+            if (register) {
+                registerIfNew(connection, user, password);
+            }
             connection.login();
         } catch (Exception e) {
             connection.instantShutdown();
             throw e;
+        }
+    }
+
+    /**
+     * Creates the account in-band (XEP-0077, allowed over plain TCP on test nodes) on a connected, not yet logged-in
+     * connection; an account that exists already is fine.
+     */
+    public static void registerIfNew(XMPPTCPConnection connection, String user, String password) throws Exception {
+        AccountManager accounts = AccountManager.getInstance(connection);
+        accounts.sensitiveOperationOverInsecureConnection(true);
+        try {
+            accounts.createAccount(Localpart.from(user), password);
+        } catch (XMPPErrorException e) {
+            if (e.getStanzaError().getCondition() != StanzaError.Condition.conflict) {
+                throw e;
+            }
         }
     }
 

@@ -6,21 +6,18 @@ import java.util.regex.Pattern;
 
 import org.jivesoftware.smack.ConnectionConfiguration.SecurityMode;
 import org.jivesoftware.smack.ReconnectionManager;
-import org.jivesoftware.smack.XMPPException.XMPPErrorException;
 import org.jivesoftware.smack.filter.StanzaTypeFilter;
 import org.jivesoftware.smack.packet.Message;
-import org.jivesoftware.smack.packet.StanzaError;
 import org.jivesoftware.smack.tcp.XMPPTCPConnection;
 import org.jivesoftware.smack.tcp.XMPPTCPConnectionConfiguration;
-import org.jivesoftware.smackx.iqregister.AccountManager;
 import org.jivesoftware.smackx.muc.MucEnterConfiguration;
 import org.jivesoftware.smackx.muc.MultiUserChat;
 import org.jivesoftware.smackx.muc.MultiUserChatManager;
 import org.jxmpp.jid.EntityBareJid;
 import org.jxmpp.jid.impl.JidCreate;
-import org.jxmpp.jid.parts.Localpart;
 import org.jxmpp.jid.parts.Resourcepart;
 import org.xo.it.NamespaceSockets;
+import org.xo.it.XmppTestClient;
 
 /**
  * One node's chat user in one system (XO or client/server), as the paper's Smack traffic generator: a plain XMPP
@@ -103,15 +100,7 @@ final class ChatClient implements AutoCloseable {
                 connection.instantShutdown();
             }
             connection.connect();
-            try {
-                AccountManager accounts = AccountManager.getInstance(connection);
-                accounts.sensitiveOperationOverInsecureConnection(true);
-                accounts.createAccount(Localpart.from(nick), password);
-            } catch (XMPPErrorException e) {
-                if (e.getStanzaError().getCondition() != StanzaError.Condition.conflict) {
-                    throw e;
-                }
-            }
+            XmppTestClient.registerIfNew(connection, nick, password);
             connection.login();
             MultiUserChat chat = MultiUserChatManager.getInstanceFor(connection).getMultiUserChat(room);
             MucEnterConfiguration enter = chat.getEnterConfigurationBuilder(Resourcepart.from(nick))

@@ -1,5 +1,6 @@
 package org.xo.bench.manet;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -10,6 +11,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * {@code bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S] [--seed K | --seeds 1-5]
@@ -23,14 +26,14 @@ import java.util.StringJoiner;
 public final class ManetBench {
     static final double DEFAULT_DRAIN = 20;
     /** Smack logs every connection the emulated network breaks, with a stack trace: the counters say it shorter. */
-    private static final java.util.logging.Logger SMACK_LOG = java.util.logging.Logger.getLogger("org.jivesoftware");
+    private static final Logger SMACK_LOG = Logger.getLogger("org.jivesoftware");
 
     private ManetBench() {
     }
 
     /** Runs the benchmark; throws IllegalArgumentException with a one-sentence message on a bad option. */
     public static List<ScenarioResult> run(Map<String, String> options) throws Exception {
-        SMACK_LOG.setLevel(java.util.logging.Level.OFF);
+        SMACK_LOG.setLevel(Level.OFF);
         String which = options.getOrDefault("scenario", "all");
         List<Scenario> scenarios = new ArrayList<>();
         for (Scenario preset : "all".equals(which) ? Scenario.presets() : List.of(Scenario.named(which))) {
@@ -68,7 +71,7 @@ public final class ManetBench {
     }
 
     private static void report(Path out, List<ScenarioResult> results, ScenarioResult r, String seeds)
-            throws java.io.IOException {
+            throws IOException {
         results.add(r);
         ManetReport.writeScenario(out, r);
         ManetReport.writeSummary(out, results);

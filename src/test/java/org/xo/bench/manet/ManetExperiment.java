@@ -13,6 +13,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 import org.xo.core.GroupAddressing;
 import org.xo.core.OverlayRoom;
@@ -344,7 +345,7 @@ final class ManetExperiment {
         return new SystemResult(system, label, out);
     }
 
-    private static int sum(Side side, java.util.function.ToIntFunction<ChatClient> counter) {
+    private static int sum(Side side, ToIntFunction<ChatClient> counter) {
         int total = 0;
         for (ChatClient c : side.clients) {
             total += c == null ? 0 : counter.applyAsInt(c);

@@ -1,6 +1,8 @@
 package org.xo.bench.manet;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -145,8 +147,8 @@ final class RadioNetwork implements AutoCloseable {
     }
 
     private static void startBabel(NetNs net, int nodes, NetNs.Link wan) throws IOException {
-        java.nio.file.Path noConfig = net.file("babeld-empty.conf");
-        java.nio.file.Files.writeString(noConfig, "# the daemons are configured on their command lines\n");
+        Path noConfig = net.file("babeld-empty.conf");
+        Files.writeString(noConfig, "# the daemons are configured on their command lines\n");
         for (int i = 0; i < nodes; i++) {
             String name = node(i);
             List<String> command = new ArrayList<>(List.of("babeld", "-c", noConfig.toString(),
@@ -167,13 +169,13 @@ final class RadioNetwork implements AutoCloseable {
      */
     List<Integer> awaitServerRoutes(Topology.Snapshot snapshot, long timeoutMs) throws IOException,
             InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMs;
         List<Integer> missing = new ArrayList<>();
+        if (routing == Routing.IDEAL) {
+            return missing;
+        }
+        long deadline = System.currentTimeMillis() + timeoutMs;
         do {
             missing.clear();
-            if (routing == Routing.IDEAL) {
-                return missing;
-            }
             for (int i = 1; i < nodes; i++) {
                 if (snapshot.isReachable(0, i) && !hasRouteToServer(i)) {
                     missing.add(i);
