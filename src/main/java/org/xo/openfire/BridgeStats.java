@@ -13,7 +13,9 @@ final class BridgeStats {
             "injected.join", "injected.presence", "injected.leave", "injected.nick", "injected.groupchat",
             "injected.subject", "injected.private", "inject.no-local-room", "inject.bad-stanza",
             "inject.nick-conflict", "inject.join-refused", "inject.not-for-us", "inject.errors",
-            "inject.lost-with-node", "rooms.completed-as-instant", "rooms.listed-remote", "remote.occupants"};
+            "inject.lost-with-node", "inject.removed-by-room", "inject.queue-full", "room-to-remote.others-presence",
+            "room-to-remote.groupchat", "room-to-remote.unknown", "rooms.completed-as-instant", "rooms.listed-remote",
+            "remote.occupants"};
 
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
 

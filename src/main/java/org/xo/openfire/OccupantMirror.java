@@ -29,16 +29,16 @@ final class OccupantMirror implements PacketInterceptor {
 
     private final Overlay overlay;
     private final LocalOccupancy occupancy;
-    private final RemoteOccupants remote;
+    private final Injector injector;
     private final BridgeStats stats;
     private final ThreadLocal<Packet> inFlight = new ThreadLocal<>();
     private final ThreadLocal<Packet> asSent = new ThreadLocal<>();
     private final ThreadLocal<Boolean> rejected = new ThreadLocal<>();
 
-    OccupantMirror(Overlay overlay, LocalOccupancy occupancy, RemoteOccupants remote, BridgeStats stats) {
+    OccupantMirror(Overlay overlay, LocalOccupancy occupancy, Injector injector, BridgeStats stats) {
         this.overlay = overlay;
         this.occupancy = occupancy;
-        this.remote = remote;
+        this.injector = injector;
         this.stats = stats;
     }
 
@@ -140,7 +140,7 @@ final class OccupantMirror implements PacketInterceptor {
     private void mirrorMessage(Message message, JID user, String room, String toNick) {
         LocalOccupancy.Seat seat = occupancy.seat(user, room);
         if (seat == null || message.getType() != Message.Type.groupchat || toNick != null) {
-            // Private messages to remote nicks reach the plugin's component through the room; see RemoteOccupants.
+            // Private messages to remote nicks reach the plugin's component through the room; see Injector.
             return;
         }
         boolean subjectOnly = message.getBody() == null && message.getSubject() != null;
@@ -163,7 +163,7 @@ final class OccupantMirror implements PacketInterceptor {
         publish(room, seat.nick(), Kind.LEAVE, stanza, "mirrored.leave");
         if (occupancy.isEmpty(room)) {
             // Remote occupants would keep an otherwise empty room alive on this node: take them out with us.
-            remote.removeAll(room);
+            injector.removeRoom(room);
             overlay.closeRoom(room);
         }
     }

@@ -5,6 +5,7 @@ import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.jivesoftware.openfire.XMPPServer;
 import org.jivesoftware.openfire.muc.MultiUserChatService;
@@ -31,6 +32,7 @@ final class Overlay {
     private volatile String mucSubdomain;
     private volatile String overlayService;
     private volatile long nodeId;
+    private final Map<String, String> uncarried = new ConcurrentHashMap<>();
 
     Overlay(String xmppDomain, BridgeStats bridgeStats) {
         this.xmppDomain = xmppDomain;
@@ -96,7 +98,7 @@ final class Overlay {
         return XMPPServer.getInstance().getMultiUserChatManager().getMultiUserChatService(mucSubdomain);
     }
 
-    /** Makes the virtual occupants' bare JID a sysadmin of the overlay MUC service; see {@link RemoteOccupants}. */
+    /** Makes the virtual occupants' bare JID a sysadmin of the overlay MUC service; see {@link Injector}. */
     void grantSysadmin(JID overlayUser) {
         MultiUserChatService service = mucService();
         if (service == null) {
@@ -142,19 +144,29 @@ final class Overlay {
         if (running != null) {
             try {
                 running.openRoom(overlayRoom(room));
+                uncarried.remove(room);
             } catch (IOException e) {
-                Log.error("XO could not join the multicast group of room {}: {}", room, e.toString());
+                // One line per room, with the reason; the room goes on locally and the status page says so.
+                if (uncarried.put(room, String.valueOf(e.getMessage())) == null) {
+                    Log.error("XO cannot carry room {} across nodes: its multicast group could not be joined", room, e);
+                }
             }
         }
     }
 
+    /** @return rooms with local occupants whose multicast group could not be joined, with the reason */
+    Map<String, String> uncarriedRooms() {
+        return Map.copyOf(uncarried);
+    }
+
     void closeRoom(String room) {
+        uncarried.remove(room);
         XoEngine running = engine;
         if (running != null) {
             try {
                 running.closeRoom(overlayRoom(room));
             } catch (IOException e) {
-                Log.warn("XO could not leave the multicast group of room {}: {}", room, e.toString());
+                Log.warn("XO could not leave the multicast group of room {}", room, e);
             }
         }
     }
@@ -169,7 +181,7 @@ final class Overlay {
             running.publish(overlayRoom(room), nick, kind, stanza);
             return true;
         } catch (IllegalArgumentException | IllegalStateException e) {
-            Log.warn("XO did not send a {} from {} in {}: {}", kind, nick, room, e.getMessage());
+            Log.warn("XO did not send a {} from {} in {}", kind, nick, room, e);
             return false;
         }
     }

@@ -30,7 +30,8 @@ public class XoPlugin implements Plugin, PropertyEventListener {
     private final BridgeStats stats = new BridgeStats();
     private final LocalOccupancy occupancy = new LocalOccupancy();
     private Overlay overlay;
-    private RemoteOccupants remote;
+    private Injector injector;
+    private OverlayComponent component;
     private OccupantMirror mirror;
     private InstantRoomCompleter roomCompleter;
     private RemoteRoomListing roomListing;
@@ -41,8 +42,9 @@ public class XoPlugin implements Plugin, PropertyEventListener {
     public void initializePlugin(PluginManager manager, File pluginDirectory) {
         XMPPServer server = XMPPServer.getInstance();
         overlay = new Overlay(server.getServerInfo().getXMPPDomain(), stats);
-        remote = new RemoteOccupants(overlay, occupancy, stats, server.getPacketRouter());
-        mirror = new OccupantMirror(overlay, occupancy, remote, stats);
+        injector = new Injector(overlay, occupancy, stats, server.getPacketRouter());
+        component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter());
+        mirror = new OccupantMirror(overlay, occupancy, injector, stats);
         roomCompleter = new InstantRoomCompleter(overlay, server.getPacketRouter(), stats);
         roomListing = new RemoteRoomListing(overlay, stats);
         restarter = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -51,9 +53,9 @@ public class XoPlugin implements Plugin, PropertyEventListener {
             return t;
         });
         try {
-            InternalComponentManager.getInstance().addComponent(RemoteOccupants.SUBDOMAIN, remote);
+            InternalComponentManager.getInstance().addComponent(OverlayComponent.SUBDOMAIN, component);
         } catch (Exception e) {
-            Log.error("XO plugin could not register its component {}: {}", RemoteOccupants.SUBDOMAIN, e.toString());
+            Log.error("XO plugin could not register its component {}", OverlayComponent.SUBDOMAIN, e);
             return;
         }
         InterceptorManager.getInstance().addInterceptor(mirror);
@@ -70,11 +72,11 @@ public class XoPlugin implements Plugin, PropertyEventListener {
             return;
         }
         try {
-            overlay.start(remote);
-            overlay.grantSysadmin(remote.overlayUser());
+            overlay.start(injector);
+            overlay.grantSysadmin(injector.overlayUser());
         } catch (Exception e) {
-            // A bad setting must leave Openfire running: one clear line, and the overlay stays off until fixed.
-            Log.error("XO overlay not started: {}", e.getMessage());
+            // A bad setting must leave Openfire running: one clear line with its cause; the overlay stays off.
+            Log.error("XO overlay not started: {}", e.getMessage(), e);
             overlay.stop();
             return;
         }
@@ -126,17 +128,15 @@ public class XoPlugin implements Plugin, PropertyEventListener {
             // Flushes the departures above before the socket closes; nothing is injected after this.
             runQuietly("stopping the overlay", overlay::stop);
         }
-        if (remote != null) {
-            runQuietly("stopping injection", remote::drain);
-            if (!XMPPServer.getInstance().isShuttingDown()) {
-                // Unloaded at run time: remote occupants must not stay behind as ghosts.
-                runQuietly("removing remote occupants", remote::removeAllRooms);
-            }
-            if (!XMPPServer.getInstance().isShuttingDown()) {
-                runQuietly("revoking the overlay's MUC rights", () -> overlay.revokeSysadmin(remote.overlayUser()));
+        if (injector != null) {
+            boolean unloadedAtRunTime = !XMPPServer.getInstance().isShuttingDown();
+            // Unloaded at run time: remote occupants must not stay behind as ghosts.
+            runQuietly("stopping injection", () -> injector.stop(unloadedAtRunTime));
+            if (unloadedAtRunTime) {
+                runQuietly("revoking the overlay's MUC rights", () -> overlay.revokeSysadmin(injector.overlayUser()));
             }
             runQuietly("removing the component",
-                    () -> InternalComponentManager.getInstance().removeComponent(RemoteOccupants.SUBDOMAIN, remote));
+                    () -> InternalComponentManager.getInstance().removeComponent(OverlayComponent.SUBDOMAIN, component));
         }
         Log.info("XO plugin stopped");
     }

@@ -1,7 +1,14 @@
 /**
  * The Openfire adapter: the only package that imports Openfire. It turns what local clients do in overlay rooms
  * into engine envelopes ({@link org.xo.openfire.OccupantMirror}) and makes remote participants ordinary occupants
- * ({@link org.xo.openfire.RemoteOccupants}); {@link org.xo.openfire.XoPlugin} wires both in and out.
+ * ({@link org.xo.openfire.Injector}, keeping its books in {@link org.xo.openfire.RemoteRoster} and receiving through
+ * {@link org.xo.openfire.OverlayComponent}); {@link org.xo.openfire.XoPlugin} wires them in and out.
+ *
+ * <h2>Locks</h2>
+ * Openfire 4.7+ routes a room's broadcasts while holding the room's lock, and those broadcasts reach this package
+ * (the component, the interceptors). So: no lock of XO's is held while calling into Openfire (router, MUC service,
+ * component manager), and nothing called by Openfire waits for anything of XO's: the injector's thread owns its
+ * state and Openfire's calls into it only queue work.
  *
  * <h2>Openfire API this package relies on</h2>
  * Built against Openfire 4.2.0 (the only version on Maven Central); users run 4.7 to 5.x. Every member below was

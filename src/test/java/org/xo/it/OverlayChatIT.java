@@ -55,6 +55,9 @@ public class OverlayChatIT {
         bob.say("ops", "hello from beta");
         Message atAlice = alice.awaitMessage(m -> "hello from beta".equals(m.getBody()), "bob's message");
         assertTrue(from(atAlice, "ops", "alpha.test", "bob"));
+        // Remote participants are deaf occupants: the rooms never route their message broadcasts to them.
+        assertEquals(0L, (long) alice.xoStats().get("room-to-remote.groupchat"));
+        assertEquals(0L, (long) bob.xoStats().get("room-to-remote.groupchat"));
 
         bob.room("ops").changeAvailabilityStatus("on patrol", Presence.Mode.away);
         alice.awaitPresence(p -> p.getFrom().toString().equals("ops@conference.alpha.test/bob")

@@ -1,0 +1,502 @@
+package org.xo.openfire;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.dom4j.DocumentException;
+import org.dom4j.Element;
+import org.jivesoftware.openfire.PacketRouter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xmpp.packet.JID;
+import org.xmpp.packet.Message;
+import org.xmpp.packet.Packet;
+import org.xmpp.packet.PacketError;
+import org.xmpp.packet.Presence;
+import org.xo.core.Envelope;
+import org.xo.core.Kind;
+import org.xo.engine.EngineListener;
+import org.xo.openfire.RemoteRoster.Participant;
+
+/**
+ * The injector: makes participants on other nodes ordinary occupants of the local room.
+ *
+ * <p>Each remote participant is a "virtual occupant" with a JID of its own on the plugin's component
+ * ({@code overlay@xo.<domain>/<origin node id>.<n>}) that enters the room exactly like a federated user. Openfire
+ * itself then does occupant lists, presence to clients that join later, history and private-message routing, on
+ * every Openfire version, with no call on {@code MUCRoom} (whose binary interface changed in 4.7).
+ *
+ * <p>Virtual occupants enter as Openfire "deaf occupants" ({@code <deaf-occupant/>} in the namespace
+ * {@code http://jivesoftware.org/protocol/muc}, honoured by 4.2 through 5.x): the room does not route its message
+ * broadcasts to them at all, so a message costs the same whether 10 or 1000 remote participants sit in the room.
+ * The room still tells them about presence changes; those are dropped on arrival unless they concern the
+ * participant itself.
+ *
+ * <p><b>Threading.</b> One thread ("xo-inject") owns the {@link RemoteRoster} and the packets held for
+ * participants whose entry the room has not confirmed yet, and does all routing into Openfire. It holds no lock
+ * of XO's while it calls Openfire. The other way round, nothing Openfire calls here ever waits: Openfire 4.7+
+ * routes a room's broadcasts while holding the room's lock, so {@link #fromRoom} decides from a concurrent map
+ * whether a packet matters and only queues it. The queue is bounded; what does not fit is counted and dropped.
+ *
+ * <p>Privileges: the one bare JID of all virtual occupants is a sysadmin of the MUC service, because the origin
+ * room already decided what its occupant may do (a subject change from a moderator there must apply here too,
+ * whatever this room's defaults). The cost, until roles travel with presence: remote participants show as
+ * moderators (affiliation owner) in local occupant lists.
+ */
+final class Injector implements EngineListener {
+    private static final Logger Log = LoggerFactory.getLogger(Injector.class);
+    /** Local part of every virtual occupant's JID. */
+    static final String OVERLAY_USER = "overlay";
+    /** Openfire's own extension that keeps an occupant out of the room's message broadcasts. */
+    private static final String OPENFIRE_MUC_NS = "http://jivesoftware.org/protocol/muc";
+    /** Tasks waiting for the injector thread at most; a burst beyond this is dropped and counted. */
+    static final int MAX_QUEUED = 100_000;
+    /** Refused entries are tried again this often: a room its creator left locked opens after a grace period. */
+    private static final long REENTRY_DELAY_MS = InstantRoomCompleter.GRACE_MS + 1_000;
+    private static final int MAX_REFUSALS = 3;
+    private static final long STOP_WAIT_MS = 3_000;
+
+    private final Overlay overlay;
+    private final LocalOccupancy occupancy;
+    private final BridgeStats stats;
+    private final PacketRouter router;
+    private final ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "xo-inject");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicInteger queued = new AtomicInteger();
+
+    // Owned by the injector thread.
+    private final RemoteRoster roster = new RemoteRoster();
+    private final Map<String, List<Packet>> held = new HashMap<>();
+    private final Map<String, Integer> refusals = new HashMap<>();
+
+    /** Resource → the nick the room knows that participant by; read without locks by {@link #fromRoom}. */
+    private final Map<String, String> roomNicks = new ConcurrentHashMap<>();
+    private volatile String componentDomain;
+
+    Injector(Overlay overlay, LocalOccupancy occupancy, BridgeStats stats, PacketRouter router) {
+        this.overlay = overlay;
+        this.occupancy = occupancy;
+        this.stats = stats;
+        this.router = router;
+        // A pending re-entry must not hold up an unload.
+        thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
+
+    /** Called once the component is registered: virtual occupants live on its domain. */
+    void componentDomain(String domain) {
+        componentDomain = domain;
+    }
+
+    /** @return the bare JID shared by all virtual occupants */
+    JID overlayUser() {
+        return new JID(OVERLAY_USER, componentDomain, null);
+    }
+
+    // ---- overlay → room ----------------------------------------------------------------------------------------
+
+    @Override
+    public void onRemoteEvent(Envelope envelope) {
+        submit(() -> inject(envelope));
+    }
+
+    /** A node went silent past the timeout: its participants leave, here as everywhere, until it is heard again. */
+    @Override
+    public void onNodeLost(long nodeId) {
+        submit(() -> {
+            for (Participant p : roster.removeNode(nodeId)) {
+                routeDeparture(p);
+                stats.increment("inject.lost-with-node");
+            }
+        });
+    }
+
+    /** Takes every remote participant out of a room that has no local occupants left. */
+    void removeRoom(String room) {
+        submit(() -> roster.removeRoom(room).forEach(this::routeDeparture));
+    }
+
+    private void inject(Envelope envelope) {
+        String room = overlay.localRoomName(envelope.room());
+        if (room == null || !overlay.hasLocalRoom(room)) {
+            stats.increment("inject.no-local-room");
+            return;
+        }
+        Element stanza = parseForKind(envelope);
+        if (stanza == null) {
+            return;
+        }
+        switch (envelope.kind()) {
+            case PRESENCE -> presence(room, envelope.originNode(), envelope.nick(), stanza);
+            case LEAVE -> {
+                Participant p = roster.find(room, envelope.originNode(), envelope.nick());
+                if (p != null) {
+                    routeDeparture(roster.remove(p));
+                }
+            }
+            case NICK_CHANGE -> nickChange(room, envelope, stanza);
+            case GROUPCHAT, SUBJECT -> groupchat(room, envelope, stanza);
+            case PRIVATE -> privateMessage(room, envelope, stanza);
+            default -> stats.increment("inject.not-for-us");
+        }
+    }
+
+    /** @return the envelope's stanza, or null (counted) when it is malformed or not the element its kind needs */
+    private Element parseForKind(Envelope envelope) {
+        Element stanza;
+        try {
+            stanza = Stanzas.parse(envelope.stanza());
+        } catch (DocumentException e) {
+            stats.increment("inject.bad-stanza");
+            Log.debug("XO dropped a malformed stanza from node {}", Long.toHexString(envelope.originNode()), e);
+            return null;
+        }
+        String expected = switch (envelope.kind()) {
+            case PRESENCE, LEAVE, NICK_CHANGE -> "presence";
+            default -> "message";
+        };
+        String type = stanza.attributeValue("type");
+        boolean presenceTypeOk = envelope.kind() != Kind.PRESENCE && envelope.kind() != Kind.NICK_CHANGE
+                || type == null;
+        if (!expected.equals(stanza.getName()) || !presenceTypeOk) {
+            stats.increment("inject.bad-stanza");
+            Log.debug("XO dropped a {} envelope from node {} carrying <{} type='{}'>", envelope.kind(),
+                    Long.toHexString(envelope.originNode()), stanza.getName(), type);
+            return null;
+        }
+        return stanza;
+    }
+
+    private void presence(String room, long origin, String nick, Element stanza) {
+        Participant p = roster.find(room, origin, nick);
+        if (p == null) {
+            RemoteRoster.Admission admission = roster.admit(room, origin, nick, stanza.asXML());
+            if (admission.displaced() != null) {
+                moveToNewLocalNick(admission.displaced());
+            }
+            enter(admission.newcomer());
+            stats.add("remote.occupants", 1);
+            stats.increment("injected.join");
+        } else {
+            roster.updatePresence(p, stanza.asXML());
+            send(p, presenceFrom(p, stanza));
+            stats.increment("injected.presence");
+        }
+    }
+
+    private void enter(Participant p) {
+        roomNicks.put(p.resource, p.localNick());
+        Presence join = presenceFrom(p, parseQuietly(p.presenceXml()));
+        // No history: the overlay carries the conversation itself.
+        join.getElement().addElement("x", Stanzas.MUC_NS).addElement("history").addAttribute("maxstanzas", "0");
+        // Deaf: the room's message broadcasts are not routed to the participant (its node has them already).
+        join.getElement().addElement("x", OPENFIRE_MUC_NS).addElement("deaf-occupant");
+        route(join);
+    }
+
+    /**
+     * The participant's local nick changed (nick rule or conflict): a presence to the new nick. The room treats it
+     * as a nick change if the participant is in, as an entry otherwise; either way it confirms under the new nick.
+     */
+    private void moveToNewLocalNick(Participant p) {
+        roomNicks.put(p.resource, p.localNick());
+        route(presenceFrom(p, parseQuietly(p.presenceXml())));
+    }
+
+    private void routeDeparture(Participant p) {
+        roomNicks.remove(p.resource);
+        held.remove(p.resource);
+        refusals.remove(p.resource);
+        stats.add("remote.occupants", -1);
+        Presence unavailable = new Presence(Presence.Type.unavailable);
+        unavailable.setFrom(virtualJid(p));
+        unavailable.setTo(overlay.localRoomJid(p.room, p.localNick()));
+        route(unavailable);
+        stats.increment("injected.leave");
+    }
+
+    private void nickChange(String room, Envelope envelope, Element stanza) {
+        String newNick = resourceOf(stanza.attributeValue("to"));
+        Participant p = roster.find(room, envelope.originNode(), envelope.nick());
+        if (p == null || newNick == null) {
+            presence(room, envelope.originNode(), newNick == null ? envelope.nick() : newNick, stanza);
+            return;
+        }
+        Participant displaced = roster.rename(p, newNick, stanza.asXML());
+        if (displaced != null) {
+            moveToNewLocalNick(displaced);
+        }
+        moveToNewLocalNick(p);
+        stats.increment("injected.nick");
+    }
+
+    private void groupchat(String room, Envelope envelope, Element stanza) {
+        Participant p = ensureParticipant(room, envelope);
+        Message message = new Message(stanza.createCopy(), true);
+        Stanzas.removeXoElements(message);
+        message.setFrom(virtualJid(p));
+        message.setTo(overlay.localRoomJid(room, null));
+        message.setType(Message.Type.groupchat);
+        send(p, message);
+        stats.increment(envelope.kind() == Kind.SUBJECT ? "injected.subject" : "injected.groupchat");
+    }
+
+    private void privateMessage(String room, Envelope envelope, Element stanza) {
+        String target = resourceOf(stanza.attributeValue("to"));
+        Long targetNode = Stanzas.targetNode(stanza);
+        boolean ours = target != null && (targetNode == null || targetNode == overlay.nodeId())
+                && occupancy.hasNick(room, target);
+        if (!ours) {
+            stats.increment("inject.not-for-us");
+            return;
+        }
+        Participant p = ensureParticipant(room, envelope);
+        Message message = new Message(stanza.createCopy(), true);
+        Stanzas.removeXoElements(message);
+        message.setFrom(virtualJid(p));
+        message.setTo(overlay.localRoomJid(room, target));
+        if (message.getType() == null || message.getType() == Message.Type.groupchat) {
+            message.setType(Message.Type.chat);
+        }
+        send(p, message);
+        stats.increment("injected.private");
+    }
+
+    /** A message can arrive before (or without) its sender's presence, e.g. after a loss: bring them in first. */
+    private Participant ensureParticipant(String room, Envelope envelope) {
+        Participant p = roster.find(room, envelope.originNode(), envelope.nick());
+        if (p == null) {
+            presence(room, envelope.originNode(), envelope.nick(), parseQuietly("<presence/>"));
+            p = roster.find(room, envelope.originNode(), envelope.nick());
+        }
+        return p;
+    }
+
+    /** Packets from a participant wait until the room has confirmed its entry. */
+    private void send(Participant p, Packet packet) {
+        if (p.joined()) {
+            route(packet);
+        } else {
+            held.computeIfAbsent(p.resource, r -> new ArrayList<>()).add(packet);
+        }
+    }
+
+    // ---- room → overlay ----------------------------------------------------------------------------------------
+
+    /**
+     * A packet the room sent to a virtual occupant. Called by Openfire, possibly under a room lock: decides from
+     * lock-free state and queues what matters (the participant's own presence or errors, private messages).
+     */
+    void fromRoom(Packet packet) {
+        JID to = packet.getTo();
+        JID from = packet.getFrom();
+        String roomNick = to == null ? null : roomNicks.get(to.getResource() == null ? "" : to.getResource());
+        if (roomNick == null || from == null || !OVERLAY_USER.equals(to.getNode())) {
+            stats.increment("room-to-remote.unknown");
+            return;
+        }
+        if (packet instanceof Presence presence) {
+            if (presence.getType() != Presence.Type.error && !roomNick.equals(from.getResource())) {
+                stats.increment("room-to-remote.others-presence");
+                return;
+            }
+        } else if (packet instanceof Message message) {
+            if (message.getType() == Message.Type.groupchat) {
+                stats.increment("room-to-remote.groupchat"); // deaf occupants should never get these
+                return;
+            }
+            if (message.getType() == Message.Type.error) {
+                return;
+            }
+        } else {
+            return;
+        }
+        String resource = to.getResource();
+        submit(() -> fromRoom(packet, resource));
+    }
+
+    private void fromRoom(Packet packet, String resource) {
+        Participant p = roster.byResource(resource);
+        if (p == null) {
+            return;
+        }
+        if (packet instanceof Presence presence) {
+            fromRoom(presence, p);
+        } else {
+            privateMessageToOverlay((Message) packet, p);
+        }
+    }
+
+    private void fromRoom(Presence presence, Participant p) {
+        if (presence.getType() == Presence.Type.error) {
+            if (!p.joined()) {
+                refused(presence, p);
+            }
+            return;
+        }
+        if (!p.localNick().equals(presence.getFrom().getResource())) {
+            return; // about a nick the participant no longer has
+        }
+        if (presence.getType() == null && !p.joined()) {
+            roster.markJoined(p);
+            List<Packet> waiting = held.remove(p.resource);
+            if (waiting != null) {
+                waiting.forEach(this::route);
+            }
+        } else if (presence.getType() == Presence.Type.unavailable) {
+            // The room itself took the participant out (kicked, banned, room destroyed): forget them here.
+            roster.remove(p);
+            roomNicks.remove(p.resource);
+            held.remove(p.resource);
+            stats.add("remote.occupants", -1);
+            stats.increment("inject.removed-by-room");
+        }
+    }
+
+    private void refused(Presence presence, Participant p) {
+        PacketError error = presence.getError();
+        if (error != null && error.getCondition() == PacketError.Condition.conflict
+                && roster.nextNickAfterConflict(p)) {
+            stats.increment("inject.nick-conflict");
+            roomNicks.put(p.resource, p.localNick());
+            enter(p);
+            return;
+        }
+        stats.increment("inject.join-refused");
+        int refused = refusals.merge(p.resource, 1, Integer::sum);
+        if (refused <= MAX_REFUSALS) {
+            schedule(() -> {
+                if (roster.byResource(p.resource) == p && !p.joined()) {
+                    enter(p);
+                }
+            }, REENTRY_DELAY_MS);
+        } else {
+            Log.info("XO: room {} refused remote participant {}: {}", p.room, p.originNick(), presence.toXML());
+        }
+    }
+
+    private void privateMessageToOverlay(Message message, Participant p) {
+        String senderNick = message.getFrom().getResource();
+        if (senderNick == null || !occupancy.hasNick(p.room, senderNick)) {
+            return;
+        }
+        Message overlayCopy = message.createCopy();
+        Stanzas.addTargetNode(overlayCopy, p.origin);
+        String stanza = Stanzas.readdressForOverlay(overlayCopy, overlay.overlayJid(p.room, p.originNick()));
+        if (overlay.publish(p.room, senderNick, Kind.PRIVATE, stanza)) {
+            stats.increment("mirrored.private");
+        } else {
+            stats.increment("mirror.oversized");
+        }
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------------------------
+
+    private JID virtualJid(Participant p) {
+        return new JID(OVERLAY_USER, componentDomain, p.resource);
+    }
+
+    private Presence presenceFrom(Participant p, Element stanza) {
+        Presence presence = stanza == null ? new Presence() : new Presence(stanza.createCopy(), true);
+        Stanzas.removeXoElements(presence);
+        presence.setFrom(virtualJid(p));
+        presence.setTo(overlay.localRoomJid(p.room, p.localNick()));
+        return presence;
+    }
+
+    private void route(Packet packet) {
+        try {
+            router.route(packet);
+        } catch (RuntimeException e) {
+            stats.increment("inject.errors");
+            Log.warn("XO could not route {} into the room", packet.toXML(), e);
+        }
+    }
+
+    /** Queues work for the injector thread; never blocks. */
+    private void submit(Runnable task) {
+        if (queued.incrementAndGet() > MAX_QUEUED) {
+            queued.decrementAndGet();
+            stats.increment("inject.queue-full");
+            return;
+        }
+        try {
+            thread.execute(() -> {
+                queued.decrementAndGet();
+                runGuarded(task);
+            });
+        } catch (RejectedExecutionException stopping) {
+            queued.decrementAndGet();
+        }
+    }
+
+    private void schedule(Runnable task, long delayMs) {
+        try {
+            thread.schedule(() -> runGuarded(task), delayMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // the plugin is going away
+        }
+    }
+
+    private void runGuarded(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            stats.increment("inject.errors");
+            Log.warn("XO injection failed", e);
+        }
+    }
+
+    /**
+     * Stops the injector thread after what is queued, waiting a bounded time.
+     *
+     * @param takeOccupantsOut true on an unload at run time: remote participants must not stay behind as ghosts
+     */
+    void stop(boolean takeOccupantsOut) {
+        if (takeOccupantsOut) {
+            try {
+                thread.execute(() -> runGuarded(() -> roster.removeAll().forEach(this::routeDeparture)));
+            } catch (RejectedExecutionException alreadyStopped) {
+                // nothing left to take out
+            }
+        }
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(STOP_WAIT_MS, TimeUnit.MILLISECONDS)) {
+                Log.warn("XO injector still busy after {} ms; stopping it", STOP_WAIT_MS);
+                thread.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            thread.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String resourceOf(String jid) {
+        if (jid == null) {
+            return null;
+        }
+        try {
+            return new JID(jid).getResource();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static Element parseQuietly(String xml) {
+        try {
+            return Stanzas.parse(xml);
+        } catch (DocumentException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package org.xo.openfire;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * Who of the other nodes' participants sits in which local room, under which nick: plain bookkeeping, no Openfire.
+ * Not thread-safe: the {@link Injector} owns it and touches it from its one thread only.
+ *
+ * <p>Each remote participant gets a resource of its own on the plugin's component, so the room sees a distinct
+ * occupant JID per participant (the same person in two rooms is two participants).
+ *
+ * <p><b>Nick rule</b>, the same on every node: a participant keeps their nick on their own node (Openfire owns
+ * local nicks); a remote participant whose nick is taken here shows as {@code nick#abcd} (the first four hex digits
+ * of their node id), or with all sixteen if that is taken too; of two remote participants with one nick (compared
+ * without case, as rooms compare nicks), the one with the lower node id (unsigned) keeps it, whichever arrived first,
+ * and the other is suffixed. A suffix stays until the participant rejoins.
+ */
+final class RemoteRoster {
+    /** How many renames a participant gets when the room reports its nick taken, before it gives up. */
+    static final int MAX_CONFLICTS = 2;
+
+    /** One participant of another node, as shown in one local room. */
+    static final class Participant {
+        final String room;
+        final long origin;
+        final String resource;
+        private String originNick;
+        private String localNick;
+        private int conflicts;
+        private boolean joined;
+        private String presenceXml;
+
+        private Participant(String room, long origin, String originNick, String resource, String presenceXml) {
+            this.room = room;
+            this.origin = origin;
+            this.originNick = originNick;
+            this.localNick = originNick;
+            this.resource = resource;
+            this.presenceXml = presenceXml;
+        }
+
+        /** The nick on the participant's own node, as in its envelopes. */
+        String originNick() {
+            return originNick;
+        }
+
+        /** The nick the local room knows the participant by (the origin nick, or suffixed by the rule). */
+        String localNick() {
+            return localNick;
+        }
+
+        /** True once the room confirmed the participant's entry. */
+        boolean joined() {
+            return joined;
+        }
+
+        /** The participant's latest presence stanza (XML), repeated when it has to enter again under a new nick. */
+        String presenceXml() {
+            return presenceXml;
+        }
+
+        @Override
+        public String toString() {
+            return originNick + "@" + Long.toHexString(origin) + " in " + room + " as " + localNick;
+        }
+    }
+
+    /** A newcomer, and the participant that had to give up its nick to it (null if none). */
+    record Admission(Participant newcomer, Participant displaced) {
+    }
+
+    private record Key(String room, long origin, String nick) {
+    }
+
+    private final Map<Key, Participant> byKey = new HashMap<>();
+    private final Map<String, Participant> byResource = new HashMap<>();
+    private long resources;
+
+    /** @return the participant a node's envelopes name, or null */
+    Participant find(String room, long origin, String originNick) {
+        return byKey.get(new Key(room, origin, originNick));
+    }
+
+    /** @return the participant behind a resource of the component, or null */
+    Participant byResource(String resource) {
+        return resource == null ? null : byResource.get(resource);
+    }
+
+    /** Adds a participant that is not in the roster yet and applies the nick rule against the room's other ones. */
+    Admission admit(String room, long origin, String originNick, String presenceXml) {
+        Key key = new Key(room, origin, originNick);
+        if (byKey.containsKey(key)) {
+            throw new IllegalStateException(originNick + " of node " + Long.toHexString(origin) + " is already in " + room);
+        }
+        Participant newcomer = new Participant(room, origin, originNick,
+                Long.toHexString(origin) + "." + ++resources, presenceXml);
+        Participant displaced = applyNickRule(newcomer);
+        byKey.put(key, newcomer);
+        byResource.put(newcomer.resource, newcomer);
+        return new Admission(newcomer, displaced);
+    }
+
+    /**
+     * The participant now goes by another nick on its own node.
+     *
+     * @return the participant whose nick the renamed one took under the rule (null if none)
+     */
+    Participant rename(Participant participant, String newOriginNick, String presenceXml) {
+        byKey.remove(new Key(participant.room, participant.origin, participant.originNick));
+        participant.originNick = newOriginNick;
+        participant.localNick = newOriginNick;
+        participant.conflicts = 0;
+        participant.presenceXml = presenceXml;
+        Participant displaced = applyNickRule(participant);
+        byKey.put(new Key(participant.room, participant.origin, newOriginNick), participant);
+        return displaced;
+    }
+
+    void updatePresence(Participant participant, String presenceXml) {
+        participant.presenceXml = presenceXml;
+    }
+
+    /** The room confirmed the participant's entry under its current local nick. */
+    void markJoined(Participant participant) {
+        participant.joined = true;
+    }
+
+    /**
+     * The room said the participant's local nick is taken (by a local occupant): the next nick the rule allows.
+     *
+     * @return false when the participant has used up its renames
+     */
+    boolean nextNickAfterConflict(Participant participant) {
+        if (participant.conflicts >= MAX_CONFLICTS) {
+            return false;
+        }
+        participant.conflicts++;
+        participant.localNick = suffixed(participant, participant.conflicts == 1 ? 4 : 16);
+        return true;
+    }
+
+    Participant remove(Participant participant) {
+        byKey.remove(new Key(participant.room, participant.origin, participant.originNick));
+        byResource.remove(participant.resource);
+        return participant;
+    }
+
+    /** @return the participants of a node, removed from every room */
+    List<Participant> removeNode(long origin) {
+        return removeIf(p -> p.origin == origin);
+    }
+
+    /** @return the participants of a room, removed */
+    List<Participant> removeRoom(String room) {
+        return removeIf(p -> p.room.equals(room));
+    }
+
+    List<Participant> removeAll() {
+        return removeIf(p -> true);
+    }
+
+    int size() {
+        return byKey.size();
+    }
+
+    private List<Participant> removeIf(Predicate<Participant> which) {
+        List<Participant> removed = new ArrayList<>();
+        for (Participant p : new ArrayList<>(byKey.values())) {
+            if (which.test(p)) {
+                removed.add(remove(p));
+            }
+        }
+        return removed;
+    }
+
+    /**
+     * Of the arriving participant and a remote participant of the room already holding its nick, the one with the
+     * higher node id gets the four-digit suffix.
+     *
+     * @return the holder if it had to give the nick up (its local nick is changed), else null
+     */
+    private Participant applyNickRule(Participant arriving) {
+        Participant holder = null;
+        for (Participant other : byKey.values()) {
+            if (other != arriving && other.room.equals(arriving.room)
+                    && other.localNick.equalsIgnoreCase(arriving.localNick)) {
+                holder = other;
+            }
+        }
+        if (holder == null) {
+            return null;
+        }
+        if (Long.compareUnsigned(arriving.origin, holder.origin) < 0) {
+            holder.conflicts = 1;
+            holder.localNick = suffixed(holder, 4);
+            return holder;
+        }
+        arriving.conflicts = 1;
+        arriving.localNick = suffixed(arriving, 4);
+        return null;
+    }
+
+    private static String suffixed(Participant participant, int digits) {
+        String id = Long.toHexString(participant.origin);
+        return participant.originNick + "#" + id.substring(0, Math.min(digits, id.length()));
+    }
+}

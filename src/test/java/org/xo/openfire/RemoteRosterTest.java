@@ -1,0 +1,125 @@
+package org.xo.openfire;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertSame;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.junit.Test;
+import org.xo.openfire.RemoteRoster.Admission;
+import org.xo.openfire.RemoteRoster.Participant;
+
+public class RemoteRosterTest {
+    private static final long LOW = 0x00aa_0000_0000_0001L;
+    private static final long HIGH = 0xbb00_0000_0000_0002L;
+    private static final String PRESENCE = "<presence/>";
+
+    private final RemoteRoster roster = new RemoteRoster();
+
+    @Test
+    public void everyParticipantGetsAResourceOfItsOwnAndIsFoundByItAndByItsEnvelopes() {
+        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE).newcomer();
+        Participant samElsewhere = roster.admit("intel", LOW, "sam", PRESENCE).newcomer();
+
+        assertNotEquals(sam.resource, samElsewhere.resource);
+        assertSame(sam, roster.find("ops", LOW, "sam"));
+        assertSame(samElsewhere, roster.byResource(samElsewhere.resource));
+        assertEquals("sam", sam.localNick());
+        assertFalse(sam.joined());
+        assertEquals(2, roster.size());
+    }
+
+    @Test(expected = IllegalStateException.class)
+    public void aParticipantIsAdmittedOnce() {
+        roster.admit("ops", LOW, "sam", PRESENCE);
+        roster.admit("ops", LOW, "sam", PRESENCE);
+    }
+
+    @Test
+    public void ofTwoRemoteParticipantsWithOneNickTheLowerNodeIdKeepsItWhateverTheOrder() {
+        Participant first = roster.admit("ops", HIGH, "Sam", PRESENCE).newcomer();
+        Admission second = roster.admit("ops", LOW, "sam", PRESENCE);
+
+        assertEquals("sam", second.newcomer().localNick());
+        assertSame("the higher node id gives its nick up", first, second.displaced());
+        assertEquals("Sam#bb00", first.localNick());
+
+        RemoteRoster other = new RemoteRoster();
+        other.admit("ops", LOW, "sam", PRESENCE);
+        Admission late = other.admit("ops", HIGH, "Sam", PRESENCE);
+        assertNull(late.displaced());
+        assertEquals("Sam#bb00", late.newcomer().localNick());
+    }
+
+    @Test
+    public void theNickRuleIsPerRoom() {
+        roster.admit("ops", HIGH, "sam", PRESENCE);
+        Admission elsewhere = roster.admit("intel", LOW, "sam", PRESENCE);
+        assertNull(elsewhere.displaced());
+        assertEquals("sam", roster.find("ops", HIGH, "sam").localNick());
+    }
+
+    @Test
+    public void aLocalNickConflictSuffixesWithFourThenAllDigitsThenGivesUp() {
+        Participant sam = roster.admit("ops", HIGH, "sam", PRESENCE).newcomer();
+
+        assertTrue(roster.nextNickAfterConflict(sam));
+        assertEquals("sam#bb00", sam.localNick());
+        assertTrue(roster.nextNickAfterConflict(sam));
+        assertEquals("sam#" + Long.toHexString(HIGH), sam.localNick());
+        assertFalse(roster.nextNickAfterConflict(sam));
+    }
+
+    @Test
+    public void aRenameRekeysTheParticipantClearsItsSuffixAndAppliesTheRuleAgain() {
+        Participant high = roster.admit("ops", HIGH, "sam", PRESENCE).newcomer();
+        roster.nextNickAfterConflict(high);
+        Participant low = roster.admit("ops", LOW, "robin", PRESENCE).newcomer();
+
+        Participant displaced = roster.rename(high, "max", "<presence><show>away</show></presence>");
+        assertNull(displaced);
+        assertEquals("max", high.localNick());
+        assertSame(high, roster.find("ops", HIGH, "max"));
+        assertNull(roster.find("ops", HIGH, "sam"));
+        assertEquals("<presence><show>away</show></presence>", high.presenceXml());
+
+        assertSame("low takes high's new nick and high yields", high, roster.rename(low, "Max", PRESENCE));
+        assertEquals("Max", low.localNick());
+        assertEquals("max#bb00", high.localNick());
+    }
+
+    @Test
+    public void participantsLeaveOneByOneByNodeByRoomOrAllAtOnce() {
+        Participant a = roster.admit("ops", LOW, "a", PRESENCE).newcomer();
+        roster.admit("ops", HIGH, "b", PRESENCE);
+        roster.admit("intel", HIGH, "c", PRESENCE);
+        roster.admit("intel", LOW, "d", PRESENCE);
+
+        roster.remove(a);
+        assertNull(roster.byResource(a.resource));
+        assertEquals(Set.of("b", "c"), nicks(roster.removeNode(HIGH)));
+        assertEquals(Set.of("d"), nicks(roster.removeRoom("intel")));
+        assertEquals(0, roster.size());
+
+        roster.admit("ops", LOW, "e", PRESENCE);
+        assertEquals(Set.of("e"), nicks(roster.removeAll()));
+        assertTrue(roster.removeAll().isEmpty());
+    }
+
+    @Test
+    public void aJoinIsMarkedOnlyWhenConfirmed() {
+        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE).newcomer();
+        roster.markJoined(sam);
+        assertTrue(sam.joined());
+    }
+
+    private static Set<String> nicks(List<Participant> participants) {
+        return participants.stream().map(Participant::originNick).collect(Collectors.toSet());
+    }
+}
