@@ -311,8 +311,10 @@ final class Injector implements EngineListener {
             }
         } else if (packet instanceof Message message) {
             if (message.getType() == Message.Type.groupchat) {
-                stats.increment("room-to-remote.groupchat"); // deaf occupants should never get these
-                return;
+                if (message.getBody() != null) {
+                    stats.increment("room-to-remote.groupchat"); // a broadcast: deaf occupants never get these
+                }
+                return; // else the subject that Openfire 5.x sends everyone who enters
             }
             if (message.getType() == Message.Type.error) {
                 return;
