@@ -1,7 +1,6 @@
 package org.xo.engine;
 
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -24,6 +23,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xo.core.Envelope;
 import org.xo.core.EnvelopeCodec;
 import org.xo.core.GroupAddressing;
@@ -43,6 +44,7 @@ import org.xo.discovery.Source;
 import org.xo.engine.EngineStats.Counter;
 import org.xo.sync.Deduplicator;
 import org.xo.sync.RoomState;
+import org.xo.transport.LogThrottle;
 import org.xo.transport.Transport;
 
 /**
@@ -71,7 +73,7 @@ import org.xo.transport.Transport;
  * Thread-safe.
  */
 public final class XoEngine implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(XoEngine.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(XoEngine.class);
     /** An extra beacon for a change goes out at most this long after the previous beacon. */
     static final long MIN_BEACON_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** The control address's room name: beacons carry {@code xo-control@<overlay service>}. */
@@ -109,10 +111,10 @@ public final class XoEngine implements AutoCloseable {
     /** Open rooms per group: rooms can share a group, which is left only when the last of them closes. */
     private final Map<InetAddress, Integer> groupRefs = new HashMap<>();
     private final Object roomLock = new Object();
-    private final LogThrottle malformedLog = new LogThrottle(LOG, Level.DEBUG, 1, TimeUnit.SECONDS);
-    private final LogThrottle listenerLog = new LogThrottle(LOG, Level.WARNING, 1, TimeUnit.SECONDS);
-    private final LogThrottle sendLog = new LogThrottle(LOG, Level.WARNING, 1, TimeUnit.SECONDS);
-    private final LogThrottle beaconLog = new LogThrottle(LOG, Level.DEBUG, 1, TimeUnit.SECONDS);
+    private final LogThrottle malformedLog = LogThrottle.debug(LOG);
+    private final LogThrottle listenerLog = LogThrottle.warn(LOG);
+    private final LogThrottle sendLog = LogThrottle.warn(LOG);
+    private final LogThrottle beaconLog = LogThrottle.debug(LOG);
     private final Directory directory;
     /** The control address beacons carry in their room field. */
     private final String controlRoom;
@@ -192,8 +194,8 @@ public final class XoEngine implements AutoCloseable {
         if (config.dnsSd()) {
             startDnsSd();
         }
-        LOG.log(Level.INFO, () -> "XO engine " + config.nodeName() + " (node " + Long.toHexString(config.nodeId())
-                + ", epoch " + originEpoch + ") started");
+        LOG.info("XO engine {} (node {}, epoch {}) started", config.nodeName(), Long.toHexString(config.nodeId()),
+                originEpoch);
     }
 
     /**
@@ -265,7 +267,7 @@ public final class XoEngine implements AutoCloseable {
             stats.increment(Counter.STATE_REQUESTS_SENT);
         }
         advertisementMayHaveChanged();
-        LOG.log(Level.DEBUG, () -> "Opened room " + r.jid() + " on group " + opened.group.getHostAddress());
+        LOG.debug("Opened room {} on group {}", r.jid(), opened.group.getHostAddress());
     }
 
     /**
@@ -277,7 +279,7 @@ public final class XoEngine implements AutoCloseable {
         synchronized (roomLock) {
             OpenRoom open = rooms.get(r.jid());
             if (open == null) {
-                LOG.log(Level.DEBUG, () -> "closeRoom(" + r.jid() + "): the room is not open");
+                LOG.debug("closeRoom({}): the room is not open", r.jid());
                 return;
             }
             if (--open.refs > 0) {
@@ -292,7 +294,7 @@ public final class XoEngine implements AutoCloseable {
             }
         }
         advertisementMayHaveChanged();
-        LOG.log(Level.DEBUG, () -> "Closed room " + r.jid());
+        LOG.debug("Closed room {}", r.jid());
     }
 
     /** @return the overlay addresses of the rooms open on this node */
@@ -403,13 +405,13 @@ public final class XoEngine implements AutoCloseable {
             try {
                 // The DNS-SD goodbye makes peers withdraw this node at once (JmDNS needs about 2 s); bounded.
                 if (!advertiser.awaitClosed(DNS_SD_CLOSE_WAIT)) {
-                    LOG.log(Level.DEBUG, "DNS-SD still closing; it finishes in the background");
+                    LOG.debug("DNS-SD still closing; it finishes in the background");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        LOG.log(Level.INFO, () -> "XO engine " + config.nodeName() + " closed: " + stats);
+        LOG.info("XO engine {} closed: {}", config.nodeName(), stats);
     }
 
     private OverlayRoom resolve(String room) {
@@ -552,8 +554,7 @@ public final class XoEngine implements AutoCloseable {
             }
         }
         stats.increment(Counter.NODES_LOST);
-        int occupants = forgotten;
-        LOG.log(Level.INFO, () -> "Node " + Long.toHexString(nodeId) + " lost (" + occupants + " occupants leave)");
+        LOG.info("Node {} lost ({} occupants leave)", Long.toHexString(nodeId), forgotten);
         try {
             listener.onNodeLost(nodeId);
         } catch (RuntimeException ex) {
@@ -568,7 +569,7 @@ public final class XoEngine implements AutoCloseable {
             return; // first time heard: its occupants come with the room traffic or our own state requests
         }
         stats.increment(Counter.NODES_RETURNED);
-        LOG.log(Level.INFO, () -> "Node " + Long.toHexString(nodeId) + " is back");
+        LOG.info("Node {} is back", Long.toHexString(nodeId));
         try {
             listener.onNodeReturned(nodeId);
         } catch (RuntimeException ex) {
@@ -607,8 +608,7 @@ public final class XoEngine implements AutoCloseable {
                 .filter(a -> a instanceof Inet4Address).findFirst().orElse(null);
         if (bind == null) {
             stats.increment(Counter.DNSSD_FAILURES);
-            LOG.log(Level.WARNING, () -> "DNS-SD off: interface " + config.udp().networkInterface().getName()
-                    + " has no IPv4 address");
+            LOG.warn("DNS-SD off: interface {} has no IPv4 address", config.udp().networkInterface().getName());
             return;
         }
         Duration refresh = config.beaconInterval().compareTo(config.nodeTimeout().dividedBy(3)) < 0
@@ -635,7 +635,7 @@ public final class XoEngine implements AutoCloseable {
             try {
                 task.run();
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "Discovery task failed", e);
+                LOG.warn("Discovery task failed", e);
             }
         };
     }

@@ -1,7 +1,6 @@
 package org.xo.transport;
 
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,6 +15,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Plain IPv4 UDP multicast: one NIO {@link DatagramChannel} bound to the wildcard address and the overlay port with
  * SO_REUSEADDR (several nodes on one host share the port), sending through and joining on the configured interface.
@@ -26,16 +28,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * (IP_MULTICAST_ALL), and rooms can share a group: receivers must filter on the room address anyway.
  */
 public final class UdpMulticastTransport implements Transport {
-    private static final System.Logger LOG = System.getLogger(UdpMulticastTransport.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(UdpMulticastTransport.class);
     /** Larger than any IPv4 UDP payload, so an oversized datagram arrives whole and is recognized as such. */
     private static final int RECEIVE_BUFFER = 65_536;
-    private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final UdpConfig config;
     private final Map<InetAddress, MembershipKey> memberships = new HashMap<>();
     private final AtomicLong handlerErrors = new AtomicLong();
     private final AtomicLong receiveErrors = new AtomicLong();
-    private final AtomicLong lastErrorLog = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
+    private final LogThrottle errorLog = LogThrottle.warn(LOG);
     private volatile DatagramChannel channel;
     private volatile DatagramHandler handler;
     private Thread receiver;
@@ -71,8 +72,7 @@ public final class UdpMulticastTransport implements Transport {
         receiver = new Thread(this::receiveLoop, "xo-udp-rx");
         receiver.setDaemon(true);
         receiver.start();
-        LOG.log(Level.DEBUG, () -> "UDP multicast transport on " + config.networkInterface().getName() + " port "
-                + config.port());
+        LOG.debug("UDP multicast transport on {} port {}", config.networkInterface().getName(), config.port());
     }
 
     @Override
@@ -126,7 +126,7 @@ public final class UdpMulticastTransport implements Transport {
                 try {
                     channel.close(); // also wakes the receive thread with AsynchronousCloseException
                 } catch (IOException e) {
-                    LOG.log(Level.WARNING, "Closing the UDP channel failed", e);
+                    LOG.warn("Closing the UDP channel failed", e);
                 }
             }
         }
@@ -178,12 +178,8 @@ public final class UdpMulticastTransport implements Transport {
     }
 
     private void logThrottled(String message, Throwable error) {
-        long now = System.nanoTime();
-        long last = lastErrorLog.get();
-        if (now - last >= LOG_INTERVAL_NANOS && lastErrorLog.compareAndSet(last, now)) {
-            LOG.log(Level.WARNING, message + " (handler errors so far: " + handlerErrors.get() + ", receive errors: "
-                    + receiveErrors.get() + ")", error);
-        }
+        errorLog.log(message + " (handler errors so far: " + handlerErrors.get() + ", receive errors: "
+                + receiveErrors.get() + ")", error);
     }
 
     private DatagramChannel requireOpen() {
