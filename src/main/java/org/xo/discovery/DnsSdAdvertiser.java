@@ -1,7 +1,7 @@
 package org.xo.discovery;
 
 import java.io.IOException;
-import java.net.InetAddress;
+import java.net.Inet4Address;
 import java.time.Duration;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -54,12 +54,13 @@ public final class DnsSdAdvertiser implements AutoCloseable {
     }
 
     /**
-     * @param bindAddress     the chosen interface's address (JmDNS binds wrong without one)
+     * @param bindAddress     the chosen interface's IPv4 address (JmDNS binds wrong without one; with an IPv6 one it
+     *                        would announce on ff02::fb, which the overlay's IPv4 peers may not hear)
      * @param port            the overlay's UDP port, advertised as the service port
      * @param refreshInterval how often resolved peers are accepted again (below the directory's node timeout)
      * @param minUpdateGap    shortest time between two TXT updates
      */
-    public record Settings(InetAddress bindAddress, long nodeId, int epoch, String nodeName, String overlayService,
+    public record Settings(Inet4Address bindAddress, long nodeId, int epoch, String nodeName, String overlayService,
                            int port, Duration beaconInterval, Duration refreshInterval, Duration minUpdateGap) {
         public Settings {
             Objects.requireNonNull(bindAddress, "bindAddress");

@@ -44,6 +44,7 @@ import org.xo.discovery.Source;
 import org.xo.engine.EngineStats.Counter;
 import org.xo.sync.Deduplicator;
 import org.xo.sync.RoomState;
+import org.xo.transport.Interfaces;
 import org.xo.transport.LogThrottle;
 import org.xo.transport.Transport;
 
@@ -604,8 +605,7 @@ public final class XoEngine implements AutoCloseable {
 
     /** DNS-SD (JmDNS) on the multicast interface's first IPv4 address; starts on its own thread. */
     private void startDnsSd() {
-        InetAddress bind = config.udp().networkInterface().inetAddresses()
-                .filter(a -> a instanceof Inet4Address).findFirst().orElse(null);
+        Inet4Address bind = Interfaces.ipv4Address(config.udp().networkInterface()).orElse(null);
         if (bind == null) {
             stats.increment(Counter.DNSSD_FAILURES);
             LOG.warn("DNS-SD off: interface {} has no IPv4 address", config.udp().networkInterface().getName());

@@ -32,6 +32,8 @@ public final class UdpMulticastTransport implements Transport {
     /** Larger than any IPv4 UDP payload, so an oversized datagram arrives whole and is recognized as such. */
     private static final int RECEIVE_BUFFER = 65_536;
 
+    private static final InetAddress IPV4_WILDCARD = ipv4Wildcard();
+
     private final UdpConfig config;
     private final Map<InetAddress, MembershipKey> memberships = new HashMap<>();
     private final AtomicLong handlerErrors = new AtomicLong();
@@ -60,7 +62,8 @@ public final class UdpMulticastTransport implements Transport {
         try {
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ch.setOption(StandardSocketOptions.SO_RCVBUF, config.receiveBufferBytes());
-            ch.bind(new InetSocketAddress(config.port()));
+            // Not new InetSocketAddress(port): with java.net.preferIPv6Addresses=system (Openfire 4.8+) that is ::
+            ch.bind(new InetSocketAddress(IPV4_WILDCARD, config.port()));
             ch.setOption(StandardSocketOptions.IP_MULTICAST_IF, config.networkInterface());
             ch.setOption(StandardSocketOptions.IP_MULTICAST_TTL, config.ttl());
             ch.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, config.loopback());
@@ -188,6 +191,14 @@ public final class UdpMulticastTransport implements Transport {
             throw new IllegalStateException(closed ? "The transport is closed." : "The transport is not started.");
         }
         return ch;
+    }
+
+    private static InetAddress ipv4Wildcard() {
+        try {
+            return InetAddress.getByAddress(new byte[4]);
+        } catch (java.net.UnknownHostException impossible) {
+            throw new IllegalStateException(impossible); // four bytes are always an IPv4 address
+        }
     }
 
     private static void checkGroup(InetAddress group) {

@@ -6,7 +6,9 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.net.DatagramSocket;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -69,6 +71,17 @@ public class UdpMulticastTransportTest {
         b.join(GROUP);
         send(a, GROUP, "again");
         assertEquals("again", heardByB.poll(10, TimeUnit.SECONDS));
+    }
+
+    /** setUp started both transports; before the fix, start() refused the IPv6 wildcard address. */
+    @Test
+    public void worksInAJvmThatPrefersIpv6AddressesAsOpenfireRunsIt() throws Exception {
+        assertTrue("the wildcard address must be IPv6 here: surefire's argLine sets "
+                + "-Djava.net.preferIPv6Addresses=system, as Openfire 4.8+'s start script does",
+                new InetSocketAddress(0).getAddress() instanceof Inet6Address);
+        b.join(GROUP);
+        send(a, GROUP, "hello");
+        assertEquals("hello", heardByB.poll(10, TimeUnit.SECONDS));
     }
 
     @Test
