@@ -133,8 +133,8 @@ public final class UdpMulticastTransport implements Transport {
             closeQuietly(ch);
             throw new IOException("Cannot join multicast group " + group.getHostAddress() + " on "
                     + config.networkInterface().getName() + ", port " + config.port() + ": " + e.getMessage()
-                    + " (this transport has " + receivers.size()
-                    + " groups joined, each on a socket, that is a file descriptor, of its own)", e);
+                    + " (joined so far: " + receivers.size() + " groups, one socket, that is one file descriptor, each)",
+                    e);
         }
         receivers.put(group, ch);
         sel.wakeup(); // a select in progress watches the new channel only from its next round

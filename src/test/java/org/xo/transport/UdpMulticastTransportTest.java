@@ -132,8 +132,8 @@ public class UdpMulticastTransportTest {
                 holder.bind(new InetSocketAddress(address("0.0.0.0"), busy.port()));
                 IOException e = assertThrows(IOException.class, () -> c.join(GROUP));
                 assertEquals("Cannot join multicast group 239.193.150.3 on lo, port " + busy.port() + ": "
-                        + e.getCause().getMessage() + " (this transport has 0 groups joined, each on a socket, that"
-                        + " is a file descriptor, of its own)", e.getMessage());
+                        + e.getCause().getMessage() + " (joined so far: 0 groups, one socket, that is one file"
+                        + " descriptor, each)", e.getMessage());
             }
             c.join(GROUP);
         }
@@ -163,8 +163,8 @@ public class UdpMulticastTransportTest {
                     joined > 20 && joined < 256);
             assertTrue(lines.get(1), lines.get(1).startsWith("Cannot join multicast group 239.194."));
             assertTrue(lines.get(1), lines.get(1).contains(": Too many open files"));
-            assertTrue(lines.get(1), lines.get(1).endsWith("(this transport has " + joined
-                    + " groups joined, each on a socket, that is a file descriptor, of its own)"));
+            assertTrue(lines.get(1), lines.get(1).endsWith("(joined so far: " + joined
+                    + " groups, one socket, that is one file descriptor, each)"));
         } finally {
             child.destroyForcibly();
         }
