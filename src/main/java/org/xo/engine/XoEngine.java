@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -61,6 +62,10 @@ import org.xo.transport.Transport;
  * with the room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them
  * drop) → listener. Every drop is counted in {@link #stats()}.
  * <p>
+ * A room whose multicast group cannot be joined (the transport says why, e.g. the process is out of file
+ * descriptors) is open but not carried: it lives on in the local server only, {@link #uncarriedRooms()} tells why,
+ * one warning is logged, {@link #publish} drops its events, and the next {@link #openRoom} of it tries again.
+ * <p>
  * Discovery (when {@link EngineConfig#discovery()} is on, see {@code org.xo.discovery}): a timer thread
  * "xo-discovery" sends this node's beacons on the control group and sweeps the {@link #directory()}; received
  * beacons feed it, and every other envelope of a known node counts as heard. When a node is lost, the engine drops
@@ -86,12 +91,14 @@ public final class XoEngine implements AutoCloseable {
 
     private enum State { NEW, RUNNING, CLOSED }
 
-    /** A room open on this node; {@code refs} is guarded by {@link #roomLock}. */
+    /** A room open on this node; {@code refs} and {@code uncarried} are written under {@link #roomLock}. */
     private static final class OpenRoom {
         final OverlayRoom room;
         final Inet4Address group;
         final RoomState state;
         int refs = 1;
+        /** Why the room's group could not be joined; null while the overlay carries the room. */
+        volatile String uncarried;
 
         OpenRoom(OverlayRoom room, Inet4Address group, RoomState state) {
             this.room = room;
@@ -109,7 +116,7 @@ public final class XoEngine implements AutoCloseable {
     private final EngineStats stats = new EngineStats();
     private final AtomicLong nextSeq = new AtomicLong(1);
     private final Map<String, OpenRoom> rooms = new ConcurrentHashMap<>();
-    /** Open rooms per group: rooms can share a group, which is left only when the last of them closes. */
+    /** Carried rooms per group: rooms can share a group, which is left only when the last of them closes. */
     private final Map<InetAddress, Integer> groupRefs = new HashMap<>();
     private final Object roomLock = new Object();
     private final LogThrottle malformedLog = LogThrottle.debug(LOG);
@@ -205,7 +212,9 @@ public final class XoEngine implements AutoCloseable {
      *
      * @param room   overlay room address or bare room name; the room must be open
      * @param kind   a room event kind (code below 0x40); control envelopes are the engine's own
-     * @return the envelope as sent
+     * @return the envelope as sent; null when the overlay does not carry the room (see {@link #openRoom}): the event is
+     * then dropped and counted as publish.uncarried, since a node that cannot hear a room must not speak in it either
+     * (remote occupants would see local ones who never see them), and the local server has the room all the same
      * @throws IllegalArgumentException when a field is invalid or oversized (counted as publish.rejected)
      * @throws IllegalStateException    when the engine is not running or the room is not open (also counted)
      */
@@ -223,6 +232,10 @@ public final class XoEngine implements AutoCloseable {
             long now = System.currentTimeMillis();
             // Validate before taking a seq: a rejected event must not leave a gap in this origin's sequence.
             EnvelopeCodec.checkBounds(new Envelope(config.nodeId(), originEpoch, 1, now, r.jid(), nick, kind, stanza));
+            if (open.uncarried != null) {
+                stats.increment(Counter.PUBLISH_UNCARRIED);
+                return null;
+            }
             Envelope e = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(), now, r.jid(), nick,
                     kind, stanza);
             open.state.recordLocal(e);
@@ -241,26 +254,35 @@ public final class XoEngine implements AutoCloseable {
      * Opens a room on this node (reference-counted). The first open joins the room's group and asks the other
      * nodes for the room's state (STATE_REQUEST): their occupants, recent messages and subject come back to the
      * listener.
+     * <p>
+     * When the group cannot be joined, the room is open all the same but not carried (see the class comment); an open
+     * of a room that is not carried tries the join again.
      *
-     * @throws IOException when the group cannot be joined (the room then stays closed)
+     * @param room overlay room address or bare room name
+     * @return whether the overlay carries the room
      */
-    public void openRoom(String room) throws IOException {
+    public boolean openRoom(String room) {
         requireRunning();
         OverlayRoom r = resolve(room);
         OpenRoom opened;
         synchronized (roomLock) {
-            OpenRoom existing = rooms.get(r.jid());
-            if (existing != null) {
-                existing.refs++;
-                return;
+            opened = rooms.get(r.jid());
+            if (opened == null) {
+                opened = new OpenRoom(r, addressing.groupFor(r), new RoomState(r.jid(), config.historyReplay()));
+                boolean carried = carry(opened); // before the room is visible: never published to if not carried
+                rooms.put(r.jid(), opened);
+                if (!carried) {
+                    return false;
+                }
+            } else {
+                opened.refs++;
+                if (opened.uncarried == null) {
+                    return true;
+                }
+                if (!carry(opened)) {
+                    return false;
+                }
             }
-            Inet4Address group = addressing.groupFor(r);
-            if (!groupRefs.containsKey(group)) {
-                transport.join(group);
-            }
-            groupRefs.merge(group, 1, Integer::sum);
-            opened = new OpenRoom(r, group, new RoomState(r.jid(), config.historyReplay()));
-            rooms.put(r.jid(), opened);
         }
         Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
                 System.currentTimeMillis(), r.jid(), "", Kind.STATE_REQUEST, "");
@@ -269,6 +291,34 @@ public final class XoEngine implements AutoCloseable {
         }
         advertisementMayHaveChanged();
         LOG.debug("Opened room {} on group {}", r.jid(), opened.group.getHostAddress());
+        return true;
+    }
+
+    /** Joins the room's group unless a carried room shares it; under {@link #roomLock}. @return whether carried */
+    private boolean carry(OpenRoom open) {
+        String jid = open.room.jid();
+        String group = open.group.getHostAddress();
+        if (!groupRefs.containsKey(open.group)) {
+            try {
+                transport.join(open.group);
+            } catch (IOException e) {
+                stats.increment(Counter.ROOMS_UNCARRIED);
+                if (open.uncarried == null) {
+                    LOG.warn("Room {} stays on this node only: the overlay cannot carry it, its multicast group {} was"
+                            + " not joined", jid, group, e);
+                } else {
+                    LOG.debug("Room {} is still not carried: its multicast group {} was not joined", jid, group, e);
+                }
+                open.uncarried = e.getMessage();
+                return false;
+            }
+        }
+        groupRefs.merge(open.group, 1, Integer::sum);
+        if (open.uncarried != null) {
+            open.uncarried = null;
+            LOG.info("Room {} joined its multicast group {} on a new try: the overlay carries it now", jid, group);
+        }
+        return true;
     }
 
     /**
@@ -287,7 +337,7 @@ public final class XoEngine implements AutoCloseable {
                 return;
             }
             rooms.remove(r.jid());
-            if (groupRefs.merge(open.group, -1, Integer::sum) == 0) {
+            if (open.uncarried == null && groupRefs.merge(open.group, -1, Integer::sum) == 0) {
                 groupRefs.remove(open.group);
                 if (state == State.RUNNING) {
                     transport.leave(open.group);
@@ -298,9 +348,24 @@ public final class XoEngine implements AutoCloseable {
         LOG.debug("Closed room {}", r.jid());
     }
 
-    /** @return the overlay addresses of the rooms open on this node */
+    /** @return the overlay addresses of the rooms open on this node, carried or not */
     public Set<String> openRooms() {
         return Set.copyOf(rooms.keySet());
+    }
+
+    /**
+     * @return the open rooms the overlay does not carry, by overlay address, each with the reason its group could
+     * not be joined; a copy, sorted by address
+     */
+    public Map<String, String> uncarriedRooms() {
+        Map<String, String> out = new TreeMap<>();
+        for (OpenRoom open : rooms.values()) {
+            String reason = open.uncarried;
+            if (reason != null) {
+                out.put(open.room.jid(), reason);
+            }
+        }
+        return out;
     }
 
     /** @return the multicast group that carries a room (overlay address or bare name) */
@@ -493,8 +558,9 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         OpenRoom open = rooms.get(e.room());
-        if (open == null) {
-            stats.increment(Counter.ENVELOPES_OTHER_ROOM); // a room that shares the group, or one we just closed
+        if (open == null || open.uncarried != null) {
+            // A room that shares the group, one we just closed, or one not carried whose group another room joined
+            stats.increment(Counter.ENVELOPES_OTHER_ROOM);
             return;
         }
         if (!dedup.firstTime(e)) {
@@ -581,6 +647,9 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         for (OpenRoom open : rooms.values()) {
+            if (open.uncarried != null) {
+                continue;
+            }
             Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
                     System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
             if (submit(open.group, request)) {

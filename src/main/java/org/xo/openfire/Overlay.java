@@ -140,11 +140,7 @@ final class Overlay {
     void openRoom(String room) {
         XoEngine running = engine;
         if (running != null) {
-            try {
-                running.openRoom(overlayRoom(room));
-            } catch (IOException e) {
-                Log.error("XO could not join the multicast group of room {}: {}", room, e.toString());
-            }
+            running.openRoom(overlayRoom(room)); // a room the overlay cannot carry is logged and listed by the engine
         }
     }
 
