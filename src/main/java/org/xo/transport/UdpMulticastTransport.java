@@ -9,7 +9,6 @@ import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -183,11 +182,14 @@ public final class UdpMulticastTransport implements Transport {
             receivers.clear();
             rx = receiver;
         }
-        // Outside the lock: closing the selector waits for the round of handler calls in progress, and a handler may
-        // join or leave a group. The receive thread then ends on ClosedSelectorException.
-        closeQuietly(sel);
         channels.forEach(UdpMulticastTransport::closeQuietly);
-        if (rx != null && rx != Thread.currentThread()) {
+        if (sel == null) {
+            return; // never started
+        }
+        // The receive thread closes the selector on its way out: closing it here would wait, without a bound, for a
+        // handler call in progress.
+        sel.wakeup();
+        if (rx != Thread.currentThread()) {
             try {
                 rx.join(TimeUnit.SECONDS.toMillis(5));
             } catch (InterruptedException e) {
@@ -199,21 +201,26 @@ public final class UdpMulticastTransport implements Transport {
     private void receiveLoop() {
         ByteBuffer buffer = ByteBuffer.allocateDirect(RECEIVE_BUFFER);
         Selector sel = selector;
-        while (!closed) {
-            try {
-                sel.select(key -> receiveOne(key, buffer));
-            } catch (ClosedSelectorException e) {
-                break; // close() was called
-            } catch (IOException e) {
-                receiveErrors.incrementAndGet();
-                logThrottled("Waiting for UDP datagrams failed", e);
-                pauseAfterError();
+        try {
+            while (!closed) {
+                try {
+                    sel.select(key -> receiveOne(key, buffer));
+                } catch (IOException e) {
+                    receiveErrors.incrementAndGet();
+                    logThrottled("Waiting for UDP datagrams failed", e);
+                    pauseAfterError();
+                }
             }
+        } finally {
+            closeQuietly(sel); // also releases the descriptors of the channels close() closed
         }
     }
 
     /** One datagram of a ready channel: the others' turn comes before this channel's next one. */
     private void receiveOne(SelectionKey key, ByteBuffer buffer) {
+        if (closed) {
+            return; // no handler call starts once close() was called
+        }
         InetSocketAddress from;
         try {
             buffer.clear();
