@@ -1,6 +1,5 @@
 package org.xo.core;
 
-import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -15,6 +14,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.ToIntFunction;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Batches envelopes per multicast group with the timeout algorithm of Leggio and Kojo ("On the efficient
@@ -34,7 +36,7 @@ import java.util.function.ToIntFunction;
  * be quick (encode and hand to the socket) and should handle its own errors.
  */
 public final class Pacer implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(Pacer.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Pacer.class);
     /** Weight of a new RTT sample in the estimate, as in TCP's smoothed RTT (RFC 6298). */
     private static final double RTT_ALPHA = 1.0 / 8;
 
@@ -194,7 +196,7 @@ public final class Pacer implements AutoCloseable {
             try {
                 drain();
             } catch (RuntimeException ex) {
-                LOG.log(Level.WARNING, "Pacer sink failed for group " + group.getHostAddress(), ex);
+                LOG.warn("Pacer sink failed for group " + group.getHostAddress(), ex);
             }
         }
 

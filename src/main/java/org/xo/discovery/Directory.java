@@ -1,6 +1,5 @@
 package org.xo.discovery;
 
-import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +14,9 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongSupplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Which XO nodes are alive and which rooms they have: fed by beacons ({@link #accept} with {@link Source#BEACON}),
@@ -33,7 +35,7 @@ import java.util.function.LongSupplier;
  * delivered, in order.
  */
 public final class Directory implements DirectoryView {
-    private static final System.Logger LOG = System.getLogger(Directory.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Directory.class);
     /** Live nodes and remembered lost nodes, each at most. */
     public static final int MAX_NODES = 4096;
 
@@ -335,7 +337,7 @@ public final class Directory implements DirectoryView {
             try {
                 call.accept(l);
             } catch (RuntimeException ex) {
-                LOG.log(Level.WARNING, "A directory listener failed", ex);
+                LOG.warn("A directory listener failed", ex);
             }
         }
     }

@@ -1,8 +1,7 @@
 package org.xo.discovery;
 
 import java.io.IOException;
-import java.lang.System.Logger.Level;
-import java.net.InetAddress;
+import java.net.Inet4Address;
 import java.time.Duration;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -19,6 +18,9 @@ import javax.jmdns.ServiceEvent;
 import javax.jmdns.ServiceInfo;
 import javax.jmdns.ServiceListener;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * DNS-SD on the local link with JmDNS (relocated to {@code org.xo.shaded.jmdns} in the plugin JAR, see pom.xml):
  * registers this node as a {@value DnsSdRecord#SERVICE_TYPE} service (layout in {@link DnsSdRecord}) on one
@@ -33,7 +35,7 @@ import javax.jmdns.ServiceListener;
  * ({@link #update}) are rate-limited to one per minimum gap and skipped when the record did not change.
  */
 public final class DnsSdAdvertiser implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(DnsSdAdvertiser.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(DnsSdAdvertiser.class);
 
     /** What happened, for the engine's counters. */
     public enum Event {
@@ -52,12 +54,13 @@ public final class DnsSdAdvertiser implements AutoCloseable {
     }
 
     /**
-     * @param bindAddress     the chosen interface's address (JmDNS binds wrong without one)
+     * @param bindAddress     the chosen interface's IPv4 address (JmDNS binds wrong without one; with an IPv6 one it
+     *                        would announce on ff02::fb, which the overlay's IPv4 peers may not hear)
      * @param port            the overlay's UDP port, advertised as the service port
      * @param refreshInterval how often resolved peers are accepted again (below the directory's node timeout)
      * @param minUpdateGap    shortest time between two TXT updates
      */
-    public record Settings(InetAddress bindAddress, long nodeId, int epoch, String nodeName, String overlayService,
+    public record Settings(Inet4Address bindAddress, long nodeId, int epoch, String nodeName, String overlayService,
                            int port, Duration beaconInterval, Duration refreshInterval, Duration minUpdateGap) {
         public Settings {
             Objects.requireNonNull(bindAddress, "bindAddress");
@@ -157,11 +160,10 @@ public final class DnsSdAdvertiser implements AutoCloseable {
             registeredTxt = wantedTxt;
             lastUpdateNanos = System.nanoTime();
             emit(Event.REGISTERED);
-            LOG.log(Level.INFO, () -> "DNS-SD: '" + instanceName + "' registered as " + DnsSdRecord.SERVICE_TYPE
-                    + " on " + settings.bindAddress().getHostAddress() + " in "
-                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+            LOG.info("DNS-SD: '{}' registered as {} on {} in {} ms", instanceName, DnsSdRecord.SERVICE_TYPE,
+                    settings.bindAddress().getHostAddress(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "DNS-SD could not start on " + settings.bindAddress().getHostAddress()
+            LOG.warn("DNS-SD could not start on " + settings.bindAddress().getHostAddress()
                     + "; beacons alone announce this node", e);
             emit(Event.FAILED);
             closeJmDns();
@@ -215,10 +217,9 @@ public final class DnsSdAdvertiser implements AutoCloseable {
             j.unregisterAllServices();
             j.close();
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.DEBUG, "Closing JmDNS failed", e);
+            LOG.debug("Closing JmDNS failed", e);
         }
-        LOG.log(Level.DEBUG, () -> "DNS-SD closed in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
-                + " ms");
+        LOG.debug("DNS-SD closed in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
 
     private void onResolved(ServiceInfo info) {
@@ -246,7 +247,7 @@ public final class DnsSdAdvertiser implements AutoCloseable {
             node = DnsSdRecord.decode(name, txt, settings.overlayService());
         } catch (MalformedBeaconException | RuntimeException e) {
             emit(Event.MALFORMED);
-            LOG.log(Level.DEBUG, () -> "DNS-SD: ignored the malformed record of '" + name + "': " + e.getMessage());
+            LOG.debug("DNS-SD: ignored the malformed record of '{}': {}", name, e.getMessage());
             return;
         } catch (DnsSdRecord.OtherOverlayException e) {
             return;
@@ -261,8 +262,8 @@ public final class DnsSdAdvertiser implements AutoCloseable {
         directory.accept(node, Source.DNS_SD);
         if (before == null || before.nodeId() != node.nodeId() || before.epoch() != node.epoch()) {
             emit(Event.PEER_RESOLVED);
-            LOG.log(Level.DEBUG, () -> "DNS-SD: resolved node " + Long.toHexString(node.nodeId()) + " ('" + name
-                    + "', " + node.rooms().size() + " rooms)");
+            LOG.debug("DNS-SD: resolved node {} ('{}', {} rooms)", Long.toHexString(node.nodeId()), name,
+                    node.rooms().size());
         }
     }
 
@@ -300,7 +301,7 @@ public final class DnsSdAdvertiser implements AutoCloseable {
         try {
             events.accept(event);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "DNS-SD event consumer failed", e);
+            LOG.warn("DNS-SD event consumer failed", e);
         }
     }
 
@@ -321,7 +322,7 @@ public final class DnsSdAdvertiser implements AutoCloseable {
             try {
                 task.run();
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "DNS-SD task failed", e);
+                LOG.warn("DNS-SD task failed", e);
             }
         };
     }

@@ -32,6 +32,10 @@ public final class EngineStats {
         DROPPED_BAD_FIELD("dropped.bad-field"),
         DROPPED_COMPRESSION("dropped.compression"),
         PUBLISH_REJECTED("publish.rejected"),
+        /** Local events of rooms the overlay does not carry, dropped (see XoEngine.publish). */
+        PUBLISH_UNCARRIED("publish.uncarried"),
+        /** Opens of a room whose multicast group could not be joined (logged; see XoEngine.uncarriedRooms). */
+        ROOMS_UNCARRIED("rooms.uncarried"),
         LISTENER_ERRORS("listener.errors"),
         STATE_REQUESTS_SENT("state.requests.sent"),
         STATE_REPLIES_SENT("state.replies.sent"),

@@ -1,7 +1,6 @@
 package org.xo.engine;
 
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -15,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xo.core.Envelope;
 import org.xo.core.EnvelopeCodec;
 import org.xo.core.GroupAddressing;
@@ -43,6 +45,8 @@ import org.xo.discovery.Source;
 import org.xo.engine.EngineStats.Counter;
 import org.xo.sync.Deduplicator;
 import org.xo.sync.RoomState;
+import org.xo.transport.Interfaces;
+import org.xo.transport.LogThrottle;
 import org.xo.transport.Transport;
 
 /**
@@ -58,6 +62,10 @@ import org.xo.transport.Transport;
  * with the room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them
  * drop) → listener. Every drop is counted in {@link #stats()}.
  * <p>
+ * A room whose multicast group cannot be joined (the transport says why, e.g. the process is out of file
+ * descriptors) is open but not carried: it lives on in the local server only, {@link #uncarriedRooms()} tells why,
+ * one warning is logged, {@link #publish} drops its events, and the next {@link #openRoom} of it tries again.
+ * <p>
  * Discovery (when {@link EngineConfig#discovery()} is on, see {@code org.xo.discovery}): a timer thread
  * "xo-discovery" sends this node's beacons on the control group and sweeps the {@link #directory()}; received
  * beacons feed it, and every other envelope of a known node counts as heard. When a node is lost, the engine drops
@@ -71,7 +79,7 @@ import org.xo.transport.Transport;
  * Thread-safe.
  */
 public final class XoEngine implements AutoCloseable {
-    private static final System.Logger LOG = System.getLogger(XoEngine.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(XoEngine.class);
     /** An extra beacon for a change goes out at most this long after the previous beacon. */
     static final long MIN_BEACON_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** The control address's room name: beacons carry {@code xo-control@<overlay service>}. */
@@ -83,12 +91,14 @@ public final class XoEngine implements AutoCloseable {
 
     private enum State { NEW, RUNNING, CLOSED }
 
-    /** A room open on this node; {@code refs} is guarded by {@link #roomLock}. */
+    /** A room open on this node; {@code refs} and {@code uncarried} are written under {@link #roomLock}. */
     private static final class OpenRoom {
         final OverlayRoom room;
         final Inet4Address group;
         final RoomState state;
         int refs = 1;
+        /** Why the room's group could not be joined; null while the overlay carries the room. */
+        volatile String uncarried;
 
         OpenRoom(OverlayRoom room, Inet4Address group, RoomState state) {
             this.room = room;
@@ -106,13 +116,13 @@ public final class XoEngine implements AutoCloseable {
     private final EngineStats stats = new EngineStats();
     private final AtomicLong nextSeq = new AtomicLong(1);
     private final Map<String, OpenRoom> rooms = new ConcurrentHashMap<>();
-    /** Open rooms per group: rooms can share a group, which is left only when the last of them closes. */
+    /** Carried rooms per group: rooms can share a group, which is left only when the last of them closes. */
     private final Map<InetAddress, Integer> groupRefs = new HashMap<>();
     private final Object roomLock = new Object();
-    private final LogThrottle malformedLog = new LogThrottle(LOG, Level.DEBUG, 1, TimeUnit.SECONDS);
-    private final LogThrottle listenerLog = new LogThrottle(LOG, Level.WARNING, 1, TimeUnit.SECONDS);
-    private final LogThrottle sendLog = new LogThrottle(LOG, Level.WARNING, 1, TimeUnit.SECONDS);
-    private final LogThrottle beaconLog = new LogThrottle(LOG, Level.DEBUG, 1, TimeUnit.SECONDS);
+    private final LogThrottle malformedLog = LogThrottle.debug(LOG);
+    private final LogThrottle listenerLog = LogThrottle.warn(LOG);
+    private final LogThrottle sendLog = LogThrottle.warn(LOG);
+    private final LogThrottle beaconLog = LogThrottle.debug(LOG);
     private final Directory directory;
     /** The control address beacons carry in their room field. */
     private final String controlRoom;
@@ -192,8 +202,8 @@ public final class XoEngine implements AutoCloseable {
         if (config.dnsSd()) {
             startDnsSd();
         }
-        LOG.log(Level.INFO, () -> "XO engine " + config.nodeName() + " (node " + Long.toHexString(config.nodeId())
-                + ", epoch " + originEpoch + ") started");
+        LOG.info("XO engine {} (node {}, epoch {}) started", config.nodeName(), Long.toHexString(config.nodeId()),
+                originEpoch);
     }
 
     /**
@@ -202,7 +212,9 @@ public final class XoEngine implements AutoCloseable {
      *
      * @param room   overlay room address or bare room name; the room must be open
      * @param kind   a room event kind (code below 0x40); control envelopes are the engine's own
-     * @return the envelope as sent
+     * @return the envelope as sent; null when the overlay does not carry the room (see {@link #openRoom}): the event is
+     * then dropped and counted as publish.uncarried, since a node that cannot hear a room must not speak in it either
+     * (remote occupants would see local ones who never see them), and the local server has the room all the same
      * @throws IllegalArgumentException when a field is invalid or oversized (counted as publish.rejected)
      * @throws IllegalStateException    when the engine is not running or the room is not open (also counted)
      */
@@ -220,6 +232,10 @@ public final class XoEngine implements AutoCloseable {
             long now = System.currentTimeMillis();
             // Validate before taking a seq: a rejected event must not leave a gap in this origin's sequence.
             EnvelopeCodec.checkBounds(new Envelope(config.nodeId(), originEpoch, 1, now, r.jid(), nick, kind, stanza));
+            if (open.uncarried != null) {
+                stats.increment(Counter.PUBLISH_UNCARRIED);
+                return null;
+            }
             Envelope e = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(), now, r.jid(), nick,
                     kind, stanza);
             open.state.recordLocal(e);
@@ -238,26 +254,35 @@ public final class XoEngine implements AutoCloseable {
      * Opens a room on this node (reference-counted). The first open joins the room's group and asks the other
      * nodes for the room's state (STATE_REQUEST): their occupants, recent messages and subject come back to the
      * listener.
+     * <p>
+     * When the group cannot be joined, the room is open all the same but not carried (see the class comment); an open
+     * of a room that is not carried tries the join again.
      *
-     * @throws IOException when the group cannot be joined (the room then stays closed)
+     * @param room overlay room address or bare room name
+     * @return whether the overlay carries the room
      */
-    public void openRoom(String room) throws IOException {
+    public boolean openRoom(String room) {
         requireRunning();
         OverlayRoom r = resolve(room);
         OpenRoom opened;
         synchronized (roomLock) {
-            OpenRoom existing = rooms.get(r.jid());
-            if (existing != null) {
-                existing.refs++;
-                return;
+            opened = rooms.get(r.jid());
+            if (opened == null) {
+                opened = new OpenRoom(r, addressing.groupFor(r), new RoomState(r.jid(), config.historyReplay()));
+                boolean carried = carry(opened); // before the room is visible: never published to if not carried
+                rooms.put(r.jid(), opened);
+                if (!carried) {
+                    return false;
+                }
+            } else {
+                opened.refs++;
+                if (opened.uncarried == null) {
+                    return true;
+                }
+                if (!carry(opened)) {
+                    return false;
+                }
             }
-            Inet4Address group = addressing.groupFor(r);
-            if (!groupRefs.containsKey(group)) {
-                transport.join(group);
-            }
-            groupRefs.merge(group, 1, Integer::sum);
-            opened = new OpenRoom(r, group, new RoomState(r.jid(), config.historyReplay()));
-            rooms.put(r.jid(), opened);
         }
         Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
                 System.currentTimeMillis(), r.jid(), "", Kind.STATE_REQUEST, "");
@@ -265,7 +290,35 @@ public final class XoEngine implements AutoCloseable {
             stats.increment(Counter.STATE_REQUESTS_SENT);
         }
         advertisementMayHaveChanged();
-        LOG.log(Level.DEBUG, () -> "Opened room " + r.jid() + " on group " + opened.group.getHostAddress());
+        LOG.debug("Opened room {} on group {}", r.jid(), opened.group.getHostAddress());
+        return true;
+    }
+
+    /** Joins the room's group unless a carried room shares it; under {@link #roomLock}. @return whether carried */
+    private boolean carry(OpenRoom open) {
+        String jid = open.room.jid();
+        String group = open.group.getHostAddress();
+        if (!groupRefs.containsKey(open.group)) {
+            try {
+                transport.join(open.group);
+            } catch (IOException e) {
+                stats.increment(Counter.ROOMS_UNCARRIED);
+                if (open.uncarried == null) {
+                    LOG.warn("Room {} stays on this node only: the overlay cannot carry it, its multicast group {} was"
+                            + " not joined", jid, group, e);
+                } else {
+                    LOG.debug("Room {} is still not carried: its multicast group {} was not joined", jid, group, e);
+                }
+                open.uncarried = e.getMessage();
+                return false;
+            }
+        }
+        groupRefs.merge(open.group, 1, Integer::sum);
+        if (open.uncarried != null) {
+            open.uncarried = null;
+            LOG.info("Room {} joined its multicast group {} on a new try: the overlay carries it now", jid, group);
+        }
+        return true;
     }
 
     /**
@@ -277,14 +330,14 @@ public final class XoEngine implements AutoCloseable {
         synchronized (roomLock) {
             OpenRoom open = rooms.get(r.jid());
             if (open == null) {
-                LOG.log(Level.DEBUG, () -> "closeRoom(" + r.jid() + "): the room is not open");
+                LOG.debug("closeRoom({}): the room is not open", r.jid());
                 return;
             }
             if (--open.refs > 0) {
                 return;
             }
             rooms.remove(r.jid());
-            if (groupRefs.merge(open.group, -1, Integer::sum) == 0) {
+            if (open.uncarried == null && groupRefs.merge(open.group, -1, Integer::sum) == 0) {
                 groupRefs.remove(open.group);
                 if (state == State.RUNNING) {
                     transport.leave(open.group);
@@ -292,12 +345,27 @@ public final class XoEngine implements AutoCloseable {
             }
         }
         advertisementMayHaveChanged();
-        LOG.log(Level.DEBUG, () -> "Closed room " + r.jid());
+        LOG.debug("Closed room {}", r.jid());
     }
 
-    /** @return the overlay addresses of the rooms open on this node */
+    /** @return the overlay addresses of the rooms open on this node, carried or not */
     public Set<String> openRooms() {
         return Set.copyOf(rooms.keySet());
+    }
+
+    /**
+     * @return the open rooms the overlay does not carry, by overlay address, each with the reason its group could
+     * not be joined; a copy, sorted by address
+     */
+    public Map<String, String> uncarriedRooms() {
+        Map<String, String> out = new TreeMap<>();
+        for (OpenRoom open : rooms.values()) {
+            String reason = open.uncarried;
+            if (reason != null) {
+                out.put(open.room.jid(), reason);
+            }
+        }
+        return out;
     }
 
     /** @return the multicast group that carries a room (overlay address or bare name) */
@@ -403,13 +471,13 @@ public final class XoEngine implements AutoCloseable {
             try {
                 // The DNS-SD goodbye makes peers withdraw this node at once (JmDNS needs about 2 s); bounded.
                 if (!advertiser.awaitClosed(DNS_SD_CLOSE_WAIT)) {
-                    LOG.log(Level.DEBUG, "DNS-SD still closing; it finishes in the background");
+                    LOG.debug("DNS-SD still closing; it finishes in the background");
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        LOG.log(Level.INFO, () -> "XO engine " + config.nodeName() + " closed: " + stats);
+        LOG.info("XO engine {} closed: {}", config.nodeName(), stats);
     }
 
     private OverlayRoom resolve(String room) {
@@ -490,8 +558,9 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         OpenRoom open = rooms.get(e.room());
-        if (open == null) {
-            stats.increment(Counter.ENVELOPES_OTHER_ROOM); // a room that shares the group, or one we just closed
+        if (open == null || open.uncarried != null) {
+            // A room that shares the group, one we just closed, or one not carried whose group another room joined
+            stats.increment(Counter.ENVELOPES_OTHER_ROOM);
             return;
         }
         if (!dedup.firstTime(e)) {
@@ -552,8 +621,7 @@ public final class XoEngine implements AutoCloseable {
             }
         }
         stats.increment(Counter.NODES_LOST);
-        int occupants = forgotten;
-        LOG.log(Level.INFO, () -> "Node " + Long.toHexString(nodeId) + " lost (" + occupants + " occupants leave)");
+        LOG.info("Node {} lost ({} occupants leave)", Long.toHexString(nodeId), forgotten);
         try {
             listener.onNodeLost(nodeId);
         } catch (RuntimeException ex) {
@@ -568,7 +636,7 @@ public final class XoEngine implements AutoCloseable {
             return; // first time heard: its occupants come with the room traffic or our own state requests
         }
         stats.increment(Counter.NODES_RETURNED);
-        LOG.log(Level.INFO, () -> "Node " + Long.toHexString(nodeId) + " is back");
+        LOG.info("Node {} is back", Long.toHexString(nodeId));
         try {
             listener.onNodeReturned(nodeId);
         } catch (RuntimeException ex) {
@@ -579,6 +647,9 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         for (OpenRoom open : rooms.values()) {
+            if (open.uncarried != null) {
+                continue;
+            }
             Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
                     System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
             if (submit(open.group, request)) {
@@ -603,12 +674,10 @@ public final class XoEngine implements AutoCloseable {
 
     /** DNS-SD (JmDNS) on the multicast interface's first IPv4 address; starts on its own thread. */
     private void startDnsSd() {
-        InetAddress bind = config.udp().networkInterface().inetAddresses()
-                .filter(a -> a instanceof Inet4Address).findFirst().orElse(null);
+        Inet4Address bind = Interfaces.ipv4Address(config.udp().networkInterface()).orElse(null);
         if (bind == null) {
             stats.increment(Counter.DNSSD_FAILURES);
-            LOG.log(Level.WARNING, () -> "DNS-SD off: interface " + config.udp().networkInterface().getName()
-                    + " has no IPv4 address");
+            LOG.warn("DNS-SD off: interface {} has no IPv4 address", config.udp().networkInterface().getName());
             return;
         }
         Duration refresh = config.beaconInterval().compareTo(config.nodeTimeout().dividedBy(3)) < 0
@@ -635,7 +704,7 @@ public final class XoEngine implements AutoCloseable {
             try {
                 task.run();
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "Discovery task failed", e);
+                LOG.warn("Discovery task failed", e);
             }
         };
     }

@@ -5,7 +5,6 @@ import java.security.SecureRandom;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.jivesoftware.openfire.XMPPServer;
 import org.jivesoftware.openfire.muc.MultiUserChatService;
@@ -32,7 +31,6 @@ final class Overlay {
     private volatile String mucSubdomain;
     private volatile String overlayService;
     private volatile long nodeId;
-    private final Map<String, String> uncarried = new ConcurrentHashMap<>();
 
     Overlay(String xmppDomain, BridgeStats bridgeStats) {
         this.xmppDomain = xmppDomain;
@@ -142,25 +140,17 @@ final class Overlay {
     void openRoom(String room) {
         XoEngine running = engine;
         if (running != null) {
-            try {
-                running.openRoom(overlayRoom(room));
-                uncarried.remove(room);
-            } catch (IOException e) {
-                // One line per room, with the reason; the room goes on locally and the status page says so.
-                if (uncarried.put(room, String.valueOf(e.getMessage())) == null) {
-                    Log.error("XO cannot carry room {} across nodes: its multicast group could not be joined", room, e);
-                }
-            }
+            running.openRoom(overlayRoom(room)); // a room the overlay cannot carry is logged and listed by the engine
         }
     }
 
-    /** @return rooms with local occupants whose multicast group could not be joined, with the reason */
+    /** @return overlay rooms open here whose multicast group could not be joined, with the reason */
     Map<String, String> uncarriedRooms() {
-        return Map.copyOf(uncarried);
+        XoEngine running = engine;
+        return running == null ? Map.of() : running.uncarriedRooms();
     }
 
     void closeRoom(String room) {
-        uncarried.remove(room);
         XoEngine running = engine;
         if (running != null) {
             try {

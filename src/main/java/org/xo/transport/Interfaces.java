@@ -1,12 +1,14 @@
 package org.xo.transport;
 
 import java.io.UncheckedIOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -59,8 +61,7 @@ public final class Interfaces {
                 }
                 if (ni.isLoopback()) {
                     loopback = loopback == null ? ni : loopback;
-                } else if (ni.supportsMulticast() && !ni.isVirtual() && ni.inetAddresses()
-                        .anyMatch(a -> a instanceof java.net.Inet4Address)) {
+                } else if (ni.supportsMulticast() && !ni.isVirtual() && ipv4Address(ni).isPresent()) {
                     return ni;
                 }
             }
@@ -71,6 +72,14 @@ public final class Interfaces {
         } catch (SocketException e) {
             throw new UncheckedIOException("Cannot list network interfaces", e);
         }
+    }
+
+    /**
+     * @return the interface's first IPv4 address: the overlay is IPv4, and the order of an interface's addresses
+     * follows {@code java.net.preferIPv6Addresses}, which Openfire 4.8+ sets to {@code system}
+     */
+    public static Optional<Inet4Address> ipv4Address(NetworkInterface ni) {
+        return ni.inetAddresses().filter(Inet4Address.class::isInstance).map(Inet4Address.class::cast).findFirst();
     }
 
     private static List<String> names() {

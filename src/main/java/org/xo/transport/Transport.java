@@ -13,7 +13,11 @@ public interface Transport extends AutoCloseable {
     /** Opens the network resources and starts delivering received datagrams to {@code handler}. Called once. */
     void start(DatagramHandler handler) throws IOException;
 
-    /** Starts receiving a group's traffic. Idempotent. */
+    /**
+     * Starts receiving a group's traffic. Idempotent.
+     *
+     * @throws IOException when the group cannot be joined, with the reason in its message; the transport stays usable
+     */
     void join(InetAddress group) throws IOException;
 
     /** Stops receiving a group's traffic. Idempotent; leaving a group not joined does nothing. */

@@ -10,8 +10,9 @@ import java.util.Objects;
  * @param networkInterface   where groups are joined and datagrams sent
  * @param port               UDP port shared by every node of the overlay
  * @param ttl                IP multicast TTL: radios relay multicast over several hops, so more than 1
- * @param receiveBufferBytes SO_RCVBUF requested: bursts are lost when the socket buffer overflows (the kernel may
- *                           grant less, up to net.core.rmem_max)
+ * @param receiveBufferBytes SO_RCVBUF requested for each joined group (each has a socket of its own): bursts are lost
+ *                           when the socket buffer overflows (the kernel may grant less, up to net.core.rmem_max; it
+ *                           is a bound, memory is taken only by datagrams waiting to be read)
  * @param loopback           IP_MULTICAST_LOOP: several nodes on one machine must hear each other
  */
 public record UdpConfig(NetworkInterface networkInterface, int port, int ttl, int receiveBufferBytes,

@@ -8,6 +8,7 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,6 +17,8 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,9 +27,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+import org.apache.log4j.AppenderSkeleton;
+import org.apache.log4j.Level;
+import org.apache.log4j.Logger;
+import org.apache.log4j.spi.LoggingEvent;
+import org.apache.log4j.spi.ThrowableInformation;
 
 import org.junit.After;
 import org.junit.Before;
@@ -203,6 +214,88 @@ public class XoEngineTest {
         assertNull(b.heard.poll(500, TimeUnit.MILLISECONDS));
     }
 
+    /**
+     * 1,000 rooms on each of two engines, with the kernel's default of 20 memberships a socket: one message in each
+     * room crosses. Prints how long the opens took and how many file descriptors they took.
+     */
+    @Test
+    public void aThousandRoomsAreCarriedBetweenTwoEngines() throws Exception {
+        Node a = node(1);
+        Node b = node(2);
+        List<String> rooms = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            rooms.add("room" + i + "@conference.xo");
+        }
+        long fdsBefore = openFileDescriptors();
+        long t0 = System.nanoTime();
+        for (String room : rooms) {
+            assertTrue(a.engine.openRoom(room));
+        }
+        long openMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        long fds = openFileDescriptors() - fdsBefore;
+        long groups = rooms.stream().map(a.engine::groupOf).distinct().count();
+        System.out.printf("1000 rooms (%d groups) opened on one engine in %d ms, with %d more file descriptors%n",
+                groups, openMillis, fds);
+        assertEquals("one descriptor per group", groups, fds);
+        for (String room : rooms) {
+            assertTrue(b.engine.openRoom(room));
+        }
+        assertEquals(Map.of(), a.engine.uncarriedRooms());
+
+        for (String room : rooms) {
+            a.engine.publish(room, "alice", Kind.GROUPCHAT, "<message><body>hello " + room + "</body></message>");
+        }
+        Set<String> heardIn = new HashSet<>();
+        for (int i = 0; i < rooms.size(); i++) {
+            Envelope e = b.next();
+            assertEquals(Kind.GROUPCHAT, e.kind());
+            assertTrue("once per room: " + e.room(), heardIn.add(e.room()));
+        }
+        assertEquals(new HashSet<>(rooms), heardIn);
+        assertNull(b.heard.poll(300, TimeUnit.MILLISECONDS));
+    }
+
+    /** Another program holds the overlay port without SO_REUSEADDR: a real reason for a join to fail. */
+    @Test
+    public void aRoomWhoseGroupCannotBeJoinedStaysLocalSaysWhyOnceAndIsCarriedWhenAnOpenSucceeds() throws Exception {
+        Node a = node(1);
+        Node b = node(2);
+        try (EngineWarnings warnings = new EngineWarnings();
+             DatagramChannel holder = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            holder.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[4]), port));
+            assertFalse(a.engine.openRoom(LOBBY));
+            assertEquals(Set.of(LOBBY), a.engine.openRooms());
+            String reason = a.engine.uncarriedRooms().get(LOBBY);
+            assertTrue(reason, reason.startsWith("Cannot join multicast group "
+                    + a.engine.groupOf(LOBBY).getHostAddress() + " on lo, port " + port + ": "));
+            assertNull("dropped, not thrown at the server",
+                    a.engine.publish(LOBBY, "alice", Kind.PRESENCE, "<presence/>"));
+            assertNull(a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("unheard")));
+            assertEquals(2, a.stat(Counter.PUBLISH_UNCARRIED));
+            assertEquals(0, a.stat(Counter.PUBLISH_REJECTED));
+            assertEquals(0, a.stat(Counter.DATAGRAMS_SENT));
+            assertFalse("tried again on the next open, in vain while the port is held", a.engine.openRoom(LOBBY));
+            assertEquals(2, a.stat(Counter.ROOMS_UNCARRIED));
+            assertEquals(Map.of(LOBBY, reason), a.engine.uncarriedRooms());
+            assertEquals("one warning for the room, with its cause: " + warnings.lines, 1, warnings.lines.size());
+            assertTrue(warnings.lines.get(0), warnings.lines.get(0).startsWith("Room " + LOBBY + " stays on this node"));
+            assertTrue(warnings.lines.get(0), warnings.lines.get(0).endsWith(" (cause: " + reason + ")"));
+        }
+        b.engine.openRoom(LOBBY);
+        assertTrue(a.engine.openRoom(LOBBY));
+        assertEquals(Map.of(), a.engine.uncarriedRooms());
+        Envelope sent = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("heard"));
+        assertEquals(sent, b.next());
+        assertEquals("the dropped events took no seq, the state request one", 2, sent.seq());
+
+        // Three opens, three closes.
+        a.engine.closeRoom(LOBBY);
+        a.engine.closeRoom(LOBBY);
+        assertEquals(Set.of(LOBBY), a.engine.openRooms());
+        a.engine.closeRoom(LOBBY);
+        assertEquals(Set.of(), a.engine.openRooms());
+    }
+
     @Test
     public void rejectsInvalidPublicationsAndCountsThem() throws Exception {
         Node a = node(1);
@@ -334,13 +427,51 @@ public class XoEngineTest {
                 "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
                 "envelopes.other-room", "envelopes.unknown-kind", "dropped.foreign", "dropped.version",
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
-                "publish.rejected", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
+                "publish.rejected", "publish.uncarried", "rooms.uncarried", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
                 "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",
                 "dnssd.removed", "dnssd.malformed", "dnssd.updates", "dnssd.failures"),
                 new ArrayList<>(new EngineStats().snapshot().keySet()));
     }
 
     private record Garbage(byte[] bytes, Counter reason) {
+    }
+
+    /** This process's open file descriptors (Linux). */
+    private static long openFileDescriptors() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    /**
+     * The engine's warnings, each with its cause's message, as the tests' SLF4J binding (log4j 1.2, configured by
+     * src/test/resources/log4j.properties) receives them.
+     */
+    private static final class EngineWarnings extends AppenderSkeleton implements AutoCloseable {
+        final List<String> lines = new CopyOnWriteArrayList<>();
+
+        EngineWarnings() {
+            Logger.getLogger(XoEngine.class).addAppender(this);
+        }
+
+        @Override
+        protected void append(LoggingEvent event) {
+            if (event.getLevel().isGreaterOrEqual(Level.WARN)) {
+                ThrowableInformation cause = event.getThrowableInformation();
+                lines.add(event.getRenderedMessage()
+                        + (cause == null ? "" : " (cause: " + cause.getThrowable().getMessage() + ")"));
+            }
+        }
+
+        @Override
+        public boolean requiresLayout() {
+            return false;
+        }
+
+        @Override
+        public void close() {
+            Logger.getLogger(XoEngine.class).removeAppender(this);
+        }
     }
 
     /** Datagrams that are malformed by construction, one class after the other. */

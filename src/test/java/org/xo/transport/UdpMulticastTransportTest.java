@@ -1,16 +1,28 @@
 package org.xo.transport;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
+import java.io.IOException;
 import java.net.DatagramSocket;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import org.junit.After;
 import org.junit.Before;
@@ -69,6 +81,93 @@ public class UdpMulticastTransportTest {
         b.join(GROUP);
         send(a, GROUP, "again");
         assertEquals("again", heardByB.poll(10, TimeUnit.SECONDS));
+    }
+
+    /** setUp started both transports; before the fix, start() refused the IPv6 wildcard address. */
+    @Test
+    public void worksInAJvmThatPrefersIpv6AddressesAsOpenfireRunsIt() throws Exception {
+        assertTrue("the wildcard address must be IPv6 here: surefire's argLine sets "
+                + "-Djava.net.preferIPv6Addresses=system, as Openfire 4.8+'s start script does",
+                new InetSocketAddress(0).getAddress() instanceof Inet6Address);
+        b.join(GROUP);
+        send(a, GROUP, "hello");
+        assertEquals("hello", heardByB.poll(10, TimeUnit.SECONDS));
+    }
+
+    /** Five times the 20 memberships Linux allows one socket by default (net.ipv4.igmp_max_memberships). */
+    @Test
+    public void joinsAHundredGroupsAndHearsEachOnlyOnce() throws Exception {
+        List<InetAddress> groups = new ArrayList<>();
+        for (int i = 0; i < 110; i++) {
+            groups.add(InetAddress.getByAddress(new byte[] {(byte) 239, (byte) 195, 7, (byte) i}));
+        }
+        for (InetAddress g : groups.subList(0, 100)) {
+            b.join(g);
+        }
+        for (InetAddress g : groups) {
+            send(a, g, g.getHostAddress());
+        }
+        try (DatagramChannel unicast = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            unicast.send(ByteBuffer.wrap("unicast".getBytes(StandardCharsets.UTF_8)),
+                    new InetSocketAddress(address("127.0.0.1"), config.port()));
+        }
+        Set<String> heard = new HashSet<>();
+        for (int i = 0; i < 100; i++) {
+            String text = heardByB.poll(10, TimeUnit.SECONDS);
+            assertNotNull("heard " + i + " of 100", text);
+            assertTrue("once each: " + text, heard.add(text));
+        }
+        assertNull("nothing of the groups not joined, no unicast", heardByB.poll(300, TimeUnit.MILLISECONDS));
+        assertEquals(groups.subList(0, 100).stream().map(InetAddress::getHostAddress).collect(Collectors.toSet()),
+                heard);
+    }
+
+    /** Another program holds the port without SO_REUSEADDR. */
+    @Test
+    public void aJoinThatFailsSaysWhichGroupAndWhyAndTheTransportStaysUsable() throws Exception {
+        UdpConfig busy = config.withPort(freePort());
+        try (UdpMulticastTransport c = new UdpMulticastTransport(busy)) {
+            c.start((data, sender) -> { });
+            try (DatagramChannel holder = DatagramChannel.open(StandardProtocolFamily.INET)) {
+                holder.bind(new InetSocketAddress(address("0.0.0.0"), busy.port()));
+                IOException e = assertThrows(IOException.class, () -> c.join(GROUP));
+                assertEquals("Cannot join multicast group 239.193.150.3 on lo, port " + busy.port() + ": "
+                        + e.getCause().getMessage() + " (joined so far: 0 groups, one socket, that is one file"
+                        + " descriptor, each)", e.getMessage());
+            }
+            c.join(GROUP);
+        }
+    }
+
+    /**
+     * A JVM whose file descriptor limit is 512 (ulimit, so HotSpot cannot raise it) joins groups until one fails:
+     * the failure names the operating system's reason.
+     */
+    @Test
+    public void runningOutOfFileDescriptorsIsAClearError() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c", "ulimit -n 512 && exec \"$0\" \"$@\"", java, "-cp",
+                System.getProperty("java.class.path"), JoinUntilRefused.class.getName(),
+                Integer.toString(config.port()));
+        pb.environment().put("LC_ALL", "C"); // the operating system's reason in English
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process child = pb.start();
+        try {
+            assertTrue("the child ends within 60 s", child.waitFor(60, TimeUnit.SECONDS));
+            List<String> lines = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                    .lines().toList();
+            assertEquals(0, child.exitValue());
+            assertEquals(lines.toString(), 2, lines.size());
+            int joined = Integer.parseInt(lines.get(0));
+            assertTrue("joined " + joined + ": more than one socket's 20 memberships, fewer than 512 descriptors",
+                    joined > 20 && joined < 512);
+            assertTrue(lines.get(1), lines.get(1).startsWith("Cannot join multicast group 239.194."));
+            assertTrue(lines.get(1), lines.get(1).contains(": Too many open files"));
+            assertTrue(lines.get(1), lines.get(1).endsWith("(joined so far: " + joined
+                    + " groups, one socket, that is one file descriptor, each)"));
+        } finally {
+            child.destroyForcibly();
+        }
     }
 
     @Test
