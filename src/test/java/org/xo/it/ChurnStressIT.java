@@ -142,16 +142,12 @@ public class ChurnStressIT {
             XmppTestClient first = talkers.get(nodes.indexOf(node) * TALKERS_PER_NODE);
             first.say(ROOM, "after the storm from " + node.domain());
         }
+        List<String> afterTheStorm = new ArrayList<>();
+        for (String domain : DOMAINS) {
+            afterTheStorm.add("after the storm from " + domain);
+        }
         for (XmppTestClient talker : talkers) {
-            List<String> pending = new ArrayList<>();
-            for (String domain : DOMAINS) {
-                pending.add("after the storm from " + domain);
-            }
-            while (!pending.isEmpty()) {
-                Message m = talker.awaitMessage(msg -> pending.contains(msg.getBody()),
-                        "the messages after the storm: " + pending);
-                pending.remove(m.getBody());
-            }
+            talker.awaitBodies(afterTheStorm, "the messages after the storm");
         }
         List<String> everyTalker = talkers.stream().map(ChurnStressIT::nickOf).sorted().toList();
         for (XmppTestClient talker : talkers) {

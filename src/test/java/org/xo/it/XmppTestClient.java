@@ -1,8 +1,11 @@
 package org.xo.it;
 
 import java.net.InetAddress;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -161,6 +164,15 @@ public final class XmppTestClient implements AutoCloseable {
         Message message = connection.getStanzaFactory().buildMessageStanza()
                 .to(occupantJid(room, nick)).ofType(Message.Type.chat).setBody(body).build();
         connection.sendStanza(message);
+    }
+
+    /** Waits for messages with each of these bodies, in any order (others received meanwhile are passed over). */
+    void awaitBodies(Collection<String> bodies, String what) throws InterruptedException {
+        Set<String> pending = new HashSet<>(bodies);
+        while (!pending.isEmpty()) {
+            Message m = awaitMessage(msg -> pending.contains(msg.getBody()), what + " (still missing: " + pending + ")");
+            pending.remove(m.getBody());
+        }
     }
 
     /** @return the first message received (now or within the wait) that matches, or fails the test */
