@@ -36,7 +36,11 @@ final class EmbeddedHome {
     }
 
     /** Writes everything Openfire reads at start-up; the options are validated. */
-    void prepare(NodeOptions options) throws IOException {
+    void prepare(NodeOptions options) throws IOException, ConfigException {
+        if (LayoutHome.isLayoutHome(dir)) {
+            throw new ConfigException("Home directory " + dir + " holds a node of an Openfire server layout; start it"
+                    + " with --openfire, or give the embedded Openfire a home of its own.");
+        }
         writeOpenfireXml(options);
         writeIfMissing(dir.resolve("conf/security.xml"), resource("security.xml"));
         writeIfMissing(dir.resolve("resources/database/openfire_hsqldb.sql"), resource("openfire_hsqldb.sql"));

@@ -15,8 +15,8 @@ import java.util.Locale;
 
 /**
  * The home directory of one node (--home), whichever Openfire it runs: claimed by one launcher at a time, with
- * {@code logs/} and the XO plugin in {@code plugins/xo.jar}. {@link EmbeddedHome} lays out the rest for its
- * Openfire.
+ * {@code logs/} and the XO plugin in {@code plugins/xo.jar}. {@link EmbeddedHome} and {@link LayoutHome} lay out
+ * the rest for their Openfire.
  */
 final class NodeHome {
     private final Path dir;

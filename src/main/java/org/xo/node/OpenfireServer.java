@@ -3,8 +3,9 @@ package org.xo.node;
 import java.io.IOException;
 
 /**
- * The Openfire that a node runs, such as {@link EmbeddedServer} (4.2.0, in the launcher's JVM). {@link XoNode}
- * waits for the client port, prints the node's lines and handles signals whichever it is.
+ * The Openfire that a node runs: {@link EmbeddedServer} (4.2.0, in the launcher's JVM) or {@link LayoutServer}
+ * (a server layout's own JVM). {@link XoNode} waits for the client port, prints the node's lines and handles
+ * signals for both.
  */
 interface OpenfireServer {
     /** Starts the server; it accepts clients some time later, which the launcher finds out by connecting. */

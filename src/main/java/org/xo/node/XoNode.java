@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 import sun.misc.Signal;
 
 /**
- * The headless XO node: an Openfire with the XO plugin, the embedded Openfire 4.2.0 in this JVM
- * ({@link EmbeddedServer}). Start-up prepares the home directory with the node's properties (the XO plugin reads
+ * The headless XO node: an Openfire with the XO plugin, either the embedded Openfire 4.2.0 in this JVM
+ * ({@link EmbeddedServer}) or, with {@code --openfire DIR}, an Openfire 4.8+ server layout in a JVM of its own
+ * ({@link LayoutServer}). Start-up prepares the home directory with the node's properties (the XO plugin reads
  * its own from Openfire's property store: {@code xo.multicast.interface}, {@code xo.multicast.port},
  * {@code xo.node.name}), starts the server and prints one "XO node ready" line on stdout once clients can connect.
  * SIGINT/SIGTERM stop the server, which shuts the plugins down (destroyPlugin), print "XO node stopped" and exit
@@ -27,8 +28,11 @@ import sun.misc.Signal;
  * configuration (one sentence on stderr).
  */
 public final class XoNode {
-    /** How long Openfire may take to open the client port (it opens after the first plugin scan). */
-    private static final long START_TIMEOUT_MS = 60_000;
+    /**
+     * How long Openfire may take to open the client port: 4.2.0 opens it after its first plugin scan (2-3 s), a
+     * server layout's first start sets itself up first (10-30 s on a small machine, more under load).
+     */
+    private static final long START_TIMEOUT_MS = 180_000;
     private static final long PROGRESS_EVERY_MS = 10_000;
 
     private final NodeOptions options;
@@ -63,9 +67,18 @@ public final class XoNode {
             options.validate();
             NodeHome home = new NodeHome(options.home);
             home.claim();
-            requireFreePort(options.bindAddress, options.clientPort);
-            new EmbeddedHome(home).prepare(options);
-            OpenfireServer server = new EmbeddedServer(home, NodeProperties.of(options));
+            OpenfireServer server;
+            if (options.openfire == null) {
+                requireFreePort(options.bindAddress, options.clientPort);
+                new EmbeddedHome(home).prepare(options);
+                server = new EmbeddedServer(home, NodeProperties.of(options));
+            } else {
+                // Before the port check: a server that an earlier run left behind may hold the port.
+                LayoutServer.stopLeftover(home.dir(), err);
+                requireFreePort(options.bindAddress, options.clientPort);
+                new LayoutHome(home, options.openfire).prepare(options);
+                server = new LayoutServer(home.dir(), options.openfire.version());
+            }
             node = new XoNode(options, home, server, out, err);
         } catch (ConfigException e) {
             err.println(e.getMessage());
@@ -76,6 +89,7 @@ public final class XoNode {
             System.exit(2);
             return;
         }
+        // Runs on the main thread on purpose: a server layout's parent-death signal follows the starting thread.
         System.exit(node.run());
     }
 
