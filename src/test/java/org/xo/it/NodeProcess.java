@@ -456,6 +456,16 @@ public final class NodeProcess implements AutoCloseable {
         return status;
     }
 
+    /**
+     * Waits for a node that ends by itself, e.g. after its Openfire died (SIGKILL after 30 s); returns its exit
+     * status once its last output is in. Fails if Openfire outlived the node.
+     */
+    public int awaitEnd() {
+        int status = awaitExit();
+        requireChildrenEnded();
+        return status;
+    }
+
     /** Stops the node if it still runs and deletes a temporary home. */
     @Override
     public void close() {

@@ -14,6 +14,7 @@ import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -408,8 +409,72 @@ public class NodeStartIT {
         }
     }
 
-    /** What can only be wrong with --openfire itself; no Openfire starts. */
+    /** What only a node of a server layout does or can get wrong. */
     public static class ServerLayout {
+        private static NodeProcess.Builder node() {
+            return NodeProcess.builder().openfire(Openfire.V5_1_1).domain(DOMAIN);
+        }
+
+        /** The node must not outlive its Openfire either: it ends with status 1 and says why. */
+        @Test
+        public void anOpenfireThatDiesEndsTheNodeWithOneSentence() throws Exception {
+            try (NodeProcess node = node().multicastPort(NodeProcess.freePort()).start()) {
+                ProcessHandle.of(node.serverPid()).ifPresent(ProcessHandle::destroyForcibly);
+                assertEquals(node.logTail(), 1, node.awaitEnd());
+                assertEquals("no stopped line after a crash", List.of(node.readyLine()), node.stdout());
+                String sentence = node.stderr().get(node.stderr().size() - 1);
+                assertTrue(sentence, sentence.startsWith("Openfire exited unexpectedly with status 137")
+                        && sentence.endsWith("."));
+            }
+        }
+
+        /**
+         * A launcher that died before its child's parent-death signal was armed leaves that Openfire running, named
+         * in openfire.pid: the next start stops it first, so it gets the home and its client port back.
+         */
+        @Test
+        public void aLeftoverOpenfireOfTheHomeIsStoppedFirst() throws Exception {
+            Path home = Files.createTempDirectory("xo-node-leftover-");
+            Process leftover = null;
+            try {
+                int port;
+                try (NodeProcess node = node().home(home).multicastPort(NodeProcess.freePort()).start()) {
+                    port = node.clientPort();
+                    assertEquals(0, node.stop());
+                }
+                ProcessBuilder openfire = new ProcessBuilder(home.resolve("bin/openfire.sh").toString())
+                        .redirectErrorStream(true).redirectOutput(home.resolve("logs/leftover.log").toFile());
+                openfire.environment().put("OPENFIRE_HOME", home.toString());
+                openfire.environment().put("JAVA_HOME", System.getProperty("java.home"));
+                leftover = openfire.start();
+                Files.writeString(home.resolve("openfire.pid"), leftover.pid() + "\n");
+                Process started = leftover;
+                awaitUntil("the leftover Openfire accepts clients", Duration.ofSeconds(120), () -> accepts(port));
+
+                try (NodeProcess node = node().home(home).clientPort(port).multicastPort(NodeProcess.freePort())
+                        .start()) {
+                    assertFalse("leftover Openfire " + started.pid() + " still runs", started.isAlive());
+                    assertTrue(node.stderr().toString(), node.stderr().contains("xo-node: stopping Openfire (pid "
+                            + started.pid() + ") that an earlier run of this home left running."));
+                    connect(node, "alice", "x").instantShutdown();
+                }
+            } finally {
+                if (leftover != null) {
+                    leftover.destroyForcibly().waitFor();
+                }
+                deleteTree(home);
+            }
+        }
+
+        private static boolean accepts(int port) {
+            try (Socket probe = new Socket()) {
+                probe.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 250);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
         @Test
         public void aFolderThatIsNoServerLayoutIsAConfigurationError() throws Exception {
             Path dir = Files.createTempDirectory("xo-not-openfire-");
@@ -532,7 +597,12 @@ public class NodeStartIT {
     }
 
     private static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        awaitUntil(what, Duration.ofSeconds(10), condition);
+    }
+
+    private static void awaitUntil(String what, Duration timeout, BooleanSupplier condition)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             assertTrue("timed out waiting until " + what, System.nanoTime() < deadline);
             Thread.sleep(20);
