@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -40,6 +41,9 @@ final class LayoutServer implements OpenfireServer {
      */
     private static final String KEEP_LOGGING_UNTIL_STOPPED = "-Dlog4j.shutdownHookEnabled=false";
 
+    /** openfire.sh pastes OPENFIRE_HOME into a command line it evals, in places unquoted. */
+    private static final Pattern SCRIPT_SAFE_PATH = Pattern.compile("[A-Za-z0-9._/+,:=@%-]+");
+
     private final Path home;
     private final String version;
     private Process process;
@@ -56,6 +60,14 @@ final class LayoutServer implements OpenfireServer {
                 throw new ConfigException("--openfire needs " + tool + " (util-linux) on the PATH to keep Openfire"
                         + " from outliving the node, and it is not there.");
             }
+        }
+    }
+
+    /** A home that openfire.sh can run from: no blanks or shell characters in its path. */
+    static void requireScriptSafeHome(Path home) throws ConfigException {
+        if (!SCRIPT_SAFE_PATH.matcher(home.toString()).matches()) {
+            throw new ConfigException("--home " + home + " cannot hold an --openfire node, because Openfire's"
+                    + " bin/openfire.sh breaks on blanks and shell characters in its path; choose a plain path.");
         }
     }
 

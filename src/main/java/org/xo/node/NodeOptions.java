@@ -151,6 +151,7 @@ final class NodeOptions {
         if (openfireDir != null) {
             openfire = OpenfireLayout.open(openfireDir);
             LayoutServer.requireTools();
+            LayoutServer.requireScriptSafeHome(home.toAbsolutePath().normalize());
         }
     }
 

@@ -487,6 +487,17 @@ public class NodeStartIT {
             }
         }
 
+        /** openfire.sh evals its command line: a home path with a blank would break it halfway through a start. */
+        @Test
+        public void aHomeWithABlankIsAConfigurationError() throws Exception {
+            Path home = Files.createTempDirectory("xo node ");
+            try {
+                assertConfigError(node().home(home).runToExit(EXIT_TIMEOUT), "choose a plain path");
+            } finally {
+                deleteTree(home);
+            }
+        }
+
         /** A made-up layout of Openfire 4.7.5: the files the check reads, and a server JAR holding only its manifest. */
         @Test
         public void anOpenfireOlderThan4Point8IsAConfigurationError() throws Exception {
