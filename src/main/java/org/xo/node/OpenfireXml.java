@@ -1,7 +1,8 @@
 package org.xo.node;
 
 import java.io.IOException;
-import java.io.OutputStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -84,11 +85,17 @@ final class OpenfireXml {
     /** Writes the file through a temporary one, so a crash never leaves half a configuration. */
     void write() throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".part");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
+        try (Writer out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             Transformer transformer = TransformerFactory.newDefaultInstance().newTransformer();
+            transformer.setOutputProperty(OutputKeys.OMIT_XML_DECLARATION, "yes");
             transformer.setOutputProperty(OutputKeys.INDENT, "yes");
             transformer.setOutputProperty("{http://xml.apache.org/xslt}indent-amount", "4");
-            transformer.transform(new DOMSource(document), new StreamResult(out));
+            out.write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+            // Node by node (each ends its line): the JDK's serializer puts the comments before the root element on
+            // the root's line.
+            for (Node n = document.getFirstChild(); n != null; n = n.getNextSibling()) {
+                transformer.transform(new DOMSource(n), new StreamResult(out));
+            }
         } catch (TransformerException e) {
             throw new IOException("Cannot write " + file + ": " + e.getMessage(), e);
         }
