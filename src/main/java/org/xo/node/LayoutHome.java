@@ -48,6 +48,13 @@ final class LayoutHome {
     private static final String VERSION_KEY = "openfire.version";
     private static final String ADMIN_PASSWORD = "admin-password";
     private static final String AUTH_JAR = "lib/xo-loopback-auth.jar";
+    /**
+     * Top-level entries of openfire.xml that Openfire keeps there, not in its database (its XML-only settings, the
+     * setup flag, cluster identity, autosetup): --set must not touch them, since property keys are written into
+     * and removed from openfire.xml.
+     */
+    private static final Set<String> OPENFIRE_XML_ONLY = Set.of("adminConsole", "network", "locale", "fqdn", "setup",
+            "clustering", "connectionProvider", "database", "autosetup");
     /** Server state, not layout: a layout that has run itself must not hand its database or logs to a node. */
     private static final Set<String> NOT_COPIED = Set.of("embedded-db", "logs");
 
@@ -67,6 +74,12 @@ final class LayoutHome {
 
     /** Everything Openfire reads at start-up; Openfire must not be running. */
     void prepare(NodeOptions options) throws IOException, ConfigException {
+        for (String key : options.properties.keySet()) {
+            if (OPENFIRE_XML_ONLY.contains(key.split("\\.")[0])) {
+                throw new ConfigException("--set " + key + " names a setting of Openfire's openfire.xml, which an"
+                        + " --openfire node manages itself; it cannot be set with --set.");
+            }
+        }
         copyLayoutOnce();
         home.deployPlugin(options.pluginJar);
         writeAuthJar();

@@ -498,7 +498,14 @@ public class NodeStartIT {
             }
         }
 
-        /** A made-up layout of Openfire 4.7.5: the files the check reads, and a server JAR holding only its manifest. */
+        /** --set keys are written into openfire.xml and removed again: Openfire's own entries there are off limits. */
+        @Test
+        public void setOfAnOpenfireXmlSettingIsAConfigurationError() throws Exception {
+            assertConfigError(node().args("--set", "setup=false").runToExit(EXIT_TIMEOUT),
+                    "--set setup names a setting");
+        }
+
+        /** A made-up layout of Openfire 4.7.5: the files the check reads, a server JAR holding only its manifest. */
         @Test
         public void anOpenfireOlderThan4Point8IsAConfigurationError() throws Exception {
             Path dir = Files.createTempDirectory("xo-openfire-4.7.5-");
