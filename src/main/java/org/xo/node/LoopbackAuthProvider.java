@@ -16,6 +16,9 @@ import org.slf4j.LoggerFactory;
  * first login. Openfire selects it through {@code provider.auth.className}; the launcher only does that when
  * {@code --bind} is a loopback address.
  * <p>
+ * Compiled against Openfire 4.2.0, it also runs in an Openfire 4.8+ server layout ({@code --openfire}), where the
+ * launcher puts it into the layout's {@code lib/}: it only calls members that kept their signatures since 4.2.0.
+ * <p>
  * It claims neither password retrieval nor SCRAM support, so Openfire offers only SASL PLAIN (the mechanisms
  * that need a stored secret are filtered out). Passwords given at account creation are stored the normal way,
  * so the same database works later with Openfire's DefaultAuthProvider.
@@ -29,8 +32,12 @@ public final class LoopbackAuthProvider implements AuthProvider {
     public void authenticate(String username, String password) throws UnauthorizedException {
         String node = localPart(username);
         UserManager users = UserManager.getInstance();
-        if (users.isRegisteredUser(node)) {
+        // getUser rather than isRegisteredUser(String), which Openfire 4.9 replaced: this class also runs on 5.x.
+        try {
+            users.getUser(node);
             return;
+        } catch (UserNotFoundException e) {
+            // first login: created below
         }
         try {
             users.createUser(node, password == null || password.isEmpty() ? node : password, null, null);

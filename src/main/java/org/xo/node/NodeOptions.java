@@ -30,10 +30,16 @@ final class NodeOptions {
             "  --interface IF        multicast interface, name or address (default lo)",
             "  --multicast-port N    UDP port of the XO multicast groups (default 45045)",
             "  --plugin JAR          XO plugin JAR to deploy (default: xo.jar next to the node's code)",
+            "  --openfire DIR        run the server layout of Openfire 4.8 or newer in DIR (read only; the home",
+            "                        becomes a writable copy) in its own JVM, instead of the embedded 4.2.0;",
+            "                        OPENFIRE_OPTS (e.g. -Xmx512m) is passed to that JVM by its bin/openfire.sh",
             "  --set KEY=VALUE       set any Openfire or XO property, e.g. --set xo.pacing.max-delay-ms=20;",
             "                        repeatable, applied last",
             "  --help                print this help");
 
+    /** Dot-separated words: Openfire's property names, which a server layout's first start reads as XML elements. */
+    private static final Pattern PROPERTY_NAME =
+            Pattern.compile("[A-Za-z_][A-Za-z0-9_-]*(\\.[A-Za-z_][A-Za-z0-9_-]*)*");
     /** Loose IP-literal test: only such values are tried as an interface address, never looked up in DNS. */
     private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|.*:.*");
 
@@ -45,12 +51,16 @@ final class NodeOptions {
     String multicastInterface = "lo";
     int multicastPort = 45045;
     Path pluginJar;
+    /** The Openfire server layout given with --openfire, or null for the embedded Openfire 4.2.0. */
+    Path openfireDir;
     /** Properties given with --set, in order. */
     final Map<String, String> properties = new LinkedHashMap<>();
     boolean help;
 
     /** Resolved by {@link #validate()}. */
     InetAddress bindAddress;
+    /** Resolved by {@link #validate()}: the checked --openfire layout, or null. */
+    OpenfireLayout openfire;
 
     static NodeOptions parse(String[] args) throws ConfigException {
         NodeOptions o = new NodeOptions();
@@ -84,6 +94,7 @@ final class NodeOptions {
                 case "--interface" -> o.multicastInterface = value.trim();
                 case "--multicast-port" -> o.multicastPort = port(arg, value);
                 case "--plugin" -> o.pluginJar = Path.of(value);
+                case "--openfire" -> o.openfireDir = Path.of(value);
                 case "--set" -> o.property(value);
                 default -> throw new ConfigException("Unknown option " + arg + " (see --help).");
             }
@@ -99,7 +110,12 @@ final class NodeOptions {
         if (eq <= 0) {
             throw new ConfigException("--set takes KEY=VALUE, not '" + assignment + "'.");
         }
-        properties.put(assignment.substring(0, eq).trim(), assignment.substring(eq + 1).trim());
+        String key = assignment.substring(0, eq).trim();
+        if (!PROPERTY_NAME.matcher(key).matches()) {
+            throw new ConfigException("--set needs a property name of dot-separated words (letters, digits, '-', '_'),"
+                    + " not '" + key + "'.");
+        }
+        properties.put(key, assignment.substring(eq + 1).trim());
     }
 
     private static int port(String option, String value) throws ConfigException {
@@ -131,6 +147,11 @@ final class NodeOptions {
         }
         if (!Files.isRegularFile(pluginJar)) {
             throw new ConfigException("Plugin JAR " + pluginJar.toAbsolutePath() + " does not exist.");
+        }
+        if (openfireDir != null) {
+            openfire = OpenfireLayout.open(openfireDir);
+            LayoutServer.requireTools();
+            LayoutServer.requireScriptSafeHome(home.toAbsolutePath().normalize());
         }
     }
 

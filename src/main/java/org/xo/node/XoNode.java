@@ -1,6 +1,5 @@
 package org.xo.node;
 
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -10,43 +9,46 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URISyntaxException;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-
-import org.jivesoftware.openfire.XMPPServer;
-import org.jivesoftware.openfire.auth.DefaultAuthProvider;
-import org.jivesoftware.util.JiveGlobals;
+import java.util.concurrent.TimeUnit;
 
 import sun.misc.Signal;
 
 /**
- * The headless XO node: one embedded Openfire 4.2.0 with the XO plugin, in this JVM (Openfire allows one server
- * per JVM). Start-up prepares the home directory, sets Openfire's properties (the XO plugin reads its own from
- * there: {@code xo.multicast.interface}, {@code xo.multicast.port}, {@code xo.node.name}), starts the server and
- * prints one "XO node ready" line on stdout once clients can connect. SIGINT/SIGTERM stop the server, which
- * shuts the plugins down (destroyPlugin), print "XO node stopped" and exit with status 0.
+ * The headless XO node: an Openfire with the XO plugin, either the embedded Openfire 4.2.0 in this JVM
+ * ({@link EmbeddedServer}) or, with {@code --openfire DIR}, an Openfire 4.8+ server layout in a JVM of its own
+ * ({@link LayoutServer}). Start-up prepares the home directory with the node's properties (the XO plugin reads
+ * its own from Openfire's property store: {@code xo.multicast.interface}, {@code xo.multicast.port},
+ * {@code xo.node.name}), starts the server and prints one "XO node ready" line on stdout once clients can connect.
+ * SIGINT/SIGTERM stop the server, which shuts the plugins down (destroyPlugin), print "XO node stopped" and exit
+ * with status 0.
  * <p>
- * Exit status: 0 after a signal or --help, 1 when Openfire fails to start, 2 for bad configuration (one sentence
- * on stderr).
+ * Exit status: 0 after a signal or --help, 1 when Openfire fails to start or ends by itself, 2 for bad
+ * configuration (one sentence on stderr).
  */
 public final class XoNode {
-    /** How long Openfire may take to open the client port (it opens after the first plugin scan). */
-    private static final long START_TIMEOUT_MS = 60_000;
+    /**
+     * How long Openfire may take to open the client port: 4.2.0 opens it after its first plugin scan (2-3 s), a
+     * server layout's first start sets itself up first (10-30 s on a small machine, more under load).
+     */
+    private static final long START_TIMEOUT_MS = 180_000;
+    private static final long PROGRESS_EVERY_MS = 10_000;
 
     private final NodeOptions options;
     private final NodeHome home;
+    private final OpenfireServer server;
     private final PrintStream out;
-    private XMPPServer server;
+    private final PrintStream err;
     private boolean ready;
     private boolean stopDone;
 
-    private XoNode(NodeOptions options, NodeHome home, PrintStream out) {
+    private XoNode(NodeOptions options, NodeHome home, OpenfireServer server, PrintStream out, PrintStream err) {
         this.options = options;
         this.home = home;
+        this.server = server;
         this.out = out;
+        this.err = err;
     }
 
     public static void main(String[] args) throws InterruptedException {
@@ -63,11 +65,21 @@ public final class XoNode {
                 options.pluginJar = defaultPluginJar();
             }
             options.validate();
-            requireFreePort(options.bindAddress, options.clientPort);
             NodeHome home = new NodeHome(options.home);
             home.claim();
-            home.prepare(options);
-            node = new XoNode(options, home, out);
+            OpenfireServer server;
+            if (options.openfire == null) {
+                requireFreePort(options.bindAddress, options.clientPort);
+                new EmbeddedHome(home).prepare(options);
+                server = new EmbeddedServer(home, NodeProperties.of(options));
+            } else {
+                // Before the port check: a server that an earlier run left behind may hold the port.
+                LayoutServer.stopLeftover(home.dir(), err);
+                requireFreePort(options.bindAddress, options.clientPort);
+                new LayoutHome(home, options.openfire).prepare(options);
+                server = new LayoutServer(home.dir(), options.openfire.version());
+            }
+            node = new XoNode(options, home, server, out, err);
         } catch (ConfigException e) {
             err.println(e.getMessage());
             System.exit(2);
@@ -77,12 +89,8 @@ public final class XoNode {
             System.exit(2);
             return;
         }
-        if (!node.start(err)) {
-            System.exit(1);
-        }
-        // Keep main (and so the JVM) alive: Openfire's threads may all be daemons. The JVM ends through
-        // System.exit in the signal handler, after the server has stopped and "XO node stopped" is printed.
-        new CountDownLatch(1).await();
+        // Runs on the main thread on purpose: a server layout's parent-death signal follows the starting thread.
+        System.exit(node.run());
     }
 
     /** xo.jar next to the node's code: target/xo.jar for both target/classes and target/xo-*-node.jar. */
@@ -106,41 +114,30 @@ public final class XoNode {
         }
     }
 
-    private boolean start(PrintStream err) {
-        // Logging must be configured before the first Openfire class creates a logger.
-        System.setProperty("xo.node.logs", home.logs().toString());
-        System.setProperty("log4j.configuration", XoNode.class.getResource("log4j.properties").toString());
-        // Openfire also prints banners and progress to System.out/err; keep the console for our own lines.
-        try {
-            PrintStream console = new PrintStream(
-                    new FileOutputStream(home.logs().resolve("console.log").toFile(), true), true,
-                    StandardCharsets.UTF_8);
-            System.setOut(console);
-            System.setErr(console);
-        } catch (IOException e) {
-            err.println("Cannot write " + home.logs().resolve("console.log") + ": " + e.getMessage() + ".");
-            return false;
-        }
-
-        // XMPPServer finds its home through this property, JiveGlobals through setHomeDirectory.
-        System.setProperty("openfireHome", home.dir().toString());
-        JiveGlobals.setHomeDirectory(home.dir().toString());
-        JiveGlobals.setConfigName("conf/openfire.xml");
-        // The first property write opens the database and installs the schema on a new home.
-        JiveGlobals.setProperties(openfireProperties(options));
-
+    /** Starts the server, prints the ready line and waits until the server ends; returns the exit status. */
+    private int run() throws InterruptedException {
         installStopHandlers();
-        server = new XMPPServer();
-        if (!server.isStarted() || !awaitClientPort()) {
-            err.println("Openfire did not start; see " + home.logs().resolve("openfire.log") + ".");
+        String logs = home.logs().resolve("openfire.log").toString();
+        try {
+            server.start();
+        } catch (IOException e) {
+            err.println("Openfire did not start (" + e.getMessage() + "); see " + logs + ".");
             stop();
-            return false;
+            return 1;
+        }
+        long started = System.nanoTime();
+        String failure = awaitClientPort();
+        if (failure != null) {
+            err.println(failure + "; see " + logs + " and console.log beside it.");
+            stop();
+            return 1;
         }
         String line = "XO node ready: domain=" + options.domain
                 + " clients=" + options.bindAddress.getHostAddress() + ":" + options.clientPort
                 + " multicast=" + options.multicastInterface + ":" + options.multicastPort
                 + " home=" + home.dir()
-                + " in " + ManagementFactory.getRuntimeMXBean().getUptime() + " ms";
+                + " in " + ManagementFactory.getRuntimeMXBean().getUptime() + " ms"
+                + " openfire=" + server.version();
         // Under the stop lock, so a signal arriving now yields "ready" then "stopped", or neither.
         synchronized (this) {
             if (!stopDone) {
@@ -148,59 +145,50 @@ public final class XoNode {
                 ready = true;
             }
         }
-        return true;
+        int status = server.awaitEnd();
+        boolean endedByItself;
+        synchronized (this) {
+            // A stop in progress holds the lock until the server has ended; then the stop handler exits with 0.
+            endedByItself = !stopDone;
+            stopDone = true;
+        }
+        if (!endedByItself) {
+            new CountDownLatch(1).await();
+        }
+        err.println("Openfire exited unexpectedly with status " + status + " after "
+                + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started) + " s; see " + logs + ".");
+        return 1;
     }
 
-    /** Everything Openfire and the XO plugin read from the database, rewritten at every start. */
-    private static Map<String, String> openfireProperties(NodeOptions o) {
-        Map<String, String> p = new LinkedHashMap<>();
-        p.put("xmpp.domain", o.domain);
-        p.put("update.service-enabled", "false");
-        p.put("xmpp.socket.plain.active", "true");
-        p.put("xmpp.socket.plain.port", Integer.toString(o.clientPort));
-        // Optional everywhere: real clients insist on STARTTLS before authenticating, scripts on loopback may skip it.
-        p.put("xmpp.client.tls.policy", "optional");
-        p.put("provider.auth.className",
-                (o.loopback() ? LoopbackAuthProvider.class : DefaultAuthProvider.class).getName());
-        p.put("xmpp.auth.anonymous", "false");
-        // Only the c2s listener: no legacy SSL, s2s, components, connection managers, BOSH, proxies, mDNS or
-        // Flash policy (several of these would bind wildcard ports that clash between nodes on one machine).
-        p.put("xmpp.socket.ssl.active", "false");
-        p.put("xmpp.server.socket.active", "false");
-        p.put("xmpp.component.socket.active", "false");
-        p.put("xmpp.component.ssl.active", "false");
-        p.put("xmpp.multiplex.socket.active", "false");
-        p.put("xmpp.multiplex.ssl.active", "false");
-        p.put("httpbind.enabled", "false");
-        p.put("xmpp.proxy.enabled", "false");
-        p.put("mediaproxy.enabled", "false");
-        p.put("multicastDNS.enabled", "false");
-        p.put("flash.crossdomain.enabled", "false");
-        p.put("xo.node.name", o.nodeName);
-        p.put("xo.multicast.interface", o.multicastInterface);
-        p.put("xo.multicast.port", Integer.toString(o.multicastPort));
-        p.putAll(o.properties);
-        return p;
-    }
-
-    private boolean awaitClientPort() {
+    /** Null once a client can connect, else why not (without the closing reference to the logs). */
+    private String awaitClientPort() {
         InetAddress target = options.bindAddress.isAnyLocalAddress()
                 ? InetAddress.getLoopbackAddress() : options.bindAddress;
-        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
-        while (System.currentTimeMillis() < deadline) {
+        String address = target.getHostAddress() + ":" + options.clientPort;
+        long start = System.currentTimeMillis();
+        long nextProgress = start + PROGRESS_EVERY_MS;
+        while (System.currentTimeMillis() - start < START_TIMEOUT_MS) {
+            if (!server.isRunning()) {
+                return "Openfire exited before it accepted clients";
+            }
             try (Socket probe = new Socket()) {
                 probe.connect(new InetSocketAddress(target, options.clientPort), 250);
-                return true;
+                return null;
             } catch (IOException notYet) {
+                if (System.currentTimeMillis() >= nextProgress) {
+                    err.println("xo-node: waiting for Openfire " + server.version() + " to accept clients on "
+                            + address + " (" + (System.currentTimeMillis() - start) / 1000 + " s)");
+                    nextProgress += PROGRESS_EVERY_MS;
+                }
                 try {
                     Thread.sleep(25);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return false;
+                    return "Interrupted while waiting for Openfire";
                 }
             }
         }
-        return false;
+        return "Openfire did not accept clients on " + address + " within " + START_TIMEOUT_MS / 1000 + " s";
     }
 
     /**
@@ -217,22 +205,13 @@ public final class XoNode {
         Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "xo-node-stop"));
     }
 
-    /**
-     * Idempotent. Openfire 4.2's stop() destroys the plugins only after it has stopped every module (client
-     * listener, sessions, MUC service), so the plugins are shut down first: the XO plugin's destroyPlugin then
-     * still sees its rooms and occupants and can tell the other nodes that they leave.
-     */
+    /** Idempotent; prints "XO node stopped" only after a ready line. */
     private synchronized void stop() {
         if (stopDone) {
             return;
         }
         stopDone = true;
-        if (server != null) {
-            if (server.getPluginManager() != null) {
-                server.getPluginManager().shutdown();
-            }
-            server.stop();
-        }
+        server.stop();
         if (ready) {
             out.println("XO node stopped");
         }

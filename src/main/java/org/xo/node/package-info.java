@@ -1,6 +1,8 @@
 /**
- * The headless XO node: an embedded Openfire 4.2.0 that loads the XO plugin from its JAR, started by
- * {@code bin/xo-node} (main class {@link org.xo.node.XoNode}).
+ * The headless XO node: an Openfire that loads the XO plugin from its JAR, started by {@code bin/xo-node} (main
+ * class {@link org.xo.node.XoNode}). The Openfire is the embedded 4.2.0 in the launcher's JVM, or with
+ * {@code --openfire DIR} an Openfire 4.8+ server layout, copied into the node's home and run by its own start
+ * script in a JVM of its own ({@link org.xo.node.LayoutHome}, {@link org.xo.node.LayoutServer}).
  * <p>
  * This package is packaged on its own ({@code xo-<version>-node.jar}) and is never part of the plugin JAR;
  * the plugin's classes are never on the node's class path either, because Openfire's plugin class loader asks
@@ -12,6 +14,7 @@
  * Why these pieces exist: {@link org.xo.node.HsqlConnectionProvider} avoids proxool's need for
  * {@code --add-opens} on JDK 17; the schema script under {@code resources/database} is not published with
  * Openfire on Maven Central; {@link org.xo.node.LoopbackAuthProvider} gives loopback-only nodes the XO paper's
- * proxy behaviour (any credentials, account created on first login).
+ * proxy behaviour (any credentials, account created on first login), on either Openfire;
+ * {@link org.xo.node.PropertyTable} makes changed options reach a server layout whose database already exists.
  */
 package org.xo.node;

@@ -36,7 +36,7 @@ public final class Bench {
 
     private static void usage() {
         System.err.println("usage: bin/xo-bench latency [--messages N] [--rate PER_S] [--burst N]");
-        System.err.println("       bin/xo-bench startup [--runs N]");
+        System.err.println("       bin/xo-bench startup [--runs N] [--openfire all|4.2.0|5.1.1]");
         System.err.println("       bin/xo-bench discovery [--runs N] [--window S]");
         System.err.println("       bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S]"
                 + " [--seed K | --seeds 1-5] [--drain S] [--range R] [--routing babel|ideal] [--out DIR]");

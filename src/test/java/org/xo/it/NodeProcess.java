@@ -37,10 +37,21 @@ import java.util.stream.Stream;
  * Class path from the system properties that the pom sets for failsafe: {@code xo.node.jar} (the launcher only,
  * so the plugin's classes come from the plugin JAR), {@code xo.node.classpath.file} (Openfire and its
  * dependencies) and {@code xo.plugin.jar}. The child's stdout and stderr are kept in memory and copied to
- * {@code <home>/node-console.log}; Openfire's own log is {@code <home>/logs/openfire.log}.
+ * {@code <home>/node-console.log}; Openfire's own log is {@code <home>/logs/openfire.log}, its console output
+ * {@code <home>/logs/console.log}.
+ * <p>
+ * <b>Which Openfire.</b> {@link Builder#openfire} chooses the embedded 4.2.0 (default) or a server layout
+ * ({@link Openfire#V5_1_1}: the launcher starts the layout's Openfire as its child process, in a copy of the
+ * layout in the node's home). Everything here works the same for both: the child is the node's business, and
+ * {@link #serverPid()} names the JVM that runs Openfire.
+ * <pre>
+ *   NodeProcess.builder().openfire(Openfire.V5_1_1).domain("xo.test").start()
+ * </pre>
  * <p>
  * Nothing outlives the tests: {@link #close()} stops the node and deletes a home it created, and a shutdown hook
- * kills any node still running when the test JVM exits.
+ * kills any node still running when the test JVM exits, its Openfire child first. After a node has ended,
+ * {@link #stop()} and {@link #kill()} check that its Openfire child ended with it, kill any that did not and
+ * fail: that is the launcher's job.
  * <p>
  * In a network namespace ({@link Builder#netns}, root only, see {@link NetNs}) the command is
  * {@code ip netns exec NS java ...}: {@code ip} execs java (no fork), so {@link #pid()} is java's and
@@ -50,7 +61,10 @@ import java.util.stream.Stream;
 public final class NodeProcess implements AutoCloseable {
     public static final String READY_PREFIX = "XO node ready:";
     public static final String STOPPED_LINE = "XO node stopped";
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+    /** Longer than the launcher's own bound for Openfire's shutdown (20 s before SIGKILL). */
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    /** How long a server layout's Openfire may take to die after its launcher was SIGKILLed (measured: ~1 s). */
+    private static final Duration CHILD_EXIT_TIMEOUT = Duration.ofSeconds(10);
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
     /** Temporary homes not yet deleted: an interrupted test run must not leave them behind either. */
     private static final Set<Path> TEMP_HOMES = ConcurrentHashMap.newKeySet();
@@ -89,6 +103,10 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     private final Process process;
+    /** The launcher's child processes (Openfire of a server layout), seen while it ran: once it is gone they no
+     *  longer count as its descendants. */
+    private final Set<ProcessHandle> children = ConcurrentHashMap.newKeySet();
+    private final Openfire openfire;
     private final Path home;
     private final boolean ownsHome;
     private final String domain;
@@ -98,9 +116,10 @@ public final class NodeProcess implements AutoCloseable {
     private final Output output;
     private String readyLine;
 
-    private NodeProcess(Process process, Path home, boolean ownsHome, String domain, int clientPort,
-                        String clientAddress, String netns, Output output) {
+    private NodeProcess(Process process, Openfire openfire, Path home, boolean ownsHome, String domain,
+                        int clientPort, String clientAddress, String netns, Output output) {
         this.process = process;
+        this.openfire = openfire;
         this.home = home;
         this.ownsHome = ownsHome;
         this.domain = domain;
@@ -130,7 +149,8 @@ public final class NodeProcess implements AutoCloseable {
         private int multicastPort = 45045;
         private int clientPort;
         private Path home;
-        private Duration readyTimeout = Duration.ofSeconds(60);
+        private Openfire openfire = Openfire.V4_2_0;
+        private Duration readyTimeout;
         private String netns;
         private String bind;
         private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m"));
@@ -141,6 +161,16 @@ public final class NodeProcess implements AutoCloseable {
 
         public Builder domain(String domain) {
             this.domain = domain;
+            return this;
+        }
+
+        /**
+         * Which Openfire the node runs; default {@link Openfire#V4_2_0}. For a server layout, {@link #start()} and
+         * {@link #runToExit} skip the test when the layout is missing (fail it in CI), see
+         * {@link Openfire#requireOrSkip()}.
+         */
+        public Builder openfire(Openfire openfire) {
+            this.openfire = openfire;
             return this;
         }
 
@@ -190,6 +220,7 @@ public final class NodeProcess implements AutoCloseable {
             return this;
         }
 
+        /** Default: 60 s for the embedded Openfire, 200 s for a server layout (its first start sets it up). */
         public Builder readyTimeout(Duration readyTimeout) {
             this.readyTimeout = readyTimeout;
             return this;
@@ -208,6 +239,7 @@ public final class NodeProcess implements AutoCloseable {
 
         /** Starts the node and waits for its ready line; fails with the node's output if it does not come. */
         public NodeProcess start() throws IOException {
+            openfire.requireOrSkip();
             boolean ownsHome = home == null;
             Path dir = ownsHome ? newTempHome() : home;
             int port = clientPort > 0 ? clientPort : freePort();
@@ -223,12 +255,17 @@ public final class NodeProcess implements AutoCloseable {
                 }
                 throw e;
             }
-            NodeProcess node = new NodeProcess(process, dir, ownsHome, domain, port,
+            NodeProcess node = new NodeProcess(process, openfire, dir, ownsHome, domain, port,
                     bind != null ? bind : "127.0.0.1", netns, new Output(process, console));
             try {
-                node.awaitReady(readyTimeout);
+                node.awaitReady(readyTimeout != null ? readyTimeout
+                        : openfire == Openfire.V4_2_0 ? Duration.ofSeconds(60) : Duration.ofSeconds(200));
             } catch (IOException | RuntimeException | Error e) {
-                node.close();
+                try {
+                    node.close();
+                } catch (RuntimeException | Error cleanup) {
+                    e.addSuppressed(cleanup);
+                }
                 throw e;
             }
             return node;
@@ -236,11 +273,13 @@ public final class NodeProcess implements AutoCloseable {
 
         /** Runs a node that is expected to end by itself (bad configuration, --help) and reports how it ended. */
         public Result runToExit(Duration timeout) throws IOException, InterruptedException {
+            openfire.requireOrSkip();
             Path dir = home != null ? home : newTempHome();
             try {
                 Process process = launch(dir, clientPort > 0 ? clientPort : freePort());
                 Output output = new Output(process, Writer.nullWriter());
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    process.descendants().forEach(ProcessHandle::destroyForcibly);
                     process.destroyForcibly().waitFor();
                     throw new AssertionError("Node did not exit within " + timeout + "; stdout: " + output.stdout()
                             + " stderr: " + output.stderr());
@@ -269,6 +308,9 @@ public final class NodeProcess implements AutoCloseable {
                     "--client-port", Integer.toString(port), "--interface", multicastInterface,
                     "--multicast-port", Integer.toString(multicastPort),
                     "--plugin", requiredFile("xo.plugin.jar").toString());
+            if (openfire.layout() != null) {
+                Collections.addAll(command, "--openfire", openfire.layout().toString());
+            }
             if (name != null) {
                 Collections.addAll(command, "--name", name);
             }
@@ -284,6 +326,31 @@ public final class NodeProcess implements AutoCloseable {
 
     public int clientPort() {
         return clientPort;
+    }
+
+    public Openfire openfire() {
+        return openfire;
+    }
+
+    /** The version the node's ready line names, e.g. "5.1.1" (a server layout may hold another than 5.1.1). */
+    public String openfireVersion() {
+        String field = " openfire=";
+        int at = readyLine.indexOf(field);
+        return at < 0 ? "?" : readyLine.substring(at + field.length()).split(" ")[0];
+    }
+
+    /**
+     * The process id of the JVM that runs Openfire: the node's own for the embedded Openfire, else the launcher's
+     * child (openfire.sh execs java, so the child is that JVM).
+     */
+    public long serverPid() {
+        if (openfire == Openfire.V4_2_0) {
+            return pid();
+        }
+        rememberChildren();
+        return children.stream().filter(NodeProcess::isJava).filter(ProcessHandle::isAlive)
+                .mapToLong(ProcessHandle::pid).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no Openfire JVM below node " + pid() + "\n" + logTail()));
     }
 
     public String domain() {
@@ -334,9 +401,20 @@ public final class NodeProcess implements AutoCloseable {
         return output.stderr();
     }
 
-    /** The whole Openfire log of this node ({@code <home>/logs/openfire.log}), empty if not written yet. */
+    /**
+     * The whole Openfire log of this node ({@code <home>/logs/openfire.log}, for both Openfires), empty if not
+     * written yet. Openfire 5's lines carry ANSI colour codes around the level.
+     */
     public String log() {
-        Path file = home.resolve("logs/openfire.log");
+        return read(home.resolve("logs/openfire.log"));
+    }
+
+    /** What Openfire printed on its console ({@code <home>/logs/console.log}): start-up errors, "Server halted". */
+    public String consoleLog() {
+        return read(home.resolve("logs/console.log"));
+    }
+
+    private static String read(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file) : "";
         } catch (IOException e) {
@@ -344,27 +422,48 @@ public final class NodeProcess implements AutoCloseable {
         }
     }
 
-    /** The last lines of the Openfire log and of the node's console, for failure messages. */
+    /** The last lines of the Openfire log, Openfire's console and the node's own output, for failure messages. */
     public String logTail() {
         return "--- " + home.resolve("logs/openfire.log") + " (tail)\n" + tail(List.of(log().split("\n")), 60)
+                + "\n--- " + home.resolve("logs/console.log") + " (tail)\n"
+                + tail(List.of(consoleLog().split("\n")), 15)
                 + "\n--- node stdout/stderr (tail)\n" + tail(output.all(), 30);
     }
 
     /**
      * SIGTERM, as an operator's Ctrl-C or service stop: the node stops Openfire and exits. Waits for the exit
-     * (SIGKILL after 15 s) and for the last output; returns the exit status.
+     * (SIGKILL after 30 s) and for the last output; returns the exit status. Fails if Openfire outlived the node.
      */
     public int stop() {
+        rememberChildren();
         // Through the ProcessHandle: Process.destroy() sends the same SIGTERM but also closes our end of the
         // child's stdout, which would lose the "XO node stopped" line.
         signalTarget().destroy();
-        return awaitExit();
+        int status = awaitExit();
+        requireChildrenEnded();
+        return status;
     }
 
-    /** SIGKILL: the node dies without stopping Openfire, as on a crash or power loss. */
+    /**
+     * SIGKILL: the node dies without stopping Openfire, as on a crash or power loss. A server layout's Openfire
+     * must die with it (the launcher arms a parent-death signal): fails if it did not.
+     */
     public int kill() {
+        rememberChildren();
         signalTarget().destroyForcibly();
-        return awaitExit();
+        int status = awaitExit();
+        requireChildrenEnded();
+        return status;
+    }
+
+    /**
+     * Waits for a node that ends by itself, e.g. after its Openfire died (SIGKILL after 30 s); returns its exit
+     * status once its last output is in. Fails if Openfire outlived the node.
+     */
+    public int awaitEnd() {
+        int status = awaitExit();
+        requireChildrenEnded();
+        return status;
     }
 
     /** Stops the node if it still runs and deletes a temporary home. */
@@ -374,9 +473,51 @@ public final class NodeProcess implements AutoCloseable {
             stop();
         } else {
             output.closeConsole();
+            killChildren();
         }
         if (ownsHome) {
             deleteTree(home);
+        }
+    }
+
+    private void rememberChildren() {
+        if (process.isAlive()) {
+            process.descendants().forEach(children::add);
+        }
+    }
+
+    /** After the node's exit: its children must be gone within {@link #CHILD_EXIT_TIMEOUT}; survivors are killed. */
+    private void requireChildrenEnded() {
+        long deadline = System.nanoTime() + CHILD_EXIT_TIMEOUT.toNanos();
+        while (children.stream().anyMatch(ProcessHandle::isAlive) && System.nanoTime() < deadline) {
+            sleep(Duration.ofMillis(50));
+        }
+        List<Long> survivors = killChildren();
+        if (!survivors.isEmpty()) {
+            throw new AssertionError("Processes " + survivors + " of node " + pid() + " outlived it by "
+                    + CHILD_EXIT_TIMEOUT.toSeconds() + " s and were killed\n" + logTail());
+        }
+    }
+
+    /** Kills the children still alive and waits for them; returns their process ids. */
+    private List<Long> killChildren() {
+        List<Long> killed = new ArrayList<>();
+        for (ProcessHandle child : children) {
+            if (child.isAlive()) {
+                killed.add(child.pid());
+                child.destroyForcibly();
+                child.onExit().join();
+            }
+        }
+        children.clear();
+        return killed;
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -422,6 +563,7 @@ public final class NodeProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("Interrupted while waiting for the node", e);
         }
+        rememberChildren();
         if (readyLine == null) {
             String why = process.isAlive() ? "did not become ready within " + timeout.toSeconds() + " s"
                     : "exited with status " + process.exitValue() + " before it was ready";
@@ -456,7 +598,8 @@ public final class NodeProcess implements AutoCloseable {
         return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
     }
 
-    private static void deleteTree(Path dir) {
+    /** Deletes a directory tree, e.g. a home given to {@link Builder#home}; a leftover is not worth failing over. */
+    public static void deleteTree(Path dir) {
         TEMP_HOMES.remove(dir);
         if (!Files.exists(dir)) {
             return;

@@ -1,0 +1,51 @@
+package org.xo.node;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.jivesoftware.openfire.auth.DefaultAuthProvider;
+
+/**
+ * The Openfire properties (database-stored, not openfire.xml) that make a server an XO node, for the embedded
+ * Openfire 4.2.0 and for an Openfire 4.8+ server layout alike: unknown keys are simply unused by the other.
+ * The XO plugin reads its own settings ({@code xo.*}) from the same store, as in a regular Openfire.
+ */
+final class NodeProperties {
+    private NodeProperties() {
+    }
+
+    /** Everything the node sets at every start; --set values come last and override the node's own. */
+    static Map<String, String> of(NodeOptions o) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("xmpp.domain", o.domain);
+        p.put("update.service-enabled", "false");
+        p.put("xmpp.socket.plain.active", "true");
+        p.put("xmpp.socket.plain.port", Integer.toString(o.clientPort));
+        // Optional everywhere: real clients insist on STARTTLS before authenticating, scripts on loopback may skip it.
+        p.put("xmpp.client.tls.policy", "optional");
+        p.put("provider.auth.className",
+                (o.loopback() ? LoopbackAuthProvider.class : DefaultAuthProvider.class).getName());
+        p.put("xmpp.auth.anonymous", "false");
+        // Only the c2s listener: every other one would bind a fixed port that clashes between nodes on one
+        // machine. Off here: direct-TLS c2s (5223), s2s (5269) and its direct TLS (5270), components (5275/5276),
+        // connection managers (5262/5263), BOSH and websockets (7070/7443), file transfer proxy (7777), media
+        // proxy, mDNS and the Flash policy (4.2.0 only). The admin console is off in openfire.xml.
+        p.put("xmpp.socket.ssl.active", "false");
+        p.put("xmpp.server.socket.active", "false");
+        p.put("xmpp.server.socket.ssl.active", "false");
+        p.put("xmpp.component.socket.active", "false");
+        p.put("xmpp.component.ssl.active", "false");
+        p.put("xmpp.multiplex.socket.active", "false");
+        p.put("xmpp.multiplex.ssl.active", "false");
+        p.put("httpbind.enabled", "false");
+        p.put("xmpp.proxy.enabled", "false");
+        p.put("mediaproxy.enabled", "false");
+        p.put("multicastDNS.enabled", "false");
+        p.put("flash.crossdomain.enabled", "false");
+        p.put("xo.node.name", o.nodeName);
+        p.put("xo.multicast.interface", o.multicastInterface);
+        p.put("xo.multicast.port", Integer.toString(o.multicastPort));
+        p.putAll(o.properties);
+        return p;
+    }
+}
