@@ -5,11 +5,11 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,6 +23,10 @@ import org.jivesoftware.smack.packet.Presence;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
+import org.junit.runners.Parameterized.Parameter;
+import org.junit.runners.Parameterized.Parameters;
 
 /**
  * Hunts deadlocks and lost or doubled messages: three nodes, two talkers on each sending a burst into one room at
@@ -34,7 +38,16 @@ import org.junit.Test;
  * detector, through {@code jcmd}), the rooms still carry a message, no churning user is left behind as a ghost,
  * and every node stops cleanly.
  */
+@RunWith(Parameterized.class)
 public class ChurnStressIT {
+    @Parameters(name = "openfire={0}")
+    public static Object[] openfires() {
+        return Openfire.values();
+    }
+
+    @Parameter
+    public Openfire openfire;
+
     private static final String ROOM = "stress";
     private static final String[] DOMAINS = {"alpha.test", "beta.test", "gamma.test"};
     private static final int TALKERS_PER_NODE = 2;
@@ -49,19 +62,9 @@ public class ChurnStressIT {
     @Before
     public void startNodesAndTalkers() throws Exception {
         int multicastPort = NodeProcess.freePort();
-        List<CompletableFuture<NodeProcess>> starting = new ArrayList<>();
-        for (String domain : DOMAINS) {
-            starting.add(CompletableFuture.supplyAsync(() -> {
-                try {
-                    return NodeProcess.start(domain, multicastPort);
-                } catch (Exception e) {
-                    throw new IllegalStateException("node " + domain + " did not start", e);
-                }
-            }));
-        }
-        for (CompletableFuture<NodeProcess> node : starting) {
-            nodes.add(node.join());
-        }
+        nodes.addAll(NodeProcess.startAll(Arrays.stream(DOMAINS)
+                .map(domain -> NodeProcess.builder().openfire(openfire).domain(domain).multicastPort(multicastPort))
+                .toArray(NodeProcess.Builder[]::new)));
         for (NodeProcess node : nodes) {
             for (int t = 0; t < TALKERS_PER_NODE; t++) {
                 XmppTestClient talker = new XmppTestClient(node.clientPort(), node.domain(), talkerNick(node, t));
@@ -133,7 +136,7 @@ public class ChurnStressIT {
         assertTrue("the churners really churned during the bursts: " + churnCycles, churnCycles.get() >= churners.size());
 
         for (NodeProcess node : nodes) {
-            String dump = ThreadDumps.of(node.pid());
+            String dump = ThreadDumps.of(node.serverPid());
             assertFalse("deadlock on " + node.domain() + ":\n" + dump, ThreadDumps.hasDeadlock(dump));
         }
 

@@ -17,6 +17,10 @@ import java.util.Random;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
+import org.junit.runners.Parameterized.Parameter;
+import org.junit.runners.Parameterized.Parameters;
 import org.xo.core.Envelope;
 import org.xo.core.EnvelopeCodec;
 import org.xo.core.GroupAddressing;
@@ -28,7 +32,16 @@ import org.xo.core.OverlayRoom;
  * clients chat across two nodes. Nothing may reach the room, every datagram must be accounted for in the counters,
  * and the conversation must go on afterwards.
  */
+@RunWith(Parameterized.class)
 public class MalformedTrafficIT {
+    @Parameters(name = "openfire={0}")
+    public static Object[] openfires() {
+        return Openfire.values();
+    }
+
+    @Parameter
+    public Openfire openfire;
+
     private static final int DATAGRAMS = 100_000;
     private static final long SEED = 0x5EEDL;
 
@@ -41,8 +54,11 @@ public class MalformedTrafficIT {
     @Before
     public void startNodes() throws Exception {
         port = NodeProcess.freePort();
-        alpha = NodeProcess.start("alpha.test", port);
-        beta = NodeProcess.start("beta.test", port);
+        List<NodeProcess> nodes = NodeProcess.startAll(
+                NodeProcess.builder().openfire(openfire).domain("alpha.test").multicastPort(port),
+                NodeProcess.builder().openfire(openfire).domain("beta.test").multicastPort(port));
+        alpha = nodes.get(0);
+        beta = nodes.get(1);
         alice = new XmppTestClient(alpha.clientPort(), "alpha.test", "alice");
         bob = new XmppTestClient(beta.clientPort(), "beta.test", "bob");
     }

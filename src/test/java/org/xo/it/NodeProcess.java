@@ -19,6 +19,8 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -83,17 +85,75 @@ public final class NodeProcess implements AutoCloseable {
         }, "kill-xo-nodes"));
     }
 
-    /** Closes clients and nodes in order, each even if an earlier one failed: test teardown must not leave any. */
+    /**
+     * Closes clients in order, then the nodes among the resources all at once (a server layout takes seconds to
+     * stop), each even if another failed: test teardown must not leave any.
+     */
     public static void closeAll(AutoCloseable... resources) {
+        List<NodeProcess> nodes = new ArrayList<>();
         for (AutoCloseable resource : resources) {
-            try {
-                if (resource != null) {
-                    resource.close();
-                }
-            } catch (Exception ignored) {
-                // keep closing the rest
+            if (resource instanceof NodeProcess node) {
+                nodes.add(node);
+            } else {
+                closeQuietly(resource);
             }
         }
+        // Not the common pool: on two cores it runs one task at a time.
+        nodes.stream().map(node -> CompletableFuture.runAsync(() -> closeQuietly(node), NodeProcess::onOwnThread))
+                .toList().forEach(CompletableFuture::join);
+    }
+
+    private static void onOwnThread(Runnable task) {
+        Thread thread = new Thread(task, "xo-node-lifecycle");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static void closeQuietly(AutoCloseable resource) {
+        try {
+            if (resource != null) {
+                resource.close();
+            }
+        } catch (Exception | AssertionError ignored) {
+            // keep closing the rest
+        }
+    }
+
+    /**
+     * Starts nodes at the same time (each start is mostly waiting for its Openfire), in the builders' order; if one
+     * fails, the others are stopped and the failure is thrown.
+     */
+    public static List<NodeProcess> startAll(Builder... builders) throws IOException {
+        List<CompletableFuture<NodeProcess>> starting = new ArrayList<>();
+        for (Builder builder : builders) {
+            starting.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return builder.start();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, NodeProcess::onOwnThread));
+        }
+        List<NodeProcess> started = new ArrayList<>();
+        Throwable failure = null;
+        for (CompletableFuture<NodeProcess> node : starting) {
+            try {
+                started.add(node.join());
+            } catch (CompletionException e) {
+                failure = failure == null ? e.getCause() : failure;
+            }
+        }
+        if (failure != null) {
+            closeAll(started.toArray(AutoCloseable[]::new));
+            if (failure instanceof UncheckedIOException io) {
+                throw io.getCause();
+            }
+            if (failure instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw (Error) failure;
+        }
+        return started;
     }
 
     private static Path newTempHome() throws IOException {

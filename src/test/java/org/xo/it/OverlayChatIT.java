@@ -10,12 +10,25 @@ import org.jivesoftware.smack.packet.Presence;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
+import org.junit.runners.Parameterized.Parameter;
+import org.junit.runners.Parameterized.Parameters;
 
 /**
  * Two XO nodes (separate JVMs, different XMPP domains) and real Smack clients on each, over real multicast on
  * the loopback interface: what users on either node see of the others.
  */
+@RunWith(Parameterized.class)
 public class OverlayChatIT {
+    @Parameters(name = "openfire={0}")
+    public static Object[] openfires() {
+        return Openfire.values();
+    }
+
+    @Parameter
+    public Openfire openfire;
+
     private NodeProcess alpha;
     private NodeProcess beta;
     private XmppTestClient alice;
@@ -24,8 +37,11 @@ public class OverlayChatIT {
     @Before
     public void startNodes() throws Exception {
         int multicastPort = NodeProcess.freePort();
-        alpha = NodeProcess.start("alpha.test", multicastPort);
-        beta = NodeProcess.start("beta.test", multicastPort);
+        List<NodeProcess> nodes = NodeProcess.startAll(
+                NodeProcess.builder().openfire(openfire).domain("alpha.test").multicastPort(multicastPort),
+                NodeProcess.builder().openfire(openfire).domain("beta.test").multicastPort(multicastPort));
+        alpha = nodes.get(0);
+        beta = nodes.get(1);
         alice = new XmppTestClient(alpha.clientPort(), "alpha.test", "alice");
         bob = new XmppTestClient(beta.clientPort(), "beta.test", "bob");
     }
