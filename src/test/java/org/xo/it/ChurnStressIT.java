@@ -53,6 +53,8 @@ public class ChurnStressIT {
     private static final int TALKERS_PER_NODE = 2;
     private static final int BURST = 150;
     private static final long DELIVERY_WAIT_MS = 90_000;
+    /** A talker that got nothing for this long gets nothing more: a stuck room. */
+    private static final long STALL_MS = 15_000;
 
     private final List<NodeProcess> nodes = new ArrayList<>();
     private final List<XmppTestClient> talkers = new ArrayList<>();
@@ -121,8 +123,18 @@ public class ChurnStressIT {
         }
 
         int expected = talkers.size() * BURST;
+        Map<XmppTestClient, Map<String, Integer>> seenBy = new HashMap<>();
         for (XmppTestClient talker : talkers) {
-            Map<String, Integer> seen = awaitBodies(talker, expected);
+            seenBy.put(talker, awaitBodies(talker, expected));
+        }
+        // Deadlocks first: a deadlocked room also loses messages, and the dump says why.
+        for (NodeProcess node : nodes) {
+            String dump = ThreadDumps.of(node.serverPid());
+            assertFalse("deadlock on " + node.domain() + " (Openfire " + openfire + "):\n" + dump,
+                    ThreadDumps.hasDeadlock(dump));
+        }
+        for (XmppTestClient talker : talkers) {
+            Map<String, Integer> seen = seenBy.get(talker);
             Map<String, Integer> doubled = new TreeMap<>();
             seen.forEach((body, n) -> {
                 if (n > 1) {
@@ -134,11 +146,6 @@ public class ChurnStressIT {
             assertTrue(nickOf(talker) + " received messages twice: " + doubled, doubled.isEmpty());
         }
         assertTrue("the churners really churned during the bursts: " + churnCycles, churnCycles.get() >= churners.size());
-
-        for (NodeProcess node : nodes) {
-            String dump = ThreadDumps.of(node.serverPid());
-            assertFalse("deadlock on " + node.domain() + ":\n" + dump, ThreadDumps.hasDeadlock(dump));
-        }
 
         // Still alive afterwards: one more message from every node reaches every talker.
         for (NodeProcess node : nodes) {
@@ -189,11 +196,14 @@ public class ChurnStressIT {
     /** Waits until the talker has the expected number of distinct burst bodies (or the wait is over). */
     private static Map<String, Integer> awaitBodies(XmppTestClient talker, int expected) throws InterruptedException {
         long deadline = System.currentTimeMillis() + DELIVERY_WAIT_MS;
+        long lastArrival = System.currentTimeMillis();
         Map<String, Integer> seen = new HashMap<>();
-        while (seen.size() < expected && System.currentTimeMillis() < deadline) {
+        while (seen.size() < expected && System.currentTimeMillis() < deadline
+                && System.currentTimeMillis() - lastArrival < STALL_MS) {
             Message m = talker.messages.poll(250, TimeUnit.MILLISECONDS);
             if (m != null && m.getBody() != null && m.getBody().startsWith("burst ")) {
                 seen.merge(m.getBody(), 1, Integer::sum);
+                lastArrival = System.currentTimeMillis();
             }
         }
         // Anything doubled arrives right behind: give it a moment to show up.
