@@ -15,13 +15,26 @@ import org.jivesoftware.smackx.disco.packet.DiscoverItems;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
+import org.junit.runners.Parameterized.Parameter;
+import org.junit.runners.Parameterized.Parameters;
 import org.jxmpp.jid.impl.JidCreate;
 
 /**
  * Three nodes on loopback with fast beacons: rooms that exist elsewhere show up in "browse rooms", a node that
  * goes silent takes its occupants with it, and they come back with it.
  */
+@RunWith(Parameterized.class)
 public class DiscoveryIT {
+    @Parameters(name = "openfire={0}")
+    public static Object[] openfires() {
+        return Openfire.values();
+    }
+
+    @Parameter
+    public Openfire openfire;
+
     /** Test-speed liveness: beacons every 300 ms, a node is lost after 1.5 s of silence. */
     private static final String[] FAST_BEACONS = {
             "--set", "xo.discovery.beacon-interval-ms=300", "--set", "xo.discovery.node-timeout-ms=1500"};
@@ -39,16 +52,20 @@ public class DiscoveryIT {
     public void startNodes() throws Exception {
         port = NodeProcess.freePort();
         alphaHome = Files.createTempDirectory("xo-discovery-alpha-");
-        alpha = startAlpha();
-        beta = NodeProcess.builder().domain("beta.test").multicastPort(port).args(FAST_BEACONS).start();
-        gamma = NodeProcess.builder().domain("gamma.test").multicastPort(port).args(FAST_BEACONS).start();
+        List<NodeProcess> nodes = NodeProcess.startAll(alphaBuilder(),
+                NodeProcess.builder().openfire(openfire).domain("beta.test").multicastPort(port).args(FAST_BEACONS),
+                NodeProcess.builder().openfire(openfire).domain("gamma.test").multicastPort(port).args(FAST_BEACONS));
+        alpha = nodes.get(0);
+        beta = nodes.get(1);
+        gamma = nodes.get(2);
         alice = new XmppTestClient(alpha.clientPort(), "alpha.test", "alice");
         bob = new XmppTestClient(beta.clientPort(), "beta.test", "bob");
         carol = new XmppTestClient(gamma.clientPort(), "gamma.test", "carol");
     }
 
-    private NodeProcess startAlpha() throws Exception {
-        return NodeProcess.builder().domain("alpha.test").multicastPort(port).home(alphaHome).args(FAST_BEACONS).start();
+    private NodeProcess.Builder alphaBuilder() {
+        return NodeProcess.builder().openfire(openfire).domain("alpha.test").multicastPort(port).home(alphaHome)
+                .args(FAST_BEACONS);
     }
 
     @After
@@ -134,7 +151,7 @@ public class DiscoveryIT {
         XmppTestClient.eventually("gamma, with no occupant in the room, also declared alpha lost",
                 () -> carolStat("nodes.lost") >= 1);
 
-        alpha = startAlpha();
+        alpha = alphaBuilder().start();
         alice = new XmppTestClient(alpha.clientPort(), "alpha.test", "alice");
         bob.presences.clear();
         alice.join("ops", "alice");

@@ -32,6 +32,10 @@ import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TestWatcher;
 import org.junit.runner.Description;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
+import org.junit.runners.Parameterized.Parameter;
+import org.junit.runners.Parameterized.Parameters;
 import org.jxmpp.jid.impl.JidCreate;
 import org.xo.core.GroupAddressing;
 import org.xo.core.OverlayRoom;
@@ -48,7 +52,16 @@ import org.xo.core.OverlayRoom;
  * </pre>
  * Root only; skipped elsewhere, but must run (and fails if it cannot) in CI (CI=true).
  */
+@RunWith(Parameterized.class)
 public class MultiHopIT {
+    @Parameters(name = "openfire={0}")
+    public static Object[] openfires() {
+        return Openfire.values();
+    }
+
+    @Parameter
+    public Openfire openfire;
+
     private static final String ROOM = "relay";
     private static final String DOMAIN_A = "alpha.test";
     private static final String DOMAIN_C = "gamma.test";
@@ -106,24 +119,26 @@ public class MultiHopIT {
         net.checkIsolation();
 
         multicastPort = NodeProcess.freePort();
-        alpha = startNode("a", DOMAIN_A, ab.device("a"), mgmtA);
-        gamma = startNode("c", DOMAIN_C, bc.device("c"), mgmtC);
+        List<NodeProcess> nodes = NodeProcess.startAll(nodeIn("a", DOMAIN_A, ab.device("a"), mgmtA),
+                nodeIn("c", DOMAIN_C, bc.device("c"), mgmtC));
+        alpha = nodes.get(0);
+        gamma = nodes.get(1);
+        for (NodeProcess node : nodes) {
+            // ip netns exec must exec java, so stop() (SIGTERM to our child's pid) reaches the node itself.
+            assertTrue("node pid " + node.pid() + " is java, not " + node.command(), node.command().endsWith("/java"));
+        }
         alice = XmppTestClient.registered(alpha, "alice");
         carol = XmppTestClient.registered(gamma, "carol");
     }
 
-    private NodeProcess startNode(String ns, String domain, String chainDevice, NetNs.Management mgmt)
-            throws IOException {
-        NodeProcess.Builder builder = NodeProcess.builder().netns(net.name(ns)).domain(domain)
+    private NodeProcess.Builder nodeIn(String ns, String domain, String chainDevice, NetNs.Management mgmt) {
+        NodeProcess.Builder builder = NodeProcess.builder().openfire(openfire).netns(net.name(ns)).domain(domain)
                 .multicastInterface(chainDevice).multicastPort(multicastPort).bind(mgmt.nsAddress())
                 .args("--set", "xo.multicast.ttl=8");
         if (fastDiscovery) {
             builder.args(FAST_BEACONS);
         }
-        NodeProcess node = builder.start();
-        // ip netns exec must exec java, so stop() (SIGTERM to our child's pid) reaches the node itself.
-        assertTrue("node pid " + node.pid() + " is java, not " + node.command(), node.command().endsWith("/java"));
-        return node;
+        return builder;
     }
 
     @After
