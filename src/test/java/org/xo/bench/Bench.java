@@ -1,8 +1,12 @@
 package org.xo.bench;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+
+import org.xo.it.Openfire;
 
 /**
  * Entry point of {@code bin/xo-bench SCENARIO [--key value ...]}. Each scenario prints progress to stderr and ends
@@ -22,6 +26,7 @@ public final class Bench {
             case "latency" -> LatencyBench.run(options);
             case "startup" -> StartupBench.run(options);
             case "discovery" -> DiscoveryBench.run(options);
+            case "scale" -> ScaleBench.run(options);
             case "manet" -> {
                 try {
                     org.xo.bench.manet.ManetBench.run(options);
@@ -64,6 +69,33 @@ public final class Bench {
             System.exit(2);
             return defaultValue;
         }
+    }
+
+    /**
+     * The Openfires that {@code --openfire all|4.2.0|5.1.1} (default all) selects and that can run here; one that
+     * cannot is named in a progress line with what to provide.
+     */
+    static List<Openfire> openfires(Map<String, String> options) {
+        String which = options.getOrDefault("openfire", "all");
+        List<Openfire> selected = new ArrayList<>();
+        for (Openfire openfire : Openfire.values()) {
+            if (!which.equals("all") && !which.equals(openfire.toString())) {
+                continue;
+            }
+            String problem = openfire.problem();
+            if (problem != null) {
+                progress("openfire=%s skipped: %s; provide -D%s=DIR for any Openfire 4.8+ layout (bin/xo-bench: "
+                        + "XO_OPENFIRE_HOME=DIR)", openfire, problem, Openfire.LAYOUT_PROPERTY);
+                continue;
+            }
+            selected.add(openfire);
+        }
+        if (selected.isEmpty() && !which.equals("all") && Arrays.stream(Openfire.values())
+                .noneMatch(o -> o.toString().equals(which))) {
+            System.err.println("xo-bench: --openfire takes all, 4.2.0 or 5.1.1, not '" + which + "'.");
+            System.exit(2);
+        }
+        return selected;
     }
 
     static void progress(String format, Object... args) {

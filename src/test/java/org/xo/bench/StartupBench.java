@@ -33,17 +33,7 @@ final class StartupBench {
 
     static void run(Map<String, String> options) throws Exception {
         int runs = intOption(options, "runs", 3);
-        String which = options.getOrDefault("openfire", "all");
-        for (Openfire openfire : Openfire.values()) {
-            if (!which.equals("all") && !which.equals(openfire.toString())) {
-                continue;
-            }
-            String problem = openfire.problem();
-            if (problem != null) {
-                progress("openfire=%s skipped: %s; provide -D%s=DIR for any Openfire 4.8+ layout (bin/xo-bench: "
-                        + "XO_OPENFIRE_HOME=DIR)", openfire, problem, Openfire.LAYOUT_PROPERTY);
-                continue;
-            }
+        for (Openfire openfire : Bench.openfires(options)) {
             measure(openfire, runs);
         }
     }

@@ -3,7 +3,12 @@ package org.xo.it;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.DatagramChannel;
 import java.util.List;
+import java.util.Map;
 
 import org.jivesoftware.smack.packet.Message;
 import org.jivesoftware.smack.packet.Presence;
@@ -14,6 +19,8 @@ import org.junit.runner.RunWith;
 import org.junit.runners.Parameterized;
 import org.junit.runners.Parameterized.Parameter;
 import org.junit.runners.Parameterized.Parameters;
+import org.xo.core.GroupAddressing;
+import org.xo.core.OverlayRoom;
 
 /**
  * Two XO nodes (separate JVMs, different XMPP domains) and real Smack clients on each, over real multicast on
@@ -33,10 +40,11 @@ public class OverlayChatIT {
     private NodeProcess beta;
     private XmppTestClient alice;
     private XmppTestClient bob;
+    private int multicastPort;
 
     @Before
     public void startNodes() throws Exception {
-        int multicastPort = NodeProcess.freePort();
+        multicastPort = NodeProcess.freePort();
         List<NodeProcess> nodes = NodeProcess.startAll(
                 NodeProcess.builder().openfire(openfire).domain("alpha.test").multicastPort(multicastPort),
                 NodeProcess.builder().openfire(openfire).domain("beta.test").multicastPort(multicastPort));
@@ -185,5 +193,39 @@ public class OverlayChatIT {
         beta.stop();
         XmppTestClient.eventually("bob left with his node", () -> !alice.occupantNicks("ops").contains("bob"));
         assertEquals(List.of("alice"), alice.occupantNicks("ops"));
+    }
+
+    @Test
+    public void aRoomTheOverlayCannotCarrySaysSoOnTheStatusAndOnceInTheLog() throws Exception {
+        InetAddress group = new GroupAddressing().groupFor(OverlayRoom.of("blocked", "conference.xo"));
+        // Another program holds the room's group and port without sharing them: the node cannot join the group.
+        try (DatagramChannel squatter = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            squatter.bind(new InetSocketAddress(group, multicastPort));
+            alice.join("blocked", "alice");
+            alice.say("blocked", "anyone out there?");
+            alice.say("blocked", "hello?");
+            XmppTestClient.eventually("alpha's status names the room it cannot carry",
+                    () -> uncarried(alice).containsKey("blocked@conference.xo"));
+            assertTrue("with a reason: " + uncarried(alice), !uncarried(alice).get("blocked@conference.xo").isBlank());
+
+            // Other rooms are carried as before.
+            alice.join("ops", "alice");
+            bob.join("ops", "bob");
+            alice.say("ops", "ops still works");
+            bob.awaitMessage(m -> "ops still works".equals(m.getBody()), "a message in a carried room");
+            long lines = alpha.log().lines().filter(l -> l.contains("Room blocked@conference.xo stays on this node only"))
+                    .count();
+            assertEquals("one log line for the room, not one per message\n" + alpha.logTail(), 1, lines);
+            assertTrue("the log line carries the reason\n" + alpha.logTail(),
+                    alpha.log().contains(uncarried(alice).get("blocked@conference.xo")));
+        }
+    }
+
+    private static Map<String, String> uncarried(XmppTestClient client) {
+        try {
+            return client.xoUncarriedRooms();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

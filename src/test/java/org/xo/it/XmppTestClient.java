@@ -236,6 +236,14 @@ public final class XmppTestClient implements AutoCloseable {
         connection.instantShutdown();
     }
 
+    /** Rooms the node cannot carry across the overlay, with the reason, from the same query as {@link #xoStats()}. */
+    public Map<String, String> xoUncarriedRooms() throws Exception {
+        StatsQuery query = new StatsQuery();
+        query.setTo(JidCreate.domainBareFrom("xo." + domain));
+        query.setType(IQ.Type.get);
+        return StatsQuery.parseUncarried(connection.sendIqRequestAndWaitForResponse(query));
+    }
+
     /** The stats query; the reply's child is parsed generically. */
     static final class StatsQuery extends SimpleIQ {
         StatsQuery() {
@@ -244,15 +252,28 @@ public final class XmppTestClient implements AutoCloseable {
 
         static Map<String, Long> parse(IQ reply) {
             Map<String, Long> stats = new java.util.LinkedHashMap<>();
-            // Smack keeps an unknown child as escaped text.
-            String xml = reply.toXML().toString().replace("&lt;", "<").replace("&gt;", ">")
-                    .replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&");
             java.util.regex.Matcher m = java.util.regex.Pattern
-                    .compile("<stat name=['\"]([^'\"]+)['\"] value=['\"](-?\\d+)['\"]").matcher(xml);
+                    .compile("<stat name=['\"]([^'\"]+)['\"] value=['\"](-?\\d+)['\"]").matcher(text(reply));
             while (m.find()) {
                 stats.put(m.group(1), Long.parseLong(m.group(2)));
             }
             return stats;
+        }
+
+        static Map<String, String> parseUncarried(IQ reply) {
+            Map<String, String> rooms = new java.util.LinkedHashMap<>();
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("<uncarried room=['\"]([^'\"]+)['\"] reason=['\"]([^'\"]*)['\"]").matcher(text(reply));
+            while (m.find()) {
+                rooms.put(m.group(1), m.group(2));
+            }
+            return rooms;
+        }
+
+        /** Smack keeps an unknown child as escaped text. */
+        private static String text(IQ reply) {
+            return reply.toXML().toString().replace("&lt;", "<").replace("&gt;", ">")
+                    .replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&");
         }
     }
 }
