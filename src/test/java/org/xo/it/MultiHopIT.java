@@ -144,13 +144,12 @@ public class MultiHopIT {
     @After
     public void tearDown() {
         List<AutoCloseable> all = new ArrayList<>(extraClients);
-        all.addAll(List.of(orNoop(alice), orNoop(carol), orNoop(alpha), orNoop(gamma), orNoop(net)));
-        for (AutoCloseable c : all) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                System.err.println("MultiHopIT cleanup: " + e);
-            }
+        all.addAll(List.of(orNoop(alice), orNoop(carol), orNoop(alpha), orNoop(gamma)));
+        NodeProcess.closeAll(all.toArray(AutoCloseable[]::new));
+        try {
+            orNoop(net).close();
+        } catch (Exception e) {
+            System.err.println("MultiHopIT cleanup: " + e);
         }
         assertEquals("namespaces left behind", List.of(), NetNs.namespacesOfThisJvm());
     }
