@@ -186,6 +186,12 @@ final class Injector implements EngineListener {
             enter(admission.newcomer());
             stats.add("remote.occupants", 1);
             stats.increment("injected.join");
+        } else if (refusedForGood(p)) {
+            // A new presence is a new attempt: the room may have room now, or the ban may be lifted.
+            roster.updatePresence(p, stanza.asXML());
+            refusals.remove(p.resource);
+            enter(p);
+            stats.increment("injected.presence");
         } else {
             roster.updatePresence(p, stanza.asXML());
             send(p, presenceFrom(p, stanza));
@@ -285,6 +291,8 @@ final class Injector implements EngineListener {
     private void send(Participant p, Packet packet) {
         if (p.joined()) {
             route(packet);
+        } else if (refusedForGood(p)) {
+            stats.increment("inject.dropped-refused");
         } else {
             held.computeIfAbsent(p.resource, r -> new ArrayList<>()).add(packet);
         }
@@ -382,8 +390,16 @@ final class Injector implements EngineListener {
                 }
             }, REENTRY_DELAY_MS);
         } else {
+            // Refused for good (a full room, a ban): what it says is dropped, not held, until its next presence.
+            List<Packet> waiting = held.remove(p.resource);
+            stats.add("inject.dropped-refused", waiting == null ? 0 : waiting.size());
             Log.info("XO: room {} refused remote participant {}: {}", p.room, p.originNick(), presence.toXML());
         }
+    }
+
+    /** @return true when the room refused the participant for good (until it sends a new presence) */
+    private boolean refusedForGood(Participant p) {
+        return refusals.getOrDefault(p.resource, 0) > MAX_REFUSALS;
     }
 
     private void privateMessageToOverlay(Message message, Participant p) {

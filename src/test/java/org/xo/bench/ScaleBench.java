@@ -20,6 +20,11 @@ import java.util.function.IntSupplier;
 
 import org.jivesoftware.smack.filter.StanzaTypeFilter;
 import org.jivesoftware.smack.packet.Message;
+import org.jivesoftware.smackx.muc.MultiUserChat;
+import org.jivesoftware.smackx.muc.MultiUserChatManager;
+import org.jivesoftware.smackx.xdata.form.FillableForm;
+import org.jxmpp.jid.impl.JidCreate;
+import org.jxmpp.jid.parts.Resourcepart;
 import org.xo.core.Envelope;
 import org.xo.core.Kind;
 import org.xo.engine.EngineConfig;
@@ -49,6 +54,8 @@ import org.xo.transport.UdpMulticastTransport;
 final class ScaleBench {
     private static final String ROOM = "scale";
     private static final Duration SETTLE = Duration.ofSeconds(120);
+    /** Messages each way before measuring: a fresh JVM is still compiling its hot paths. */
+    private static final int WARM_UP = 1000;
 
     private ScaleBench() {
     }
@@ -83,7 +90,7 @@ final class ScaleBench {
                 .start();
              XmppTestClient alice = new XmppTestClient(node.clientPort(), "node.bench", "alice");
              RemoteNode remote = new RemoteNode(port)) {
-            alice.join(ROOM, "alice");
+            createUnlimitedRoom(alice);
             remote.engine.openRoom(ROOM);
             long joinStart = System.nanoTime();
             for (int i = 0; i < occupants; i++) {
@@ -96,14 +103,26 @@ final class ScaleBench {
 
             Set<String> echoed = ConcurrentHashMap.newKeySet();
             Set<String> injected = ConcurrentHashMap.newKeySet();
+            Set<String> warmedUp = ConcurrentHashMap.newKeySet();
             alice.connection.addAsyncStanzaListener(s -> {
                 String body = ((Message) s).getBody();
                 if (body != null && body.startsWith("out ")) {
                     echoed.add(body);
                 } else if (body != null && body.startsWith("in ")) {
                     injected.add(body);
+                } else if (body != null && body.startsWith("warm-up in ")) {
+                    warmedUp.add(body);
                 }
             }, StanzaTypeFilter.MESSAGE);
+
+            progress("warming up: %d messages each way", WARM_UP);
+            for (int i = 0; i < WARM_UP; i++) {
+                alice.say(ROOM, "warm-up " + i);
+                publishFromRemote(remote, occupants, "warm-up in " + i);
+            }
+            awaitValue(() -> remote.groupchats.get(), WARM_UP, "warm-up messages out");
+            awaitValue(warmedUp::size, WARM_UP, "warm-up messages in");
+            remote.groupchats.set(0);
 
             long cpuStart = cpuNanos(node.serverPid());
             long outStart = System.nanoTime();
@@ -116,9 +135,7 @@ final class ScaleBench {
 
             long inStart = System.nanoTime();
             for (int i = 0; i < messages; i++) {
-                remote.engine.publish(ROOM, "r" + (i % Math.max(1, occupants)), Kind.GROUPCHAT,
-                        "<message to=\"" + ROOM + "@conference.xo\" type=\"groupchat\"><body>in " + i
-                                + "</body></message>");
+                publishFromRemote(remote, occupants, "in " + i);
             }
             long inNanos = awaitValue(injected::size, messages, "injected messages") - inStart;
             long cpuEnd = cpuNanos(node.serverPid());
@@ -144,6 +161,24 @@ final class ScaleBench {
             Bench.result(result);
             return cpuPerMsg;
         }
+    }
+
+    /** One of the remote participants (in turn) says something in the room. */
+    private static void publishFromRemote(RemoteNode remote, int occupants, String body) {
+        int i = Math.abs(body.hashCode());
+        remote.engine.publish(ROOM, "r" + (i % Math.max(1, occupants)), Kind.GROUPCHAT,
+                "<message to=\"" + ROOM + "@conference.xo\" type=\"groupchat\"><body>" + body + "</body></message>");
+    }
+
+    /** Openfire's rooms hold 30 occupants unless configured otherwise: this one holds any number. */
+    private static void createUnlimitedRoom(XmppTestClient alice) throws Exception {
+        MultiUserChat room = MultiUserChatManager.getInstanceFor(alice.connection)
+                .getMultiUserChat(JidCreate.entityBareFrom(ROOM + "@conference." + alice.domain));
+        room.create(Resourcepart.from("alice"));
+        FillableForm config = room.getConfigurationForm().getFillableForm();
+        config.setAnswer("muc#roomconfig_maxusers", "0");
+        room.sendConfigurationForm(config);
+        alice.track(ROOM, room);
     }
 
     private static void roomsCarried(Openfire openfire, int rooms) throws Exception {

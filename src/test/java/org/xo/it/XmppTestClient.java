@@ -134,6 +134,11 @@ public final class XmppTestClient implements AutoCloseable {
         return muc;
     }
 
+    /** Lets {@link #say} and {@link #occupantNicks} use a room the caller entered in its own way. */
+    public void track(String room, MultiUserChat muc) {
+        rooms.put(room, muc);
+    }
+
     /** Joins like a minimal client: the MUC join presence only, never configuring a room it creates. */
     void joinWithoutConfiguring(String room, String nick) throws Exception {
         Presence join = connection.getStanzaFactory().buildPresenceStanza().to(occupantJid(room, nick))
