@@ -43,15 +43,21 @@ final class Overlay {
      * @throws IllegalArgumentException with one sentence when a setting is invalid
      * @throws IOException when the multicast socket cannot be opened
      */
-    synchronized void start(EngineListener listener) throws IOException {
-        stop();
-        mucSubdomain = XoSettings.MUC_SERVICE.get();
-        overlayService = XoSettings.OVERLAY_SERVICE.get();
-        nodeId = loadOrCreateNodeId();
+    void start(EngineListener listener) throws IOException {
+        // Settings are read (and the node id stored) outside this object's lock: no lock of XO's while in Openfire.
+        String muc = XoSettings.MUC_SERVICE.get();
+        String service = XoSettings.OVERLAY_SERVICE.get();
+        long id = loadOrCreateNodeId();
         String nodeName = XoSettings.NODE_NAME.get().isEmpty() ? xmppDomain : XoSettings.NODE_NAME.get();
-        XoEngine started = EngineFactory.create(nodeId, nodeName, overlayService, listener);
-        started.start();
-        engine = started;
+        XoEngine started = EngineFactory.create(id, nodeName, service, listener);
+        synchronized (this) {
+            stop();
+            mucSubdomain = muc;
+            overlayService = service;
+            nodeId = id;
+            started.start();
+            engine = started;
+        }
         Log.info("XO overlay running as node {} ({}), rooms of {}.{} mirrored as <room>@{}",
                 nodeName, Long.toHexString(nodeId), mucSubdomain, xmppDomain, overlayService);
     }
