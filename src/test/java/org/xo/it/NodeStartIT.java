@@ -95,9 +95,11 @@ public class NodeStartIT {
         }
 
         @Test
-        public void madeUpCredentialsLogInAndChatInARoom() throws Exception {
+        public void aLoopbackNodeLogsInAnyoneChatsListensOnlyOnItsClientPortAndStopsOnSigterm() throws Exception {
             int multicastPort = NodeProcess.freePort();
             try (NodeProcess node = node().multicastPort(multicastPort).start()) {
+                // Nothing but the client listener, on the bind address: any other would clash between nodes.
+                assertEquals(node.logTail(), Set.of("127.0.0.1:" + node.clientPort()), tcpListeners(node.serverPid()));
                 assertTrue(node.readyLine(), node.readyLine().contains("domain=" + DOMAIN));
                 assertTrue(node.readyLine(), node.readyLine().contains("clients=127.0.0.1:" + node.clientPort()));
                 assertTrue(node.readyLine(), node.readyLine().contains("multicast=lo:" + multicastPort));
@@ -136,6 +138,15 @@ public class NodeStartIT {
                 assertTrue("plugin JAR not extracted", Files.isDirectory(node.home().resolve("plugins/xo")));
                 assertTrue("XO plugin not initialized\n" + node.logTail(), node.log().contains("XO plugin started"));
                 assertNoErrors(node);
+
+                // SIGTERM: Openfire and the plugin stop cleanly (the harness also fails if Openfire outlives it).
+                long server = node.serverPid();
+                assertEquals(0, node.stop());
+                assertFalse("Openfire (pid " + server + ") still runs", isAlive(server));
+                assertEquals(NodeProcess.STOPPED_LINE, node.stdout().get(node.stdout().size() - 1));
+                assertEquals("stdout must hold only the ready and stopped lines", 2, node.stdout().size());
+                assertTrue(node.logTail(), node.log().contains("Unloaded plugin 'xo'"));
+                assertTrue(node.logTail(), node.log().contains("Openfire stopped"));
             }
         }
 
@@ -280,14 +291,6 @@ public class NodeStartIT {
             }
         }
 
-        /** Nothing but the client listener, on the bind address: any other would clash between nodes. */
-        @Test
-        public void onlyTheClientPortListens() throws Exception {
-            try (NodeProcess node = node().multicastPort(NodeProcess.freePort()).start()) {
-                assertEquals(node.logTail(), Set.of("127.0.0.1:" + node.clientPort()), tcpListeners(node.serverPid()));
-            }
-        }
-
         /** Off loopback the node is a normal Openfire: made-up credentials fail, a registered account works. */
         @Test
         public void nonLoopbackNodeRequiresRealAccounts() throws Exception {
@@ -333,20 +336,6 @@ public class NodeStartIT {
                     // ip netns exec execs java: the SIGTERM reaches the node, which stops its Openfire.
                     assertEquals(0, node.stop());
                 }
-            }
-        }
-
-        @Test
-        public void sigtermStopsOpenfireAndThePlugin() throws Exception {
-            try (NodeProcess node = node().multicastPort(NodeProcess.freePort()).start()) {
-                long server = node.serverPid();
-                // The harness also fails stop() if Openfire outlives the node.
-                assertEquals(0, node.stop());
-                assertFalse("Openfire (pid " + server + ") still runs", isAlive(server));
-                assertEquals(NodeProcess.STOPPED_LINE, node.stdout().get(node.stdout().size() - 1));
-                assertEquals("stdout must hold only the ready and stopped lines", 2, node.stdout().size());
-                assertTrue(node.logTail(), node.log().contains("Unloaded plugin 'xo'"));
-                assertTrue(node.logTail(), node.log().contains("Openfire stopped"));
             }
         }
 

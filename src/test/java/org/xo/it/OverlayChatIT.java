@@ -13,6 +13,7 @@ import java.util.Map;
 import org.jivesoftware.smack.packet.Message;
 import org.jivesoftware.smack.packet.Presence;
 import org.junit.After;
+import org.junit.AfterClass;
 import org.junit.Before;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -36,27 +37,42 @@ public class OverlayChatIT {
     @Parameter
     public Openfire openfire;
 
-    private NodeProcess alpha;
-    private NodeProcess beta;
+    /*
+     * One pair of nodes serves the tests of one Openfire (each test has rooms of its own and fresh clients): starting
+     * a pair per test made this class take minutes. A test that stops a node gets a new pair for the next one.
+     */
+    private static Openfire pairFor;
+    private static NodeProcess alpha;
+    private static NodeProcess beta;
+    private static int multicastPort;
     private XmppTestClient alice;
     private XmppTestClient bob;
-    private int multicastPort;
 
     @Before
-    public void startNodes() throws Exception {
-        multicastPort = NodeProcess.freePort();
-        List<NodeProcess> nodes = NodeProcess.startAll(
-                NodeProcess.builder().openfire(openfire).domain("alpha.test").multicastPort(multicastPort),
-                NodeProcess.builder().openfire(openfire).domain("beta.test").multicastPort(multicastPort));
-        alpha = nodes.get(0);
-        beta = nodes.get(1);
+    public void connectToThePairOfThisOpenfire() throws Exception {
+        if (pairFor != openfire || !alpha.isAlive() || !beta.isAlive()) {
+            stopPair();
+            multicastPort = NodeProcess.freePort();
+            List<NodeProcess> nodes = NodeProcess.startAll(
+                    NodeProcess.builder().openfire(openfire).domain("alpha.test").multicastPort(multicastPort),
+                    NodeProcess.builder().openfire(openfire).domain("beta.test").multicastPort(multicastPort));
+            alpha = nodes.get(0);
+            beta = nodes.get(1);
+            pairFor = openfire;
+        }
         alice = new XmppTestClient(alpha.clientPort(), "alpha.test", "alice");
         bob = new XmppTestClient(beta.clientPort(), "beta.test", "bob");
     }
 
     @After
-    public void stopNodes() {
-        NodeProcess.closeAll(alice, bob, alpha, beta);
+    public void disconnect() {
+        NodeProcess.closeAll(alice, bob);
+    }
+
+    @AfterClass
+    public static void stopPair() {
+        NodeProcess.closeAll(alpha, beta);
+        pairFor = null;
     }
 
     private static boolean from(Message m, String room, String domain, String nick) {
@@ -65,50 +81,50 @@ public class OverlayChatIT {
 
     @Test
     public void occupantsMessagesStatusAndSubjectCrossNodesBothWays() throws Exception {
-        alice.join("ops", "alice");
-        bob.join("ops", "bob");
+        alice.join("crossing", "alice");
+        bob.join("crossing", "bob");
 
-        XmppTestClient.eventually("alice sees bob in ops", () -> alice.occupantNicks("ops").contains("bob"));
-        XmppTestClient.eventually("bob sees alice in ops", () -> bob.occupantNicks("ops").contains("alice"));
+        XmppTestClient.eventually("alice sees bob in crossing", () -> alice.occupantNicks("crossing").contains("bob"));
+        XmppTestClient.eventually("bob sees alice in crossing", () -> bob.occupantNicks("crossing").contains("alice"));
 
-        alice.say("ops", "hello from alpha");
+        alice.say("crossing", "hello from alpha");
         Message atBob = bob.awaitMessage(m -> "hello from alpha".equals(m.getBody()), "alice's message");
-        assertTrue("sender shown as the room occupant alice: " + atBob.getFrom(), from(atBob, "ops", "beta.test", "alice"));
+        assertTrue("sender shown as the room occupant alice: " + atBob.getFrom(), from(atBob, "crossing", "beta.test", "alice"));
         assertEquals(Message.Type.groupchat, atBob.getType());
 
-        bob.say("ops", "hello from beta");
+        bob.say("crossing", "hello from beta");
         Message atAlice = alice.awaitMessage(m -> "hello from beta".equals(m.getBody()), "bob's message");
-        assertTrue(from(atAlice, "ops", "alpha.test", "bob"));
+        assertTrue(from(atAlice, "crossing", "alpha.test", "bob"));
         // Remote participants are deaf occupants: the rooms never route their message broadcasts to them.
         assertEquals(0L, (long) alice.xoStats().get("room-to-remote.groupchat"));
         assertEquals(0L, (long) bob.xoStats().get("room-to-remote.groupchat"));
 
-        bob.room("ops").changeAvailabilityStatus("on patrol", Presence.Mode.away);
-        alice.awaitPresence(p -> p.getFrom().toString().equals("ops@conference.alpha.test/bob")
+        bob.room("crossing").changeAvailabilityStatus("on patrol", Presence.Mode.away);
+        alice.awaitPresence(p -> p.getFrom().toString().equals("crossing@conference.alpha.test/bob")
                 && p.getMode() == Presence.Mode.away && "on patrol".equals(p.getStatus()), "bob away, on patrol");
 
-        alice.room("ops").changeSubject("Rally at the bridge");
+        alice.room("crossing").changeSubject("Rally at the bridge");
         XmppTestClient.eventually("bob sees the new subject",
-                () -> "Rally at the bridge".equals(bob.room("ops").getSubject()));
+                () -> "Rally at the bridge".equals(bob.room("crossing").getSubject()));
     }
 
     @Test
     public void privateMessagesReachTheRemoteNickBothWays() throws Exception {
-        alice.join("ops", "alice");
-        bob.join("ops", "bob");
-        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("ops").contains("bob"));
-        XmppTestClient.eventually("bob sees alice", () -> bob.occupantNicks("ops").contains("alice"));
+        alice.join("whispers", "alice");
+        bob.join("whispers", "bob");
+        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("whispers").contains("bob"));
+        XmppTestClient.eventually("bob sees alice", () -> bob.occupantNicks("whispers").contains("alice"));
 
-        alice.privateMessage("ops", "bob", "psst, bob");
+        alice.privateMessage("whispers", "bob", "psst, bob");
         Message atBob = bob.awaitMessage(m -> "psst, bob".equals(m.getBody()), "alice's private message");
         assertEquals(Message.Type.chat, atBob.getType());
-        assertTrue("from alice's occupant address: " + atBob.getFrom(), from(atBob, "ops", "beta.test", "alice"));
+        assertTrue("from alice's occupant address: " + atBob.getFrom(), from(atBob, "whispers", "beta.test", "alice"));
 
-        bob.privateMessage("ops", "alice", "roger, alice");
+        bob.privateMessage("whispers", "alice", "roger, alice");
         Message atAlice = alice.awaitMessage(m -> "roger, alice".equals(m.getBody()), "bob's private reply");
-        assertTrue(from(atAlice, "ops", "alpha.test", "bob"));
+        assertTrue(from(atAlice, "whispers", "alpha.test", "bob"));
 
-        alice.say("ops", "public again");
+        alice.say("whispers", "public again");
         bob.awaitMessage(m -> "public again".equals(m.getBody()), "the next public message");
         assertTrue("the private message was not also broadcast to the room",
                 bob.messages.stream().noneMatch(m -> "psst, bob".equals(m.getBody())));
@@ -140,30 +156,30 @@ public class OverlayChatIT {
 
     @Test
     public void nickChangesAndLeavesAreSeenElsewhere() throws Exception {
-        alice.join("ops", "alice");
-        bob.join("ops", "bob");
-        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("ops").contains("bob"));
+        alice.join("renames", "alice");
+        bob.join("renames", "bob");
+        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("renames").contains("bob"));
 
-        bob.changeNick("ops", "robert");
+        bob.changeNick("renames", "robert");
         XmppTestClient.eventually("alice sees robert instead of bob",
-                () -> alice.occupantNicks("ops").contains("robert") && !alice.occupantNicks("ops").contains("bob"));
+                () -> alice.occupantNicks("renames").contains("robert") && !alice.occupantNicks("renames").contains("bob"));
 
         bob.signOff();
         XmppTestClient.eventually("robert signed off: gone at alpha",
-                () -> !alice.occupantNicks("ops").contains("robert"));
+                () -> !alice.occupantNicks("renames").contains("robert"));
     }
 
     @Test
     public void sameNickOnTwoNodesIsDisambiguatedNotLost() throws Exception {
         try (XmppTestClient otherSam = new XmppTestClient(beta.clientPort(), "beta.test", "sam2");
              XmppTestClient sam = new XmppTestClient(alpha.clientPort(), "alpha.test", "sam")) {
-            sam.join("ops", "sam");
-            otherSam.join("ops", "sam");
+            sam.join("twins", "sam");
+            otherSam.join("twins", "sam");
             XmppTestClient.eventually("alpha shows beta's sam with a suffix",
-                    () -> sam.occupantNicks("ops").stream().anyMatch(n -> n.startsWith("sam#")));
+                    () -> sam.occupantNicks("twins").stream().anyMatch(n -> n.startsWith("sam#")));
             XmppTestClient.eventually("beta shows alpha's sam with a suffix",
-                    () -> otherSam.occupantNicks("ops").stream().anyMatch(n -> n.startsWith("sam#")));
-            otherSam.say("ops", "I am the other sam");
+                    () -> otherSam.occupantNicks("twins").stream().anyMatch(n -> n.startsWith("sam#")));
+            otherSam.say("twins", "I am the other sam");
             Message seen = sam.awaitMessage(m -> "I am the other sam".equals(m.getBody()), "the other sam's message");
             assertTrue("shown under the suffixed nick: " + seen.getFrom(),
                     seen.getFrom().getResourceOrEmpty().toString().startsWith("sam#"));
@@ -186,13 +202,13 @@ public class OverlayChatIT {
 
     @Test
     public void aStoppedNodesOccupantsLeaveElsewhere() throws Exception {
-        alice.join("ops", "alice");
-        bob.join("ops", "bob");
-        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("ops").contains("bob"));
+        alice.join("stopping", "alice");
+        bob.join("stopping", "bob");
+        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("stopping").contains("bob"));
 
         beta.stop();
-        XmppTestClient.eventually("bob left with his node", () -> !alice.occupantNicks("ops").contains("bob"));
-        assertEquals(List.of("alice"), alice.occupantNicks("ops"));
+        XmppTestClient.eventually("bob left with his node", () -> !alice.occupantNicks("stopping").contains("bob"));
+        assertEquals(List.of("alice"), alice.occupantNicks("stopping"));
     }
 
     @Test
@@ -209,10 +225,10 @@ public class OverlayChatIT {
             assertTrue("with a reason: " + uncarried(alice), !uncarried(alice).get("blocked@conference.xo").isBlank());
 
             // Other rooms are carried as before.
-            alice.join("ops", "alice");
-            bob.join("ops", "bob");
-            alice.say("ops", "ops still works");
-            bob.awaitMessage(m -> "ops still works".equals(m.getBody()), "a message in a carried room");
+            alice.join("carried", "alice");
+            bob.join("carried", "bob");
+            alice.say("carried", "carried still works");
+            bob.awaitMessage(m -> "carried still works".equals(m.getBody()), "a message in a carried room");
             long lines = alpha.log().lines().filter(l -> l.contains("Room blocked@conference.xo stays on this node only"))
                     .count();
             assertEquals("one log line for the room, not one per message\n" + alpha.logTail(), 1, lines);
