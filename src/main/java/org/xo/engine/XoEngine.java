@@ -97,7 +97,7 @@ public final class XoEngine implements AutoCloseable {
     static final Duration DNS_SD_MIN_UPDATE_GAP = Duration.ofSeconds(1);
     /** How long {@link #close()} waits for the DNS-SD goodbye. */
     static final Duration DNS_SD_CLOSE_WAIT = Duration.ofMillis(800);
-    /** How long {@link #reconfigure} waits for the old DNS-SD registration's goodbye (JmDNS takes about 2 s). */
+    /** How long a new DNS-SD registration waits for the old one's goodbye (JmDNS takes about 2 s). */
     static final Duration DNS_SD_RESTART_WAIT = Duration.ofSeconds(3);
 
     private enum State { NEW, RUNNING, CLOSED }
@@ -226,7 +226,7 @@ public final class XoEngine implements AutoCloseable {
             startDiscovery();
         }
         if (config.dnsSd()) {
-            startDnsSd();
+            startDnsSd(null);
         }
         LOG.info("XO engine {} (node {}, epoch {}) started", config.nodeName(), Long.toHexString(config.nodeId()),
                 originEpoch);
@@ -578,26 +578,15 @@ public final class XoEngine implements AutoCloseable {
                 || !before.nodeTimeout().equals(next.nodeTimeout()));
     }
 
-    /**
-     * Unregisters the old DNS-SD service, waiting (bounded) for its goodbye so that a re-registration under the same
-     * name does not race it, then registers anew when DNS-SD stays on.
-     */
+    /** Unregisters the old DNS-SD service and, when DNS-SD stays on, registers anew once the old one said goodbye. */
     private void restartDnsSd(EngineConfig next) {
         DnsSdAdvertiser old = dnsSd;
         dnsSd = null;
         if (old != null) {
             old.close();
-            try {
-                if (!old.awaitClosed(DNS_SD_RESTART_WAIT)) {
-                    LOG.debug("DNS-SD still closing after {} ms; registering anew all the same",
-                            DNS_SD_RESTART_WAIT.toMillis());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
         if (next.dnsSd()) {
-            startDnsSd();
+            startDnsSd(old);
         }
     }
 
@@ -936,8 +925,11 @@ public final class XoEngine implements AutoCloseable {
         timer.scheduleWithFixedDelay(guarded(directory::sweep), sweep, sweep, TimeUnit.NANOSECONDS);
     }
 
-    /** DNS-SD (JmDNS) on the multicast interface's first IPv4 address; starts on its own thread. */
-    private void startDnsSd() {
+    /**
+     * DNS-SD (JmDNS) on the multicast interface's first IPv4 address; starts on its own thread, after the goodbye of
+     * the closing {@code predecessor} if there is one.
+     */
+    private void startDnsSd(DnsSdAdvertiser predecessor) {
         Inet4Address bind = Interfaces.ipv4Address(config.udp().networkInterface()).orElse(null);
         if (bind == null) {
             stats.increment(Counter.DNSSD_FAILURES);
@@ -959,7 +951,11 @@ public final class XoEngine implements AutoCloseable {
                     }
                 });
         dnsSd = advertiser;
-        advertiser.start(advertisedRooms());
+        if (predecessor == null) {
+            advertiser.start(advertisedRooms());
+        } else {
+            advertiser.startAfter(predecessor, DNS_SD_RESTART_WAIT, advertisedRooms());
+        }
     }
 
     /** A periodic task that survives its own failures (a scheduled task that throws is never run again). */

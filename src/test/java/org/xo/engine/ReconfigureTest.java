@@ -14,7 +14,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
@@ -39,6 +38,7 @@ import org.junit.Test;
 import org.xo.core.Envelope;
 import org.xo.core.EnvelopeCodec;
 import org.xo.core.GroupAddressing;
+import org.xo.core.GroupListener;
 import org.xo.core.Kind;
 import org.xo.core.MalformedDatagramException;
 import org.xo.discovery.KnownNode;
@@ -281,22 +281,22 @@ public class ReconfigureTest {
             a.engine.openRoom(room);
             b.engine.openRoom(room);
         }
-        try (Listener oldPort = new Listener(a.engine.groupOf(LOBBY), port, lo);
-             Listener newPort = new Listener(a.engine.groupOf(LOBBY), otherPort, lo)) {
+        try (GroupListener oldPort = new GroupListener(a.engine.groupOf(LOBBY), port, lo);
+             GroupListener newPort = new GroupListener(a.engine.groupOf(LOBBY), otherPort, lo)) {
             a.reconfigure(c -> c.udp(c.build().udp().withPort(otherPort)));
             b.reconfigure(c -> c.udp(c.build().udp().withPort(otherPort)));
             assertEquals(otherPort, a.engine.config().udp().port());
             assertEquals(2, a.transports.size());
             int sentByOldTransport = a.transports.get(0).sent.size();
-            oldPort.drain();
+            oldPort.envelopes();
             for (String room : rooms) {
                 Envelope sent = a.engine.publish(room, "alice", Kind.GROUPCHAT, "<message><body>hi</body></message>");
                 assertEquals(sent, b.next());
                 Envelope back = b.engine.publish(room, "bob", Kind.GROUPCHAT, "<message><body>hi</body></message>");
                 assertEquals(back, a.next());
             }
-            waitFor(() -> newPort.drain().stream().anyMatch(e -> e.nick().equals("bob")));
-            assertEquals("nothing on the old port", List.of(), oldPort.drain());
+            waitFor(() -> newPort.envelopes().stream().anyMatch(e -> e.nick().equals("bob")));
+            assertEquals("nothing on the old port", List.of(), oldPort.envelopes());
             assertEquals(Set.of(), a.engine.uncarriedRooms().keySet());
             assertEquals("the old transport sent nothing more", sentByOldTransport, a.transports.get(0).sent.size());
         }
@@ -309,19 +309,19 @@ public class ReconfigureTest {
         Node b = pair.get(1);
         InetAddress oldGroup = a.engine.groupOf(LOBBY);
         InetAddress base = InetAddress.getByName("239.196.0.0");
-        try (Listener old = new Listener(oldGroup, port, lo)) {
+        try (GroupListener old = new GroupListener(oldGroup, port, lo)) {
             a.reconfigure(c -> c.groupBase(base));
             b.reconfigure(c -> c.groupBase(base));
             InetAddress newGroup = a.engine.groupOf(LOBBY);
             assertNotEquals(oldGroup, newGroup);
             assertEquals(239, newGroup.getAddress()[0] & 0xff);
             assertEquals(196, newGroup.getAddress()[1] & 0xfc);
-            try (Listener moved = new Listener(newGroup, port, lo)) {
-                old.drain();
+            try (GroupListener moved = new GroupListener(newGroup, port, lo)) {
+                old.envelopes();
                 Envelope sent = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("on the new group"));
                 assertEquals(sent, b.next());
-                waitFor(() -> moved.drain().contains(sent));
-                assertEquals(List.of(), old.drain());
+                waitFor(() -> moved.envelopes().contains(sent));
+                assertEquals(List.of(), old.envelopes());
             }
         }
     }
@@ -334,14 +334,15 @@ public class ReconfigureTest {
         Node a = pair.get(0);
         Node b = pair.get(1);
         InetAddress group = a.engine.groupOf(LOBBY);
-        try (Listener onLo = new Listener(group, port, lo); Listener onOther = new Listener(group, port, other)) {
+        try (GroupListener onLo = new GroupListener(group, port, lo);
+             GroupListener onOther = new GroupListener(group, port, other)) {
             a.reconfigure(c -> c.udp(new UdpConfig(other, port, 1, UdpConfig.DEFAULT_RECEIVE_BUFFER_BYTES, true)));
             b.reconfigure(c -> c.udp(new UdpConfig(other, port, 1, UdpConfig.DEFAULT_RECEIVE_BUFFER_BYTES, true)));
-            onLo.drain();
+            onLo.envelopes();
             Envelope sent = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("over " + other.getName()));
             assertEquals(sent, b.next());
-            waitFor(() -> onOther.drain().contains(sent));
-            assertEquals("nothing on loopback any more", List.of(), onLo.drain());
+            waitFor(() -> onOther.envelopes().contains(sent));
+            assertEquals("nothing on loopback any more", List.of(), onLo.envelopes());
         }
     }
 
@@ -529,41 +530,6 @@ public class ReconfigureTest {
         while (!condition.getAsBoolean()) {
             assertTrue("condition not met within " + WAIT_SECONDS + " s", System.nanoTime() < deadline);
             Thread.sleep(10);
-        }
-    }
-
-    /** A raw socket on one group, port and interface, as another program would listen; decodes what it hears. */
-    private static final class Listener implements AutoCloseable {
-        private final DatagramChannel channel;
-        private final EnvelopeCodec codec = new EnvelopeCodec(false);
-
-        Listener(InetAddress group, int port, NetworkInterface nic) throws IOException {
-            channel = DatagramChannel.open(StandardProtocolFamily.INET);
-            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            channel.bind(new InetSocketAddress(group, port));
-            channel.join(group, nic);
-            channel.configureBlocking(false);
-        }
-
-        /** @return the envelopes heard since the last call */
-        List<Envelope> drain() {
-            List<Envelope> out = new ArrayList<>();
-            ByteBuffer buffer = ByteBuffer.allocate(65_536);
-            try {
-                while (channel.receive(buffer) != null) {
-                    buffer.flip();
-                    out.addAll(codec.decode(buffer).envelopes());
-                    buffer.clear();
-                }
-            } catch (IOException | MalformedDatagramException e) {
-                throw new AssertionError(e);
-            }
-            return out;
-        }
-
-        @Override
-        public void close() throws IOException {
-            channel.close();
         }
     }
 }
