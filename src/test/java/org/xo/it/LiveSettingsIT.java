@@ -282,8 +282,9 @@ public class LiveSettingsIT {
         printApplyLines();
     }
 
+    /** The changes that take users out on purpose: the overlay off and on, and another overlay service. */
     @Test
-    public void switchingTheOverlayOffTakesItsUsersOutEverywhereAndOnBringsThemBack() throws Exception {
+    public void offAndOnAndAnotherOverlayServiceTakeUsersOutAndBackOnPurpose() throws Exception {
         long epoch = stat(alphaAdmin, "node.epoch");
         markWhatClientsGot();
         alphaAdmin.xoSet(Map.of("xo.enabled", "false"));
@@ -299,5 +300,20 @@ public class LiveSettingsIT {
         assertEquals("alice left, then came back: " + seen, "available", seen.get(seen.size() - 1));
         alice.say("ops", "back again");
         bob.awaitMessage(m -> "back again".equals(m.getBody()), "alice's message after the overlay came back");
+
+        // Another overlay service: ops is another overlay room, which alice enters at once and bob once beta follows.
+        alphaAdmin.xoSet(Map.of("xo.overlay.service", "conference.other"));
+        XmppTestClient.eventually("alice left the old overlay room", () -> !bob.occupantNicks("ops").contains("alice"));
+        XmppTestClient.eventually("bob is not in the new one", () -> !alice.occupantNicks("ops").contains("bob"));
+        betaAdmin.xoSet(Map.of("xo.overlay.service", "conference.other"));
+        XmppTestClient.eventually("alice and bob meet in the new overlay room", () -> bob.occupantNicks("ops")
+                .contains("alice") && alice.occupantNicks("ops").contains("bob"));
+        GroupListener newRoom = listen(new GroupAddressing().groupFor(OverlayRoom.of("ops", "conference.other")),
+                port);
+        bob.say("ops", "in the other overlay");
+        alice.awaitMessage(m -> "in the other overlay".equals(m.getBody()), "bob's message in the new room");
+        XmppTestClient.eventually("on the new room's group", () -> carries(newRoom.envelopes(),
+                "in the other overlay"));
+        printApplyLines();
     }
 }
