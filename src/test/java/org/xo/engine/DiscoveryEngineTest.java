@@ -170,6 +170,7 @@ public class DiscoveryEngineTest {
             b.next();
         }
         waitFor(() -> b.engine.directory().node(1).isPresent());
+        waitFor(() -> a.engine.directory().node(2).isPresent()); // or a has nobody to lose below
         assertEquals(Set.of("alice"), b.engine.remoteNicks(LOBBY, 1));
 
         // a goes out of range: b hears nothing from it past the timeout.
