@@ -70,7 +70,7 @@ public final class Directory implements DirectoryView {
         }
     }
 
-    private final Duration nodeTimeout;
+    private volatile Duration nodeTimeout;
     private final LongSupplier nanoClock;
     private final Map<Long, Entry> live = new HashMap<>();
     private final Map<Long, NodeInfo> lost = new LinkedHashMap<>(16, 0.75f, false) {
@@ -88,16 +88,38 @@ public final class Directory implements DirectoryView {
      * @param nanoClock   monotonic time in nanoseconds ({@code System::nanoTime}; a fake in tests)
      */
     public Directory(Duration nodeTimeout, LongSupplier nanoClock) {
+        this.nodeTimeout = checkTimeout(nodeTimeout);
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+    }
+
+    private static Duration checkTimeout(Duration nodeTimeout) {
         if (nodeTimeout == null || nodeTimeout.isNegative() || nodeTimeout.isZero()) {
             throw new IllegalArgumentException("Node timeout must be positive.");
         }
-        this.nodeTimeout = nodeTimeout;
-        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+        return nodeTimeout;
     }
 
     @Override
     public Duration nodeTimeout() {
         return nodeTimeout;
+    }
+
+    /** A new timeout (a settings change): the next {@link #sweep()} measures every node's silence against it. */
+    public synchronized void nodeTimeout(Duration timeout) {
+        nodeTimeout = checkTimeout(timeout);
+    }
+
+    /**
+     * Forgets every node, live and lost, without telling the listeners: when this node stops listening for
+     * beacons, nobody has left; the nodes it hears once it listens again are new to it.
+     */
+    public void clear() {
+        synchronized (changeLock) {
+            synchronized (this) {
+                live.clear();
+                lost.clear();
+            }
+        }
     }
 
     @Override

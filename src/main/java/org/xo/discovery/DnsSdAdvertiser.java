@@ -117,6 +117,25 @@ public final class DnsSdAdvertiser implements AutoCloseable {
         worker.scheduleWithFixedDelay(guarded(this::refresh), refresh, refresh, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * Like {@link #start}, once the closing {@code predecessor} has said its goodbye (or after {@code wait}): a new
+     * registration of the same node, perhaps under the same name, must not race the old one's unregistration.
+     * Returns at once.
+     */
+    public void startAfter(DnsSdAdvertiser predecessor, Duration wait, List<AdvertisedRoom> rooms) {
+        run(() -> {
+            try {
+                if (!predecessor.awaitClosed(wait)) {
+                    LOG.debug("DNS-SD: the previous registration still closes after {} ms; registering anew all the"
+                            + " same", wait.toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        start(rooms);
+    }
+
     /** The advertised rooms may have changed: the TXT record follows, at most once per minimum gap. */
     public void update(List<AdvertisedRoom> rooms) {
         Map<String, String> txt = txt(rooms);

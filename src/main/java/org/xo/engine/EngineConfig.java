@@ -4,6 +4,8 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 import org.xo.core.GroupAddressing;
@@ -87,6 +89,41 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** @return each setting that differs in {@code next}, as "name: old → new", for logs; empty when none does */
+    public List<String> differencesTo(EngineConfig next) {
+        List<String> out = new ArrayList<>();
+        difference(out, "node id", Long.toHexString(nodeId), Long.toHexString(next.nodeId));
+        difference(out, "node name", nodeName, next.nodeName);
+        difference(out, "overlay service", overlayService, next.overlayService);
+        difference(out, "group base", groupBase.getHostAddress(), next.groupBase.getHostAddress());
+        if (!udp.networkInterface().equals(next.udp.networkInterface())) { // also the same name with new addresses
+            out.add("interface: " + udp.networkInterface().getName() + " \u2192 "
+                    + next.udp.networkInterface().getName());
+        }
+        difference(out, "port", udp.port(), next.udp.port());
+        difference(out, "TTL", udp.ttl(), next.udp.ttl());
+        difference(out, "receive buffer", udp.receiveBufferBytes(), next.udp.receiveBufferBytes());
+        difference(out, "multicast loopback", udp.loopback(), next.udp.loopback());
+        difference(out, "pacing budget", pacing.payloadBudget(), next.pacing.payloadBudget());
+        difference(out, "pacing gamma", pacing.gamma(), next.pacing.gamma());
+        difference(out, "pacing RTT ms", pacing.initialRtt().toMillis(), next.pacing.initialRtt().toMillis());
+        difference(out, "pacing max delay ms", pacing.maxDelay().toMillis(), next.pacing.maxDelay().toMillis());
+        difference(out, "compression", compression, next.compression);
+        difference(out, "history replay", historyReplay, next.historyReplay);
+        difference(out, "discovery", discovery, next.discovery);
+        difference(out, "beacon interval ms", beaconInterval.toMillis(), next.beaconInterval.toMillis());
+        difference(out, "node timeout ms", nodeTimeout.toMillis(), next.nodeTimeout.toMillis());
+        difference(out, "control group", controlGroup.getHostAddress(), next.controlGroup.getHostAddress());
+        difference(out, "DNS-SD", dnsSd, next.dnsSd);
+        return out;
+    }
+
+    private static void difference(List<String> out, String name, Object before, Object after) {
+        if (!before.equals(after)) {
+            out.add(name + ": " + before + " \u2192 " + after);
+        }
     }
 
     /** Defaults: random node id, overlay service conference.xo, 239.192.0.0, UDP defaults on the first multicast

@@ -10,9 +10,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +52,7 @@ import org.xo.sync.RoomState;
 import org.xo.transport.Interfaces;
 import org.xo.transport.LogThrottle;
 import org.xo.transport.Transport;
+import org.xo.transport.UdpConfig;
 
 /**
  * The XO engine: the one entry point of the Openfire adapter into the overlay. It turns local room events into
@@ -76,6 +81,10 @@ import org.xo.transport.Transport;
  * {@link DnsSdAdvertiser} also registers the node on the interface's link and feeds the directory with the XO
  * nodes it resolves there; it starts and closes on its own thread (close waits at most 3 s for its goodbye).
  * <p>
+ * Settings change while the engine runs through {@link #reconfigure}: one node, one run (origin epoch), one sequence
+ * and one duplicate filter from {@link #start()} to {@link #close()}, whatever the transport, groups and timers in
+ * between. Only node id and overlay service need a new engine.
+ * <p>
  * Thread-safe.
  */
 public final class XoEngine implements AutoCloseable {
@@ -88,13 +97,18 @@ public final class XoEngine implements AutoCloseable {
     static final Duration DNS_SD_MIN_UPDATE_GAP = Duration.ofSeconds(1);
     /** How long {@link #close()} waits for the DNS-SD goodbye. */
     static final Duration DNS_SD_CLOSE_WAIT = Duration.ofMillis(800);
+    /** How long a new DNS-SD registration waits for the old one's goodbye (JmDNS takes about 2 s). */
+    static final Duration DNS_SD_RESTART_WAIT = Duration.ofSeconds(3);
 
     private enum State { NEW, RUNNING, CLOSED }
 
-    /** A room open on this node; {@code refs} and {@code uncarried} are written under {@link #roomLock}. */
+    /**
+     * A room open on this node; {@code refs} and {@code uncarried} are written under {@link #roomLock}, {@code group}
+     * and a reconfiguration's {@code uncarried} also under the send gate's write lock.
+     */
     private static final class OpenRoom {
         final OverlayRoom room;
-        final Inet4Address group;
+        volatile Inet4Address group;
         final RoomState state;
         int refs = 1;
         /** Why the room's group could not be joined; null while the overlay carries the room. */
@@ -107,16 +121,26 @@ public final class XoEngine implements AutoCloseable {
         }
     }
 
-    private final EngineConfig config;
-    private final Transport transport;
     private final EngineListener listener;
-    private final EnvelopeCodec codec;
-    private final GroupAddressing addressing;
+    // Replaced by reconfigure, under roomLock and the send gate's write lock.
+    private volatile EngineConfig config;
+    private volatile Transport transport;
+    private volatile EnvelopeCodec codec;
+    private volatile GroupAddressing addressing;
+    /**
+     * Held shared by everything that puts envelopes into the pacer (reading a room's group for them), exclusively by
+     * {@link #reconfigure} while it switches pacer, transport and groups: no envelope goes to a pacer, group or
+     * transport that is being replaced, and what the old ones hold is sent before the switch.
+     */
+    private final ReentrantReadWriteLock sendGate = new ReentrantReadWriteLock();
     private final Deduplicator dedup = new Deduplicator();
     private final EngineStats stats = new EngineStats();
     private final AtomicLong nextSeq = new AtomicLong(1);
     private final Map<String, OpenRoom> rooms = new ConcurrentHashMap<>();
-    /** Carried rooms per group: rooms can share a group, which is left only when the last of them closes. */
+    /**
+     * Joined groups with their users (carried rooms, and the beacons when discovery is on): rooms can share a group,
+     * even with the beacons, and it is left only when its last user is gone. Guarded by {@link #roomLock}.
+     */
     private final Map<InetAddress, Integer> groupRefs = new HashMap<>();
     private final Object roomLock = new Object();
     private final LogThrottle malformedLog = LogThrottle.debug(LOG);
@@ -124,16 +148,15 @@ public final class XoEngine implements AutoCloseable {
     private final LogThrottle sendLog = LogThrottle.warn(LOG);
     private final LogThrottle beaconLog = LogThrottle.debug(LOG);
     private final Directory directory;
-    /** The control address beacons carry in their room field. */
+    /** The control address beacons carry in their room field (the overlay service never changes in place). */
     private final String controlRoom;
-    private final String beaconNick;
-    /** Nodes lost and not yet heard again; only touched from directory callbacks, which are serialized. */
-    private final Set<Long> lostNodes = Collections.newSetFromMap(new LinkedHashMap<>() {
+    /** Nodes lost and not yet heard again; written from directory callbacks, cleared when discovery is turned off. */
+    private final Set<Long> lostNodes = Collections.synchronizedSet(Collections.newSetFromMap(new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
             return size() > Directory.MAX_NODES;
         }
-    });
+    }));
     private final AtomicBoolean adCheckPending = new AtomicBoolean();
     private volatile ScheduledExecutorService discoveryTimer;
     private volatile DnsSdAdvertiser dnsSd;
@@ -155,7 +178,6 @@ public final class XoEngine implements AutoCloseable {
         this.codec = new EnvelopeCodec(config.compression());
         this.addressing = new GroupAddressing(config.groupBase());
         this.controlRoom = OverlayRoom.of(CONTROL_ROOM_NAME, config.overlayService()).jid();
-        this.beaconNick = beaconNick(config.nodeName());
         this.directory = new Directory(config.nodeTimeout(), System::nanoTime);
         this.directory.addListener(new DirectoryListener() {
             @Override
@@ -171,8 +193,9 @@ public final class XoEngine implements AutoCloseable {
     }
 
     /**
-     * Runs of engines in this JVM: an engine restarted within the same second (a settings change) must not reuse
-     * its predecessor's epoch, or its envelopes, numbered from 1 again, would be dropped as duplicates.
+     * Runs of engines in this JVM: an engine restarted within the same second (the overlay turned off and on, a new
+     * overlay service) must not reuse its predecessor's epoch, or its envelopes, numbered from 1 again, would be
+     * dropped as duplicates.
      */
     private static final AtomicInteger LAST_EPOCH = new AtomicInteger();
 
@@ -188,6 +211,9 @@ public final class XoEngine implements AutoCloseable {
             transport.start(this::onDatagram);
             if (config.discovery()) {
                 transport.join(config.controlGroup());
+                synchronized (roomLock) {
+                    groupRefs.put(config.controlGroup(), 1);
+                }
             }
         } catch (IOException | RuntimeException e) {
             p.close();
@@ -200,7 +226,7 @@ public final class XoEngine implements AutoCloseable {
             startDiscovery();
         }
         if (config.dnsSd()) {
-            startDnsSd();
+            startDnsSd(null);
         }
         LOG.info("XO engine {} (node {}, epoch {}) started", config.nodeName(), Long.toHexString(config.nodeId()),
                 originEpoch);
@@ -232,14 +258,20 @@ public final class XoEngine implements AutoCloseable {
             long now = System.currentTimeMillis();
             // Validate before taking a seq: a rejected event must not leave a gap in this origin's sequence.
             EnvelopeCodec.checkBounds(new Envelope(config.nodeId(), originEpoch, 1, now, r.jid(), nick, kind, stanza));
-            if (open.uncarried != null) {
-                stats.increment(Counter.PUBLISH_UNCARRIED);
-                return null;
+            Envelope e;
+            sendGate.readLock().lock();
+            try {
+                if (open.uncarried != null) {
+                    stats.increment(Counter.PUBLISH_UNCARRIED);
+                    return null;
+                }
+                e = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(), now, r.jid(), nick, kind,
+                        stanza);
+                open.state.recordLocal(e);
+                pacer.submit(open.group, e);
+            } finally {
+                sendGate.readLock().unlock();
             }
-            Envelope e = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(), now, r.jid(), nick,
-                    kind, stanza);
-            open.state.recordLocal(e);
-            pacer.submit(open.group, e);
             if (kind != Kind.GROUPCHAT && kind != Kind.PRIVATE) {
                 advertisementMayHaveChanged();
             }
@@ -284,41 +316,58 @@ public final class XoEngine implements AutoCloseable {
                 }
             }
         }
-        Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
-                System.currentTimeMillis(), r.jid(), "", Kind.STATE_REQUEST, "");
-        if (submit(opened.group, request)) {
-            stats.increment(Counter.STATE_REQUESTS_SENT);
-        }
+        requestState(opened);
         advertisementMayHaveChanged();
         LOG.debug("Opened room {} on group {}", r.jid(), opened.group.getHostAddress());
         return true;
     }
 
-    /** Joins the room's group unless a carried room shares it; under {@link #roomLock}. @return whether carried */
+    /** Asks the other nodes in a room for its state: their occupants, recent messages and subject come back. */
+    private void requestState(OpenRoom open) {
+        Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
+                System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
+        if (submit(open, request)) {
+            stats.increment(Counter.STATE_REQUESTS_SENT);
+        }
+    }
+
+    /** Joins the room's group unless it is joined already; under {@link #roomLock}. @return whether carried */
     private boolean carry(OpenRoom open) {
+        String uncarried = joinFor(open, open.group, transport, groupRefs);
+        open.uncarried = uncarried;
+        return uncarried == null;
+    }
+
+    /**
+     * Joins a room's group on a transport unless {@code refs} holds it already, and counts the room among its users;
+     * under {@link #roomLock}. A failure is counted and logged (a warning when the room was carried so far), a
+     * success after a failure logged too; the caller records the outcome in the room.
+     *
+     * @return null when the room is carried, else why its group could not be joined
+     */
+    private String joinFor(OpenRoom open, Inet4Address group, Transport target, Map<InetAddress, Integer> refs) {
         String jid = open.room.jid();
-        String group = open.group.getHostAddress();
-        if (!groupRefs.containsKey(open.group)) {
+        if (!refs.containsKey(group)) {
             try {
-                transport.join(open.group);
+                target.join(group);
             } catch (IOException e) {
                 stats.increment(Counter.ROOMS_UNCARRIED);
                 if (open.uncarried == null) {
                     LOG.warn("Room {} stays on this node only: the overlay cannot carry it, its multicast group {} was"
-                            + " not joined", jid, group, e);
+                            + " not joined", jid, group.getHostAddress(), e);
                 } else {
-                    LOG.debug("Room {} is still not carried: its multicast group {} was not joined", jid, group, e);
+                    LOG.debug("Room {} is still not carried: its multicast group {} was not joined", jid,
+                            group.getHostAddress(), e);
                 }
-                open.uncarried = e.getMessage();
-                return false;
+                return e.getMessage();
             }
         }
-        groupRefs.merge(open.group, 1, Integer::sum);
+        refs.merge(group, 1, Integer::sum);
         if (open.uncarried != null) {
-            open.uncarried = null;
-            LOG.info("Room {} joined its multicast group {} on a new try: the overlay carries it now", jid, group);
+            LOG.info("Room {} joined its multicast group {} on a new try: the overlay carries it now", jid,
+                    group.getHostAddress());
         }
-        return true;
+        return null;
     }
 
     /**
@@ -346,6 +395,199 @@ public final class XoEngine implements AutoCloseable {
         }
         advertisementMayHaveChanged();
         LOG.debug("Closed room {}", r.jid());
+    }
+
+    /**
+     * Applies new settings to the running engine as the same run of the same node: node id, origin epoch, sequence
+     * numbers, duplicate filter, room states, directory and open rooms are kept, so other nodes see no restart and
+     * nothing already delivered here passes again. Only what the new settings touch is replaced:
+     * <ul>
+     * <li>UDP settings (interface, port, TTL, ...): a new transport is started and every open room's group joined on
+     * it (and the control group) before the switch; the old transport is closed after it;</li>
+     * <li>group base: every open room moves to its new group (joined before the switch, the old one left after);</li>
+     * <li>pacing: a new pacer for what is submitted after the switch; compression: the next datagrams;</li>
+     * <li>history replay: every open room's log is resized (a shorter one drops its oldest messages at once);</li>
+     * <li>discovery: its timer restarts with the new interval, timeout, control group and node name (a beacon goes
+     * out at once); turned off, the directory is cleared without anyone being lost (this node stopped listening, nobody
+     * left); turned on, every room asks for its state, as a node that just started listening would; DNS-SD re-registers
+     * when its record changes (name, interface, port, interval).</li>
+     * </ul>
+     * The switch is atomic with respect to sends: what the pacer holds is sent through the old transport to the old
+     * groups first, and everything submitted after goes through the new ones; no envelope is lost or sent twice by it.
+     * A room that moved (new group, port or interface) then asks for its state and repeats its own, as when it was
+     * opened, so that nodes which move before or after this one get what was said in between (within the history
+     * replay) and drop what they have.
+     * <p>
+     * A room whose new group cannot be joined stays open but is not carried, as in {@link #openRoom}.
+     *
+     * @param next       the new settings; the same node id and overlay service
+     * @param transports makes the transport for new UDP settings (not started); only called when they changed
+     * @return what changed, for the log; empty when nothing did
+     * @throws IllegalArgumentException when the node id or the overlay service differ: they make a new node or other
+     *                                  rooms, that is a new engine; nothing was changed
+     * @throws IOException              when the new transport cannot start or cannot join the control group; the
+     *                                  engine runs on as before
+     * @throws IllegalStateException    when the engine is not running
+     */
+    public synchronized List<String> reconfigure(EngineConfig next, Function<UdpConfig, ? extends Transport> transports)
+            throws IOException {
+        requireRunning();
+        Objects.requireNonNull(next, "next");
+        EngineConfig before = config;
+        if (next.nodeId() != before.nodeId()) {
+            throw new IllegalArgumentException("The node id cannot change in a running engine (" + Long.toHexString(
+                    before.nodeId()) + " to " + Long.toHexString(next.nodeId()) + "); start a new engine.");
+        }
+        if (!next.overlayService().equals(before.overlayService())) {
+            throw new IllegalArgumentException("The overlay service cannot change in a running engine ("
+                    + before.overlayService() + " to " + next.overlayService() + "): its rooms would be other rooms;"
+                    + " start a new engine.");
+        }
+        if (next.equals(before)) {
+            return List.of();
+        }
+        List<String> changes = before.differencesTo(next);
+        long t0 = System.nanoTime();
+        boolean newTransport = !next.udp().equals(before.udp());
+        boolean roomsMove = !next.groupBase().equals(before.groupBase()) || next.udp().port() != before.udp().port()
+                || !next.udp().networkInterface().equals(before.udp().networkInterface());
+        Transport previous = transport;
+        Transport target = previous;
+        if (newTransport) {
+            target = transports.apply(next.udp());
+            try {
+                target.start(this::onDatagram);
+            } catch (IOException | RuntimeException e) {
+                target.close();
+                throw new IOException("The new transport could not start: " + e.getMessage(), e);
+            }
+        }
+        try {
+            switchTo(next, target);
+        } catch (IOException | RuntimeException e) {
+            if (newTransport) {
+                target.close();
+            }
+            throw e;
+        }
+        if (newTransport) {
+            previous.close();
+        }
+        boolean discoveryStarts = next.discovery() && !before.discovery();
+        if (discoveryChanged(before, next)) {
+            stopDiscoveryTimer();
+            if (next.discovery()) {
+                startDiscovery();
+            } else {
+                directory.clear();
+                lostNodes.clear();
+            }
+        }
+        if (dnsSdChanged(before, next)) {
+            restartDnsSd(next);
+        }
+        if (roomsMove || discoveryStarts) {
+            for (OpenRoom open : rooms.values()) {
+                if (open.uncarried == null) {
+                    requestState(open);
+                    if (roomsMove) {
+                        replayState(open);
+                    }
+                }
+            }
+        }
+        LOG.info("XO engine {} reconfigured in {} ms, same node and run (epoch {}): {}", next.nodeName(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), originEpoch, String.join(", ", changes));
+        return changes;
+    }
+
+    /**
+     * Joins what the new settings need on the target transport, then switches pacer, transport, codec, groups and
+     * settings at once under the send gate, then leaves on the same transport the groups no longer needed.
+     *
+     * @throws IOException when the control group cannot be joined; nothing was switched
+     */
+    private void switchTo(EngineConfig next, Transport target) throws IOException {
+        GroupAddressing nextAddressing = new GroupAddressing(next.groupBase());
+        synchronized (roomLock) {
+            Map<InetAddress, Integer> refs = new HashMap<>();
+            if (next.discovery()) {
+                target.join(next.controlGroup()); // first: when it fails, nothing else was joined
+                refs.put(next.controlGroup(), 1);
+            }
+            Map<OpenRoom, Inet4Address> groups = new HashMap<>();
+            Map<OpenRoom, String> uncarried = new HashMap<>();
+            for (OpenRoom open : rooms.values()) {
+                Inet4Address group = nextAddressing.groupFor(open.room);
+                groups.put(open, group);
+                String failure = joinFor(open, group, target, refs);
+                if (failure != null) {
+                    uncarried.put(open, failure);
+                }
+            }
+            EngineConfig before = config;
+            sendGate.writeLock().lock();
+            try {
+                if (!next.pacing().equals(before.pacing())) {
+                    pacer.close(); // sends what it holds, through the old transport to the old groups
+                    pacer = new Pacer(next.pacing(), EnvelopeCodec::encodedSize, this::sendDatagram);
+                } else {
+                    pacer.flushAll();
+                }
+                transport = target;
+                codec = new EnvelopeCodec(next.compression());
+                addressing = nextAddressing;
+                config = next;
+                for (OpenRoom open : rooms.values()) {
+                    open.group = groups.get(open);
+                    open.uncarried = uncarried.get(open);
+                    open.state.resizeHistory(next.historyReplay());
+                }
+                directory.nodeTimeout(next.nodeTimeout());
+            } finally {
+                sendGate.writeLock().unlock();
+            }
+            Set<InetAddress> unused = new HashSet<>(groupRefs.keySet());
+            unused.removeAll(refs.keySet());
+            groupRefs.clear();
+            groupRefs.putAll(refs);
+            for (InetAddress group : unused) {
+                try {
+                    target.leave(group); // leaving a group the target never joined does nothing
+                } catch (IOException e) {
+                    LOG.debug("Leaving multicast group {} failed", group.getHostAddress(), e);
+                }
+            }
+        }
+    }
+
+    /** Whether the discovery timer must restart: its period, sweep, group or beacon contents changed. */
+    private static boolean discoveryChanged(EngineConfig before, EngineConfig next) {
+        return before.discovery() != next.discovery() || next.discovery()
+                && (!before.beaconInterval().equals(next.beaconInterval())
+                || !before.nodeTimeout().equals(next.nodeTimeout())
+                || !before.controlGroup().equals(next.controlGroup()) || !before.nodeName().equals(next.nodeName()));
+    }
+
+    /** Whether the DNS-SD registration must be redone: its address, name, port or TXT timing changed. */
+    private static boolean dnsSdChanged(EngineConfig before, EngineConfig next) {
+        return before.dnsSd() != next.dnsSd() || next.dnsSd()
+                && (!before.udp().networkInterface().equals(next.udp().networkInterface())
+                || before.udp().port() != next.udp().port() || !before.nodeName().equals(next.nodeName())
+                || !before.beaconInterval().equals(next.beaconInterval())
+                || !before.nodeTimeout().equals(next.nodeTimeout()));
+    }
+
+    /** Unregisters the old DNS-SD service and, when DNS-SD stays on, registers anew once the old one said goodbye. */
+    private void restartDnsSd(EngineConfig next) {
+        DnsSdAdvertiser old = dnsSd;
+        dnsSd = null;
+        if (old != null) {
+            old.close();
+        }
+        if (next.dnsSd()) {
+            startDnsSd(old);
+        }
     }
 
     /** @return the overlay addresses of the rooms open on this node, carried or not */
@@ -450,19 +692,11 @@ public final class XoEngine implements AutoCloseable {
         if (advertiser != null) {
             advertiser.close(); // unregisters on its own thread while the rest closes
         }
-        ScheduledExecutorService timer = discoveryTimer;
-        if (timer != null) {
-            timer.shutdownNow();
-            try {
-                timer.awaitTermination(1, TimeUnit.SECONDS); // no beacon may race the goodbye
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        stopDiscoveryTimer(); // no beacon may race the goodbye
         if (p != null) {
             if (wasRunning && config.discovery()) {
                 // Others drop this node at once instead of after the timeout (which still covers a lost goodbye).
-                sendBeacon(p, true);
+                sendBeacon(true);
             }
             p.close();
         }
@@ -494,7 +728,17 @@ public final class XoEngine implements AutoCloseable {
         }
     }
 
-    /** @return false when the engine closed meanwhile (the pacer then refuses new envelopes) */
+    /** Queues an envelope for a room's current group. @return false when the engine closed meanwhile */
+    private boolean submit(OpenRoom open, Envelope e) {
+        sendGate.readLock().lock();
+        try {
+            return submit(open.group, e);
+        } finally {
+            sendGate.readLock().unlock();
+        }
+    }
+
+    /** Under the send gate. @return false when the engine closed meanwhile (the pacer then refuses new envelopes) */
     private boolean submit(InetAddress group, Envelope e) {
         try {
             pacer.submit(group, e);
@@ -647,13 +891,21 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         for (OpenRoom open : rooms.values()) {
-            if (open.uncarried != null) {
-                continue;
+            if (open.uncarried == null) {
+                requestState(open);
             }
-            Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
-                    System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
-            if (submit(open.group, request)) {
-                stats.increment(Counter.STATE_REQUESTS_SENT);
+        }
+    }
+
+    private void stopDiscoveryTimer() {
+        ScheduledExecutorService timer = discoveryTimer;
+        discoveryTimer = null;
+        if (timer != null) {
+            timer.shutdownNow();
+            try {
+                timer.awaitTermination(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -664,16 +916,20 @@ public final class XoEngine implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        adCheckPending.set(false); // a check pending on a stopped timer never ran
         discoveryTimer = timer;
         long interval = config.beaconInterval().toNanos();
         // Sweeping often keeps the detection delay close to the timeout itself.
         long sweep = Math.min(TimeUnit.SECONDS.toNanos(1), config.nodeTimeout().toNanos() / 8);
-        timer.scheduleAtFixedRate(guarded(() -> sendBeacon(pacer, false)), 0, interval, TimeUnit.NANOSECONDS);
+        timer.scheduleAtFixedRate(guarded(() -> sendBeacon(false)), 0, interval, TimeUnit.NANOSECONDS);
         timer.scheduleWithFixedDelay(guarded(directory::sweep), sweep, sweep, TimeUnit.NANOSECONDS);
     }
 
-    /** DNS-SD (JmDNS) on the multicast interface's first IPv4 address; starts on its own thread. */
-    private void startDnsSd() {
+    /**
+     * DNS-SD (JmDNS) on the multicast interface's first IPv4 address; starts on its own thread, after the goodbye of
+     * the closing {@code predecessor} if there is one.
+     */
+    private void startDnsSd(DnsSdAdvertiser predecessor) {
         Inet4Address bind = Interfaces.ipv4Address(config.udp().networkInterface()).orElse(null);
         if (bind == null) {
             stats.increment(Counter.DNSSD_FAILURES);
@@ -695,7 +951,11 @@ public final class XoEngine implements AutoCloseable {
                     }
                 });
         dnsSd = advertiser;
-        advertiser.start(advertisedRooms());
+        if (predecessor == null) {
+            advertiser.start(advertisedRooms());
+        } else {
+            advertiser.startAfter(predecessor, DNS_SD_RESTART_WAIT, advertisedRooms());
+        }
     }
 
     /** A periodic task that survives its own failures (a scheduled task that throws is never run again). */
@@ -734,7 +994,7 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         if (!advertisementKey(advertisedRooms()).equals(lastAdvertised)) {
-            sendBeacon(pacer, false);
+            sendBeacon(false);
         }
     }
 
@@ -757,15 +1017,19 @@ public final class XoEngine implements AutoCloseable {
     }
 
     /** Sends a full beacon, or the goodbye; on the discovery timer thread (or in close, after it stopped). */
-    private void sendBeacon(Pacer p, boolean goodbye) {
+    private void sendBeacon(boolean goodbye) {
         List<AdvertisedRoom> rooms = goodbye ? List.of() : advertisedRooms();
-        String body = Beacon.encode(goodbye ? Duration.ZERO : config.beaconInterval(), rooms);
-        Envelope beacon = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
-                System.currentTimeMillis(), controlRoom, beaconNick, Kind.BEACON, body);
+        sendGate.readLock().lock();
         try {
-            p.submit(config.controlGroup(), beacon);
+            EngineConfig c = config;
+            String body = Beacon.encode(goodbye ? Duration.ZERO : c.beaconInterval(), rooms);
+            Envelope beacon = new Envelope(c.nodeId(), originEpoch, nextSeq.getAndIncrement(),
+                    System.currentTimeMillis(), controlRoom, beaconNick(c.nodeName()), Kind.BEACON, body);
+            pacer.submit(c.controlGroup(), beacon);
         } catch (IllegalStateException closed) {
             return;
+        } finally {
+            sendGate.readLock().unlock();
         }
         lastBeaconNanos = System.nanoTime();
         lastAdvertised = advertisementKey(rooms);
@@ -783,7 +1047,7 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         for (Envelope e : snapshot) {
-            if (!submit(open.group, e)) {
+            if (!submit(open, e)) {
                 return;
             }
         }

@@ -15,7 +15,8 @@ final class BridgeStats {
             "inject.nick-conflict", "inject.join-refused", "inject.dropped-refused", "inject.not-for-us", "inject.errors",
             "inject.lost-with-node", "inject.removed-by-room", "inject.queue-full", "room-to-remote.others-presence",
             "room-to-remote.groupchat", "room-to-remote.unknown", "rooms.completed-as-instant", "rooms.listed-remote",
-            "remote.occupants"};
+            "remote.occupants", "settings.applied", "settings.restarts", "settings.refused", "settings.rejected",
+            "settings.denied"};
 
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
 

@@ -4,58 +4,105 @@ import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.function.Supplier;
 
+import org.xo.core.GroupAddressing;
+import org.xo.core.Pacer;
 import org.xo.engine.EngineConfig;
 import org.xo.engine.EngineListener;
 import org.xo.engine.XoEngine;
 import org.xo.transport.Interfaces;
+import org.xo.transport.Transport;
 import org.xo.transport.UdpConfig;
 import org.xo.transport.UdpMulticastTransport;
 
-/** Builds an engine from the plugin's settings: the one place where properties become engine configuration. */
+/** Builds engine settings from the plugin's properties: the one place where properties become engine configuration. */
 final class EngineFactory {
     private EngineFactory() {
     }
 
-    /** @throws IllegalArgumentException with one sentence naming the bad setting */
-    static XoEngine create(long nodeId, String nodeName, String overlayService, EngineListener listener) {
+    /**
+     * The engine settings the current properties ask for.
+     *
+     * @throws IllegalArgumentException with one sentence naming the property that is invalid
+     */
+    static EngineConfig config(long nodeId, String nodeName, String overlayService) {
         String configured = XoSettings.INTERFACE.get();
-        NetworkInterface nic = configured.isEmpty() ? Interfaces.defaultMulticast() : Interfaces.resolve(configured);
+        NetworkInterface nic = configured.isEmpty() ? Interfaces.defaultMulticast()
+                : forProperty(XoSettings.INTERFACE, () -> Interfaces.resolve(configured));
         UdpConfig udp = UdpConfig.on(nic)
                 .withPort(XoSettings.PORT.get())
                 .withTtl(XoSettings.TTL.get());
-        EngineConfig config = EngineConfig.builder()
+        InetAddress groupBase = forProperty(XoSettings.GROUP_BASE,
+                () -> new GroupAddressing(address(XoSettings.GROUP_BASE)).base());
+        int budget = XoSettings.PACING_BUDGET_BYTES.get();
+        double gamma = XoSettings.PACING_GAMMA.get();
+        Duration rtt = Duration.ofMillis(XoSettings.PACING_RTT_MS.get());
+        Duration maxDelay = Duration.ofMillis(XoSettings.PACING_MAX_DELAY_MS.get());
+        forProperty(XoSettings.PACING_BUDGET_BYTES, () -> new Pacer.Settings(budget, gamma, rtt, maxDelay));
+        int interval = XoSettings.BEACON_INTERVAL_MS.get();
+        int timeout = XoSettings.NODE_TIMEOUT_MS.get();
+        if (timeout < 2L * interval) {
+            throw new IllegalArgumentException("Property " + XoSettings.NODE_TIMEOUT_MS.key() + " must be at least"
+                    + " twice " + XoSettings.BEACON_INTERVAL_MS.key() + " (" + 2L * interval + "), not " + timeout
+                    + ".");
+        }
+        InetAddress controlGroup = address(XoSettings.CONTROL_GROUP);
+        return EngineConfig.builder()
                 .nodeId(nodeId)
                 .nodeName(nodeName)
                 .overlayService(overlayService)
-                .groupBase(address(XoSettings.GROUP_BASE))
+                .groupBase(groupBase)
                 .udp(udp)
-                .payloadBudget(XoSettings.PACING_BUDGET_BYTES.get())
-                .gamma(XoSettings.PACING_GAMMA.get())
-                .initialRtt(Duration.ofMillis(XoSettings.PACING_RTT_MS.get()))
-                .maxDelay(Duration.ofMillis(XoSettings.PACING_MAX_DELAY_MS.get()))
+                .payloadBudget(budget)
+                .gamma(gamma)
+                .initialRtt(rtt)
+                .maxDelay(maxDelay)
                 .compression(XoSettings.COMPRESSION.get())
                 .historyReplay(XoSettings.HISTORY_REPLAY.get())
                 .discovery(XoSettings.DISCOVERY.get())
-                .beaconInterval(Duration.ofMillis(XoSettings.BEACON_INTERVAL_MS.get()))
-                .nodeTimeout(Duration.ofMillis(XoSettings.NODE_TIMEOUT_MS.get()))
-                .controlGroup(address(XoSettings.CONTROL_GROUP))
+                .beaconInterval(Duration.ofMillis(interval))
+                .nodeTimeout(Duration.ofMillis(timeout))
+                .controlGroup(controlGroup)
                 .dnsSd(XoSettings.DNS_SD.get())
                 .build();
-        return new XoEngine(config, new UdpMulticastTransport(udp), listener);
     }
 
+    /** The transport for these UDP settings, not started. */
+    static Transport transport(UdpConfig udp) {
+        return new UdpMulticastTransport(udp);
+    }
+
+    static XoEngine create(EngineConfig config, EngineListener listener) {
+        return new XoEngine(config, transport(config.udp()), listener);
+    }
+
+    /** Runs a check of one property's value; its failure becomes one sentence that names the property. */
+    private static <T> T forProperty(Setting<?> setting, Supplier<T> check) {
+        try {
+            return check.get();
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().contains(setting.key())) {
+                throw e;
+            }
+            throw new IllegalArgumentException("Property " + setting.key() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the property's value as a multicast address (a literal: a name lookup could hang without DNS) */
     private static InetAddress address(Setting<String> setting) {
         String value = setting.get();
         try {
-            // A literal only: a name lookup could hang on a node without DNS.
-            if (!value.matches("[0-9.]+")) {
-                throw new UnknownHostException(value);
+            if (value.matches("[0-9.]+")) {
+                InetAddress address = InetAddress.getByName(value);
+                if (address.isMulticastAddress()) {
+                    return address;
+                }
             }
-            return InetAddress.getByName(value);
         } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("Property " + setting.key()
-                    + " must be an IPv4 multicast address, not '" + value + "'.");
+            // reported below
         }
+        throw new IllegalArgumentException("Property " + setting.key() + " must be an IPv4 multicast address, not '"
+                + value + "'.");
     }
 }

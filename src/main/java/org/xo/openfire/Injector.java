@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -123,6 +124,26 @@ final class Injector implements EngineListener {
     /** Takes every remote participant out of a room that has no local occupants left. */
     void removeRoom(String room) {
         submit(() -> roster.removeRoom(room).forEach(this::routeDeparture));
+    }
+
+    /**
+     * Takes every remote participant out of the local rooms, after what is queued: the overlay stopped, or now
+     * carries other rooms. Waits (bounded) so that the departures reach the rooms under the current MUC service.
+     *
+     * @return whether they were all routed within the wait
+     */
+    boolean removeAllParticipants(long waitMs) {
+        CountDownLatch done = new CountDownLatch(1);
+        submit(() -> {
+            roster.removeAll().forEach(this::routeDeparture);
+            done.countDown();
+        });
+        try {
+            return done.await(waitMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private void inject(Envelope envelope) {

@@ -87,4 +87,10 @@ final class LocalOccupancy {
     synchronized Set<String> rooms() {
         return Set.copyOf(occupantsByRoom.keySet());
     }
+
+    /** Forgets every seat: the rooms they are in are no longer overlay rooms (another MUC service is). */
+    synchronized void clear() {
+        seatsByUser.clear();
+        occupantsByRoom.clear();
+    }
 }

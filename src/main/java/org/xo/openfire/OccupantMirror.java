@@ -158,9 +158,7 @@ final class OccupantMirror implements PacketInterceptor {
         if (seat == null) {
             return;
         }
-        Presence unavailable = presence != null ? presence : new Presence(Presence.Type.unavailable);
-        String stanza = Stanzas.readdressForOverlay(unavailable, overlay.overlayJid(room, seat.nick()));
-        publish(room, seat.nick(), Kind.LEAVE, stanza, "mirrored.leave");
+        publishLeave(seat, presence);
         if (occupancy.isEmpty(room)) {
             // Remote occupants would keep an otherwise empty room alive on this node: take them out with us.
             injector.removeRoom(room);
@@ -173,6 +171,23 @@ final class OccupantMirror implements PacketInterceptor {
         for (LocalOccupancy.Seat seat : occupancy.all()) {
             leave(seat.user(), seat.room(), null);
         }
+    }
+
+    /**
+     * Before the overlay stops or moves to other rooms: the other nodes see every local occupant leave, while they
+     * stay seated here, to be announced again if the overlay carries their rooms once more.
+     */
+    void announceDepartures() {
+        for (LocalOccupancy.Seat seat : occupancy.all()) {
+            publishLeave(seat, null);
+        }
+    }
+
+    /** @param presence the occupant's own unavailable presence, or null for a plain one */
+    private void publishLeave(LocalOccupancy.Seat seat, Presence presence) {
+        Presence unavailable = presence != null ? presence : new Presence(Presence.Type.unavailable);
+        String stanza = Stanzas.readdressForOverlay(unavailable, overlay.overlayJid(seat.room(), seat.nick()));
+        publish(seat.room(), seat.nick(), Kind.LEAVE, stanza, "mirrored.leave");
     }
 
     private void publish(String room, String nick, Kind kind, String stanza, String counter) {

@@ -14,13 +14,15 @@ import org.xmpp.packet.JID;
 import org.xo.core.Kind;
 import org.xo.core.OverlayRoom;
 import org.xo.discovery.RoomInfo;
+import org.xo.engine.EngineConfig;
 import org.xo.engine.EngineListener;
 import org.xo.engine.XoEngine;
 
 /**
  * The Openfire side's handle on the XO engine: maps local room names to overlay addresses and back, and owns the
- * engine's life (start, restart on a settings change, stop). Room names here are local MUC room names (the node
- * part of {@code room@conference.<domain>}); the engine only ever sees overlay addresses.
+ * engine's life (start, settings applied in place, stop; {@link SettingsApplier} decides which). Room names here are
+ * local MUC room names (the node part of {@code room@conference.<domain>}); the engine only ever sees overlay
+ * addresses.
  */
 final class Overlay {
     private static final Logger Log = LoggerFactory.getLogger(Overlay.class);
@@ -38,28 +40,86 @@ final class Overlay {
     }
 
     /**
-     * Starts a new engine from the current settings (stopping the previous one).
+     * What the properties ask of the overlay: which local MUC service's rooms are overlay rooms, under which overlay
+     * service, and the engine's settings.
+     */
+    record Wanted(String mucService, String overlayService, EngineConfig engine) {
+    }
+
+    /**
+     * Reads the properties (and stores a new node id on first use). Call it outside any lock of XO's: it calls
+     * Openfire.
      *
-     * @throws IllegalArgumentException with one sentence when a setting is invalid
+     * @throws IllegalArgumentException with one sentence naming the property that is invalid
+     */
+    Wanted readSettings() {
+        String muc = XoSettings.MUC_SERVICE.get();
+        if (muc.isEmpty() || XMPPServer.getInstance().getMultiUserChatManager().getMultiUserChatService(muc) == null) {
+            throw new IllegalArgumentException("Property " + XoSettings.MUC_SERVICE.key() + " must name a MUC service"
+                    + " of this server by its subdomain (such as conference), not '" + muc + "'.");
+        }
+        String service = XoSettings.OVERLAY_SERVICE.get();
+        try {
+            service = OverlayRoom.of("x", service).service();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Property " + XoSettings.OVERLAY_SERVICE.key() + ": " + e.getMessage(),
+                    e);
+        }
+        String nodeName = XoSettings.NODE_NAME.get().isEmpty() ? xmppDomain : XoSettings.NODE_NAME.get();
+        return new Wanted(muc, service, EngineFactory.config(loadOrCreateNodeId(), nodeName, service));
+    }
+
+    /**
+     * Starts a new engine, a new run of this node (stopping the previous one).
+     *
      * @throws IOException when the multicast socket cannot be opened
      */
-    void start(EngineListener listener) throws IOException {
-        // Settings are read (and the node id stored) outside this object's lock: no lock of XO's while in Openfire.
-        String muc = XoSettings.MUC_SERVICE.get();
-        String service = XoSettings.OVERLAY_SERVICE.get();
-        long id = loadOrCreateNodeId();
-        String nodeName = XoSettings.NODE_NAME.get().isEmpty() ? xmppDomain : XoSettings.NODE_NAME.get();
-        XoEngine started = EngineFactory.create(id, nodeName, service, listener);
+    void start(EngineListener listener, Wanted wanted) throws IOException {
+        XoEngine started = EngineFactory.create(wanted.engine(), listener);
         synchronized (this) {
             stop();
-            mucSubdomain = muc;
-            overlayService = service;
-            nodeId = id;
+            mucSubdomain = wanted.mucService();
+            overlayService = wanted.overlayService();
+            nodeId = wanted.engine().nodeId();
             started.start();
             engine = started;
         }
         Log.info("XO overlay running as node {} ({}), rooms of {}.{} mirrored as <room>@{}",
-                nodeName, Long.toHexString(nodeId), mucSubdomain, xmppDomain, overlayService);
+                wanted.engine().nodeName(), Long.toHexString(nodeId), mucSubdomain, xmppDomain, overlayService);
+    }
+
+    boolean isRunning() {
+        return engine != null;
+    }
+
+    /** @return the subdomain of the MUC service whose rooms are overlay rooms (null before the first start) */
+    String mucSubdomain() {
+        return mucSubdomain;
+    }
+
+    /** @return whether these settings make other rooms overlay rooms (another MUC or overlay service) */
+    boolean changesRooms(Wanted wanted) {
+        return !wanted.mucService().equals(mucSubdomain) || !wanted.overlayService().equals(overlayService);
+    }
+
+    /**
+     * Applies settings that keep the same rooms to the running engine, as the same node and run.
+     *
+     * @return what changed (empty when nothing did)
+     * @throws IOException when the new transport cannot start or join the control group; the engine runs on as before
+     * @throws IllegalStateException when the overlay is not running
+     */
+    List<String> reconfigure(Wanted wanted) throws IOException {
+        XoEngine running = engine;
+        if (running == null) {
+            throw new IllegalStateException("The overlay is not running.");
+        }
+        try {
+            return running.reconfigure(wanted.engine(), EngineFactory::transport);
+        } catch (IOException e) {
+            throw new IOException("The new multicast settings cannot be used (" + String.join(", ",
+                    running.config().differencesTo(wanted.engine())) + "): " + e.getMessage(), e);
+        }
     }
 
     synchronized void stop() {
@@ -199,6 +259,7 @@ final class Overlay {
         all.put("node.id", nodeId);
         XoEngine running = engine;
         if (running != null) {
+            all.put("node.epoch", (long) running.originEpoch());
             all.putAll(running.stats().snapshot());
             all.put("pacing.rtt-us", running.estimatedRtt().toNanos() / 1000);
             all.put("pacing.timeout-us", running.pacingTimeout().toNanos() / 1000);

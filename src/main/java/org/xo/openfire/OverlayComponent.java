@@ -12,9 +12,10 @@ import org.xmpp.packet.Packet;
 import org.xmpp.packet.PacketError;
 
 /**
- * The plugin's component {@code xo.<domain>}: the address of every virtual occupant, and of the node's live
- * counters ({@value #STATS_NS}). What rooms send to virtual occupants goes to the {@link Injector}; IQs to the
- * component itself are answered here.
+ * The plugin's component {@code xo.<domain>}: the address of every virtual occupant, of the node's live counters
+ * ({@value #STATS_NS}) and of its settings for administrators ({@value SettingsQuery#NAMESPACE}, see
+ * {@link SettingsQuery}). What rooms send to virtual occupants goes to the {@link Injector}; IQs to the component
+ * itself are answered here.
  */
 final class OverlayComponent implements Component {
     private static final Logger Log = LoggerFactory.getLogger(OverlayComponent.class);
@@ -27,12 +28,15 @@ final class OverlayComponent implements Component {
     private final Overlay overlay;
     private final BridgeStats stats;
     private final PacketRouter router;
+    private final SettingsQuery settings;
 
-    OverlayComponent(Injector injector, Overlay overlay, BridgeStats stats, PacketRouter router) {
+    OverlayComponent(Injector injector, Overlay overlay, BridgeStats stats, PacketRouter router,
+                     SettingsQuery settings) {
         this.injector = injector;
         this.overlay = overlay;
         this.stats = stats;
         this.router = router;
+        this.settings = settings;
     }
 
     @Override
@@ -64,6 +68,7 @@ final class OverlayComponent implements Component {
                     .addAttribute("name", getDescription());
             info.addElement("feature").addAttribute("var", ns);
             info.addElement("feature").addAttribute("var", STATS_NS);
+            info.addElement("feature").addAttribute("var", SettingsQuery.NAMESPACE);
             info.addElement("feature").addAttribute("var", PING_NS);
         } else if (toComponent && STATS_NS.equals(ns)) {
             Element stats = reply.setChildElement("query", STATS_NS);
@@ -71,6 +76,8 @@ final class OverlayComponent implements Component {
                     stats.addElement("stat").addAttribute("name", name).addAttribute("value", Long.toString(value)));
             overlay.uncarriedRooms().forEach((room, reason) ->
                     stats.addElement("uncarried").addAttribute("room", room).addAttribute("reason", reason));
+        } else if (toComponent && SettingsQuery.NAMESPACE.equals(ns)) {
+            settings.answer(iq, reply);
         } else if (!PING_NS.equals(ns)) {
             // Pings (also Openfire's own, to occupants) get an empty result; everything else is not offered here.
             if (query != null) {

@@ -2,10 +2,6 @@ package org.xo.openfire;
 
 import java.io.File;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 import org.jivesoftware.openfire.XMPPServer;
 import org.jivesoftware.openfire.component.InternalComponentManager;
@@ -16,7 +12,6 @@ import org.jivesoftware.util.PropertyEventDispatcher;
 import org.jivesoftware.util.PropertyEventListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xo.core.Kind;
 
 /**
  * The XO plugin: wires the overlay into Openfire and takes it out again. Everything added here is removed in
@@ -24,8 +19,6 @@ import org.xo.core.Kind;
  */
 public class XoPlugin implements Plugin, PropertyEventListener {
     private static final Logger Log = LoggerFactory.getLogger(XoPlugin.class);
-    /** Settings changes often come in bursts from the admin page: restart once after they settle. */
-    private static final long RESTART_DELAY_MS = 300;
 
     private final BridgeStats stats = new BridgeStats();
     private final LocalOccupancy occupancy = new LocalOccupancy();
@@ -35,23 +28,19 @@ public class XoPlugin implements Plugin, PropertyEventListener {
     private OccupantMirror mirror;
     private InstantRoomCompleter roomCompleter;
     private RemoteRoomListing roomListing;
-    private ScheduledExecutorService restarter;
-    private ScheduledFuture<?> pendingRestart;
+    private SettingsApplier settings;
 
     @Override
     public void initializePlugin(PluginManager manager, File pluginDirectory) {
         XMPPServer server = XMPPServer.getInstance();
         overlay = new Overlay(server.getServerInfo().getXMPPDomain(), stats);
         injector = new Injector(overlay, occupancy, stats, server.getPacketRouter());
-        component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter());
         mirror = new OccupantMirror(overlay, occupancy, injector, stats);
+        settings = new SettingsApplier(overlay, injector, mirror, occupancy, stats);
+        SettingsQuery settingsQuery = new SettingsQuery(jid -> server.getAdmins().contains(jid), settings, stats);
+        component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter(), settingsQuery);
         roomCompleter = new InstantRoomCompleter(overlay, server.getPacketRouter(), stats);
         roomListing = new RemoteRoomListing(overlay, stats);
-        restarter = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "xo-settings");
-            t.setDaemon(true);
-            return t;
-        });
         try {
             InternalComponentManager.getInstance().addComponent(OverlayComponent.SUBDOMAIN, component);
         } catch (Exception e) {
@@ -62,55 +51,15 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         InterceptorManager.getInstance().addInterceptor(roomCompleter);
         InterceptorManager.getInstance().addInterceptor(roomListing);
         PropertyEventDispatcher.addListener(this);
-        startOverlay();
+        settings.start();
         Log.info("XO plugin started");
-    }
-
-    private void startOverlay() {
-        if (!XoSettings.ENABLED.get()) {
-            Log.info("XO is disabled ({}=false): nothing is mirrored", XoSettings.ENABLED.key());
-            return;
-        }
-        try {
-            overlay.start(injector);
-            overlay.grantSysadmin(injector.overlayUser());
-        } catch (Exception e) {
-            // A bad setting must leave Openfire running: one clear line with its cause; the overlay stays off.
-            Log.error("XO overlay not started: {}", e.getMessage(), e);
-            overlay.stop();
-            return;
-        }
-        // Rooms with local occupants before a restart are opened again, and their occupants announced again.
-        for (String room : occupancy.rooms()) {
-            overlay.openRoom(room);
-        }
-        for (LocalOccupancy.Seat seat : occupancy.all()) {
-            overlay.publish(seat.room(), seat.nick(), Kind.PRESENCE, seat.presenceXml());
-        }
-    }
-
-    private synchronized void scheduleRestart() {
-        if (restarter == null) {
-            return;
-        }
-        if (pendingRestart != null) {
-            pendingRestart.cancel(false);
-        }
-        pendingRestart = restarter.schedule(() -> {
-            Log.info("XO settings changed: restarting the overlay");
-            overlay.stop();
-            startOverlay();
-        }, RESTART_DELAY_MS, TimeUnit.MILLISECONDS);
     }
 
     @Override
     public void destroyPlugin() {
         PropertyEventDispatcher.removeListener(this);
-        synchronized (this) {
-            if (restarter != null) {
-                restarter.shutdownNow();
-                restarter = null;
-            }
+        if (settings != null) {
+            settings.shutdown(); // no change is applied while the rest goes
         }
         if (roomListing != null) {
             InterceptorManager.getInstance().removeInterceptor(roomListing);
@@ -151,8 +100,8 @@ public class XoPlugin implements Plugin, PropertyEventListener {
 
     @Override
     public void propertySet(String property, Map<String, Object> params) {
-        if (property.startsWith("xo.") && !property.equals(XoSettings.NODE_ID.key())) {
-            scheduleRestart();
+        if (property.startsWith("xo.") && !property.equals(XoSettings.NODE_ID.key()) && settings != null) {
+            settings.changed(); // only queues: this is Openfire's thread
         }
     }
 

@@ -1,6 +1,32 @@
 package org.xo.openfire;
 
-/** Every XO plugin property, with its default. Changing any of them at run time restarts the overlay engine. */
+import java.util.List;
+
+/**
+ * Every XO plugin property, with its default. Changes made while Openfire runs (admin console, the settings query of
+ * {@link SettingsQuery}, anything that stores the property) apply about 300 ms after the last of a burst, without a
+ * restart of Openfire ({@link SettingsApplier}).
+ * <p>
+ * <b>In place</b>, as the same run of the same node, so that other nodes see nobody leave or come back and nothing
+ * already delivered is injected twice: interface, port, TTL and group base (every open room moves: its new group is
+ * joined before the switch, nothing sent is lost or doubled by it, and the room asks for and repeats its state so
+ * that nodes changing before or after catch up on what was said in between, within the history replay), pacing
+ * (from the next datagram), compression (the next datagrams), history replay (open rooms' logs are resized),
+ * node name (next beacon and DNS-SD record), discovery and its interval, timeout and control group, DNS-SD.
+ * Nodes with different ports, interfaces or group bases do not hear each other: change them on every node.
+ * Turning discovery off on one node while others keep it makes them lose this node when it stays silent for their
+ * node timeout, as if it had started with discovery off.
+ * <p>
+ * <b>Not in place</b>, on purpose, because they change who takes part: {@link #MUC_SERVICE} and
+ * {@link #OVERLAY_SERVICE} decide which rooms are overlay rooms, so local occupants leave the old rooms' overlay
+ * (other nodes see them go) and a new run of the node carries the new rooms (with a new overlay service, the local
+ * occupants enter the new overlay rooms at once; with a new MUC service, occupants of its rooms are mirrored from
+ * their next entry). {@link #ENABLED} {@code false} stops the overlay (its users leave everywhere), {@code true}
+ * starts a new run. {@link #NODE_ID} is the node's identity and is not changed at run time.
+ * <p>
+ * An invalid value, or one that cannot be used (a port another program holds), leaves the overlay running as it
+ * was; the reason, one sentence naming the property, is logged and shown by the settings query.
+ */
 public final class XoSettings {
     /** Off keeps the plugin loaded but mirrors nothing. */
     public static final Setting<Boolean> ENABLED = Setting.flag("xo.enabled", true);
@@ -53,6 +79,11 @@ public final class XoSettings {
     public static final Setting<String> CONTROL_GROUP = Setting.text("xo.discovery.control-group", "239.192.255.250");
     /** DNS-SD (mDNS, _xo-overlay._udp) on the multicast interface's link as well as beacons; needs discovery on. */
     public static final Setting<Boolean> DNS_SD = Setting.flag("xo.discovery.dns-sd", true);
+
+    /** Every setting, in the order above. */
+    public static final List<Setting<?>> ALL = List.of(ENABLED, MUC_SERVICE, OVERLAY_SERVICE, INTERFACE, PORT, TTL,
+            GROUP_BASE, NODE_NAME, NODE_ID, PACING_GAMMA, PACING_RTT_MS, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES,
+            COMPRESSION, HISTORY_REPLAY, DISCOVERY, BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, CONTROL_GROUP, DNS_SD);
 
     private XoSettings() {
     }

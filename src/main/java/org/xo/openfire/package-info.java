@@ -2,13 +2,16 @@
  * The Openfire adapter: the only package that imports Openfire. It turns what local clients do in overlay rooms
  * into engine envelopes ({@link org.xo.openfire.OccupantMirror}) and makes remote participants ordinary occupants
  * ({@link org.xo.openfire.Injector}, keeping its books in {@link org.xo.openfire.RemoteRoster} and receiving through
- * {@link org.xo.openfire.OverlayComponent}); {@link org.xo.openfire.XoPlugin} wires them in and out.
+ * {@link org.xo.openfire.OverlayComponent}); {@link org.xo.openfire.XoPlugin} wires them in and out, and
+ * {@link org.xo.openfire.SettingsApplier} runs the overlay as the properties say, applying their changes while it runs
+ * ({@link org.xo.openfire.XoSettings} tells which apply in place).
  *
  * <h2>Locks</h2>
  * Openfire 4.7+ routes a room's broadcasts while holding the room's lock, and those broadcasts reach this package
  * (the component, the interceptors). So: no lock of XO's is held while calling into Openfire (router, MUC service,
  * component manager), and nothing called by Openfire waits for anything of XO's: the injector's thread owns its
- * state and Openfire's calls into it only queue work.
+ * state and Openfire's calls into it only queue work. Likewise a property change only schedules its application on
+ * the thread "xo-settings", which holds no lock of XO's while it reads properties or calls the MUC service.
  *
  * <h2>Openfire API this package relies on</h2>
  * Built against Openfire 4.2.0 (the only version on Maven Central); users run 4.7 to 5.x. Every member below was
@@ -18,7 +21,7 @@
  * <tr><th>Class</th><th>Member</th><th>4.7+</th></tr>
  * <tr><td>container.Plugin</td><td>initializePlugin(PluginManager, File), destroyPlugin()</td><td>same</td></tr>
  * <tr><td>XMPPServer</td><td>getInstance(), getServerInfo(), getPacketRouter(), getMultiUserChatManager(),
- *     isShuttingDown()</td><td>same</td></tr>
+ *     isShuttingDown(), getAdmins()</td><td>same</td></tr>
  * <tr><td>XMPPServerInfo</td><td>getXMPPDomain()</td><td>same</td></tr>
  * <tr><td>PacketRouter</td><td>route(Packet)</td><td>same</td></tr>
  * <tr><td>interceptor.InterceptorManager</td><td>getInstance(), addInterceptor, removeInterceptor</td><td>same</td></tr>

@@ -37,7 +37,7 @@ public final class RoomState {
     }
 
     private final String room;
-    private final int history;
+    private int history;
     /** Local occupant nick → its latest PRESENCE or NICK_CHANGE envelope. */
     private final Map<String, Envelope> presences = new LinkedHashMap<>();
     private final ArrayDeque<Envelope> messages = new ArrayDeque<>();
@@ -51,11 +51,30 @@ public final class RoomState {
      * @param history how many local groupchat messages to keep for replay (0 keeps none)
      */
     public RoomState(String room, int history) {
+        this.room = room;
+        this.history = checkHistory(history);
+    }
+
+    private static int checkHistory(int history) {
         if (history < 0) {
             throw new IllegalArgumentException("History length cannot be negative: " + history + ".");
         }
-        this.room = room;
-        this.history = history;
+        return history;
+    }
+
+    /**
+     * Keeps at most {@code history} local groupchat messages for replay from now on (a settings change while the
+     * room is open); a shorter history drops the oldest messages at once.
+     */
+    public synchronized void resizeHistory(int history) {
+        this.history = checkHistory(history);
+        trimHistory();
+    }
+
+    private void trimHistory() {
+        while (messages.size() > history) {
+            messages.removeFirst();
+        }
     }
 
     public String room() {
@@ -74,9 +93,7 @@ public final class RoomState {
             }
             case GROUPCHAT -> {
                 messages.addLast(e);
-                while (messages.size() > history) {
-                    messages.removeFirst();
-                }
+                trimHistory();
             }
             case SUBJECT -> subject = e;
             default -> {

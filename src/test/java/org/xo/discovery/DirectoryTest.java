@@ -93,6 +93,33 @@ public class DirectoryTest {
     }
 
     @Test
+    public void aNewTimeoutAppliesToTheNextSweep() {
+        directory.accept(new NodeInfo(1, 1, "fast", Duration.ofSeconds(1), List.of()), Source.BEACON);
+        advance(Duration.ofSeconds(20));
+        directory.sweep();
+        assertEquals(1, directory.nodes().size());
+        directory.nodeTimeout(Duration.ofSeconds(15));
+        assertEquals(Duration.ofSeconds(15), directory.nodeTimeout());
+        directory.sweep();
+        assertEquals(List.of("appeared 1/1", "lost 1/1"), events);
+    }
+
+    @Test
+    public void clearForgetsLiveAndLostNodesWithoutEvents() throws Exception {
+        directory.accept(node(1, 1, room("lobby", 1, "")), Source.BEACON);
+        directory.accept(node(2, 1), Source.BEACON);
+        directory.withdraw(2, 1, Source.BEACON);
+        events.clear();
+        directory.clear();
+        assertEquals(List.of(), events);
+        assertEquals(List.of(), directory.nodes());
+        assertEquals(List.of(), directory.rooms());
+        assertEquals("a lost node is forgotten too", Directory.Heard.UNKNOWN, directory.heard(2, 1));
+        assertTrue(directory.accept(node(1, 1), Source.BEACON));
+        assertEquals(List.of("appeared 1/1"), events);
+    }
+
+    @Test
     public void roomsAreMergedOverLiveNodes() throws Exception {
         directory.accept(node(2, 1, room("lobby", 2, "Old subject"), room("ops", 1, "")), Source.BEACON);
         advance(Duration.ofSeconds(1));

@@ -54,29 +54,16 @@ public class DiscoveryEngineTest {
     private final class Node {
         final XoEngine engine;
         final MuteableTransport transport;
-        final LinkedBlockingQueue<Object> heard = new LinkedBlockingQueue<>();
+        final LinkedBlockingQueue<Object> heard;
 
         Node(long id, Duration interval) throws Exception {
             EngineConfig config = EngineConfig.builder().nodeId(id).nodeName("node-" + id)
                     .udp(UdpConfig.on(lo).withPort(port)).beaconInterval(interval).nodeTimeout(interval.equals(INTERVAL)
                             ? TIMEOUT : EngineConfig.DEFAULT_NODE_TIMEOUT).dnsSd(false).build();
             transport = new MuteableTransport(new UdpMulticastTransport(config.udp()));
-            engine = new XoEngine(config, transport, new EngineListener() {
-                @Override
-                public void onRemoteEvent(Envelope e) {
-                    heard.add(e);
-                }
-
-                @Override
-                public void onNodeLost(long nodeId) {
-                    heard.add("lost " + nodeId);
-                }
-
-                @Override
-                public void onNodeReturned(long nodeId) {
-                    heard.add("returned " + nodeId);
-                }
-            });
+            RecordingListener listener = new RecordingListener();
+            heard = listener.heard;
+            engine = new XoEngine(config, transport, listener);
             engine.start();
             nodes.add(this);
         }
@@ -183,6 +170,7 @@ public class DiscoveryEngineTest {
             b.next();
         }
         waitFor(() -> b.engine.directory().node(1).isPresent());
+        waitFor(() -> a.engine.directory().node(2).isPresent()); // or a has nobody to lose below
         assertEquals(Set.of("alice"), b.engine.remoteNicks(LOBBY, 1));
 
         // a goes out of range: b hears nothing from it past the timeout.

@@ -47,6 +47,8 @@ public final class XmppTestClient implements AutoCloseable {
     public final XMPPTCPConnection connection;
     public final String domain;
     final BlockingQueue<Message> messages = new LinkedBlockingQueue<>();
+    /** Every message received, in order; waiting for messages does not take them from here. */
+    public final List<Message> received = new java.util.concurrent.CopyOnWriteArrayList<>();
     public final BlockingQueue<Presence> presences = new LinkedBlockingQueue<>();
     private final Map<String, MultiUserChat> rooms = new ConcurrentHashMap<>();
 
@@ -78,7 +80,10 @@ public final class XmppTestClient implements AutoCloseable {
         // while its reader waits to queue an ack); these clients do not need resumption.
         connection.setUseStreamManagement(false);
         connection.setReplyTimeout(WAIT_MS);
-        connection.addAsyncStanzaListener(s -> messages.add((Message) s), StanzaTypeFilter.MESSAGE);
+        connection.addAsyncStanzaListener(s -> {
+            received.add((Message) s);
+            messages.add((Message) s);
+        }, StanzaTypeFilter.MESSAGE);
         connection.addAsyncStanzaListener(s -> presences.add((Presence) s), StanzaTypeFilter.PRESENCE);
         connection.connect();
         try {
@@ -249,6 +254,75 @@ public final class XmppTestClient implements AutoCloseable {
         return StatsQuery.parseUncarried(connection.sendIqRequestAndWaitForResponse(query));
     }
 
+    /** The node's XO settings in effect, by property name, from its settings query (administrators only). */
+    public Map<String, String> xoSettings() throws Exception {
+        return SettingsQuery.parse(connection.sendIqRequestAndWaitForResponse(SettingsQuery.get(domain)));
+    }
+
+    /** Why the node refused its last settings change (one sentence), or null when it applied. */
+    public String xoSettingsProblem() throws Exception {
+        return SettingsQuery.parseProblem(connection.sendIqRequestAndWaitForResponse(SettingsQuery.get(domain)));
+    }
+
+    /**
+     * Stores XO settings on the node while it runs, through its settings query (administrators only), as an admin
+     * console would; the node applies them once no other change came for 300 ms.
+     *
+     * @throws XMPPErrorException with the node's refusal (forbidden, or bad-request with one sentence)
+     */
+    public void xoSet(Map<String, String> values) throws Exception {
+        SettingsQuery set = new SettingsQuery(values);
+        set.setTo(JidCreate.domainBareFrom("xo." + domain));
+        set.setType(IQ.Type.set);
+        connection.sendIqRequestAndWaitForResponse(set);
+    }
+
+    /** The settings query ({@code urn:xo:settings:0}); the reply's child is parsed generically. */
+    static final class SettingsQuery extends IQ {
+        private final Map<String, String> values;
+
+        SettingsQuery(Map<String, String> values) {
+            super("query", "urn:xo:settings:0");
+            this.values = values;
+        }
+
+        static SettingsQuery get(String domain) throws Exception {
+            SettingsQuery get = new SettingsQuery(Map.of());
+            get.setTo(JidCreate.domainBareFrom("xo." + domain));
+            get.setType(IQ.Type.get);
+            return get;
+        }
+
+        @Override
+        protected IQChildElementXmlStringBuilder getIQChildElementBuilder(IQChildElementXmlStringBuilder xml) {
+            if (values.isEmpty()) {
+                xml.setEmptyElement();
+                return xml;
+            }
+            xml.rightAngleBracket();
+            values.forEach((name, value) -> xml.halfOpenElement("setting").attribute("name", name)
+                    .attribute("value", value).closeEmptyElement());
+            return xml;
+        }
+
+        static Map<String, String> parse(IQ reply) {
+            Map<String, String> settings = new java.util.LinkedHashMap<>();
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("<setting name=['\"]([^'\"]+)['\"] value=['\"]([^'\"]*)['\"]")
+                    .matcher(StatsQuery.text(reply));
+            while (m.find()) {
+                settings.put(m.group(1), m.group(2));
+            }
+            return settings;
+        }
+
+        static String parseProblem(IQ reply) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("<problem>([^<]*)</problem>")
+                    .matcher(StatsQuery.text(reply));
+            return m.find() ? StatsQuery.unescape(m.group(1)) : null; // text content: escaped once more
+        }
+    }
+
     /** The stats query; the reply's child is parsed generically. */
     static final class StatsQuery extends SimpleIQ {
         StatsQuery() {
@@ -276,9 +350,13 @@ public final class XmppTestClient implements AutoCloseable {
         }
 
         /** Smack keeps an unknown child as escaped text. */
-        private static String text(IQ reply) {
-            return reply.toXML().toString().replace("&lt;", "<").replace("&gt;", ">")
-                    .replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&");
+        static String text(IQ reply) {
+            return unescape(reply.toXML().toString());
+        }
+
+        static String unescape(String xml) {
+            return xml.replace("&lt;", "<").replace("&gt;", ">").replace("&apos;", "'").replace("&quot;", "\"")
+                    .replace("&amp;", "&");
         }
     }
 }

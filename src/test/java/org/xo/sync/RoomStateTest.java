@@ -90,6 +90,27 @@ public class RoomStateTest {
     }
 
     @Test
+    public void aResizedHistoryDropsTheOldestAtOnceAndGrowsFromThen() {
+        RoomState s = new RoomState(ROOM, 4);
+        List<Envelope> messages = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            messages.add(local("alice", Kind.GROUPCHAT));
+            s.recordLocal(messages.get(i));
+        }
+        s.resizeHistory(2);
+        assertEquals(messages.subList(2, 4), s.snapshotForReplay());
+
+        s.resizeHistory(3);
+        Envelope next = local("alice", Kind.GROUPCHAT);
+        s.recordLocal(next);
+        assertEquals(List.of(messages.get(2), messages.get(3), next), s.snapshotForReplay());
+
+        s.resizeHistory(0);
+        assertTrue(s.isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> s.resizeHistory(-1));
+    }
+
+    @Test
     public void refusesEnvelopesOfAnotherRoom() {
         RoomState s = new RoomState(ROOM, 3);
         Envelope other = new Envelope(1, 1, 1, 0, "other@conference.xo", "n", Kind.PRESENCE, "");
