@@ -35,6 +35,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
     private OccupantMirror mirror;
     private InstantRoomCompleter roomCompleter;
     private RemoteRoomListing roomListing;
+    private AdminConsole adminConsole;
     private ScheduledExecutorService restarter;
     private ScheduledFuture<?> pendingRestart;
 
@@ -47,6 +48,9 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         mirror = new OccupantMirror(overlay, occupancy, injector, stats);
         roomCompleter = new InstantRoomCompleter(overlay, server.getPacketRouter(), stats);
         roomListing = new RemoteRoomListing(overlay, stats);
+        adminConsole = new AdminConsole(server.getServerInfo().getXMPPDomain(),
+                server.getServerInfo().getVersion().getVersionString(), overlay, occupancy, injector);
+        AdminConsole.install(adminConsole);
         restarter = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "xo-settings");
             t.setDaemon(true);
@@ -78,6 +82,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
             // A bad setting must leave Openfire running: one clear line with its cause; the overlay stays off.
             Log.error("XO overlay not started: {}", e.getMessage(), e);
             overlay.stop();
+            overlay.startFailed(e);
             return;
         }
         // Rooms with local occupants before a restart are opened again, and their occupants announced again.
@@ -105,6 +110,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
 
     @Override
     public void destroyPlugin() {
+        AdminConsole.uninstall(adminConsole);
         PropertyEventDispatcher.removeListener(this);
         synchronized (this) {
             if (restarter != null) {
