@@ -60,6 +60,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
             InternalComponentManager.getInstance().addComponent(OverlayComponent.SUBDOMAIN, component);
         } catch (Exception e) {
             Log.error("XO plugin could not register its component {}", OverlayComponent.SUBDOMAIN, e);
+            overlay.startFailed(e);
             return;
         }
         InterceptorManager.getInstance().addInterceptor(mirror);
