@@ -17,13 +17,15 @@ import org.xo.engine.XoEngine;
 public final class AdminConsole {
     private static volatile AdminConsole installed;
 
-    private final StatusReport.Node node;
+    private final String domain;
+    private final String openfireVersion;
     private final Overlay overlay;
     private final LocalOccupancy occupancy;
     private final Injector injector;
 
     AdminConsole(String domain, String openfireVersion, Overlay overlay, LocalOccupancy occupancy, Injector injector) {
-        this.node = new StatusReport.Node("", "", domain, openfireVersion);
+        this.domain = domain;
+        this.openfireVersion = openfireVersion;
         this.overlay = overlay;
         this.occupancy = occupancy;
         this.injector = injector;
@@ -80,8 +82,8 @@ public final class AdminConsole {
             state = overlay.startFailure() != null ? StatusReport.State.FAILED : StatusReport.State.STOPPED;
         }
         StatusReport.Node self = new StatusReport.Node(engine != null ? Long.toHexString(overlay.nodeId())
-                : storedId == null ? "" : storedId, name == null || name.isBlank() ? node.domain() : name,
-                node.domain(), node.openfire());
+                : storedId == null ? "" : storedId, name == null || name.isBlank() ? domain : name, domain,
+                openfireVersion);
         return StatusReport.of(System.currentTimeMillis(), self, state, overlay.startFailure(), open, occupancy.all(),
                 injector.remoteOccupants(), overlay.uncarriedRooms(),
                 engine == null ? List.of() : engine.directory().nodes(), overlay.counters(),
