@@ -33,8 +33,9 @@ import java.util.stream.Stream;
  *   lib/xo-loopback-auth.jar         {@link LoopbackAuthProvider}, rewritten at every start: Openfire loads
  *                                    providers with the class loader of its lib/, never from a plugin
  *   plugins/xo.jar                   the XO plugin
- *   conf/openfire.xml                the layout's, with the node's settings that live only there (no admin
- *                                    console, the listeners' address); on first start also an autosetup block
+ *   conf/openfire.xml                the layout's, with the node's settings that live only there (admin
+ *                                    console off or on --admin-port, the listeners' address); on first start also
+ *                                    an autosetup block
  *                                    and the node's properties, which Openfire's setup copies into its database
  *   embedded-db/                     Openfire's HSQLDB; on later starts the launcher writes the node's
  *                                    properties into it before Openfire starts ({@link PropertyTable})
@@ -98,7 +99,8 @@ final class LayoutHome {
             properties.forEach(xml::set);
         }
         // Settings Openfire reads from openfire.xml only, after the properties so that --set cannot undo them.
-        xml.set("adminConsole.port", "-1");
+        // The admin console is off unless asked for, and then plain HTTP on the client listener's address only.
+        xml.set("adminConsole.port", options.adminPort == 0 ? "-1" : Integer.toString(options.adminPort));
         xml.set("adminConsole.securePort", "-1");
         xml.set("network.interface", options.bindAddress.getHostAddress());
         xml.write();

@@ -33,6 +33,8 @@ final class NodeOptions {
             "  --openfire DIR        run the server layout of Openfire 4.8 or newer in DIR (read only; the home",
             "                        becomes a writable copy) in its own JVM, instead of the embedded 4.2.0;",
             "                        OPENFIRE_OPTS (e.g. -Xmx512m) is passed to that JVM by its bin/openfire.sh",
+            "  --admin-port N        with --openfire: Openfire's admin console (HTTP) on port N of the --bind",
+            "                        address, user admin, password in <home>/admin-password; off by default",
             "  --set KEY=VALUE       set any Openfire or XO property, e.g. --set xo.pacing.max-delay-ms=20;",
             "                        repeatable, applied last",
             "  --help                print this help");
@@ -51,6 +53,8 @@ final class NodeOptions {
     String multicastInterface = "lo";
     int multicastPort = 45045;
     Path pluginJar;
+    /** The admin console's HTTP port (--admin-port), or 0 to keep it off. */
+    int adminPort;
     /** The Openfire server layout given with --openfire, or null for the embedded Openfire 4.2.0. */
     Path openfireDir;
     /** Properties given with --set, in order. */
@@ -95,6 +99,7 @@ final class NodeOptions {
                 case "--multicast-port" -> o.multicastPort = port(arg, value);
                 case "--plugin" -> o.pluginJar = Path.of(value);
                 case "--openfire" -> o.openfireDir = Path.of(value);
+                case "--admin-port" -> o.adminPort = port(arg, value);
                 case "--set" -> o.property(value);
                 default -> throw new ConfigException("Unknown option " + arg + " (see --help).");
             }
@@ -147,6 +152,12 @@ final class NodeOptions {
         }
         if (!Files.isRegularFile(pluginJar)) {
             throw new ConfigException("Plugin JAR " + pluginJar.toAbsolutePath() + " does not exist.");
+        }
+        if (adminPort != 0 && openfireDir == null) {
+            throw new ConfigException("--admin-port needs --openfire: the embedded Openfire 4.2.0 has no admin console.");
+        }
+        if (adminPort != 0 && adminPort == clientPort) {
+            throw new ConfigException("--admin-port and --client-port must differ, both are " + adminPort + ".");
         }
         if (openfireDir != null) {
             openfire = OpenfireLayout.open(openfireDir);

@@ -76,6 +76,9 @@ public final class XoNode {
                 // Before the port check: a server that an earlier run left behind may hold the port.
                 LayoutServer.stopLeftover(home.dir(), err);
                 requireFreePort(options.bindAddress, options.clientPort);
+                if (options.adminPort != 0) {
+                    requireFreePort(options.bindAddress, options.adminPort, "--admin-port");
+                }
                 new LayoutHome(home, options.openfire).prepare(options);
                 server = new LayoutServer(home.dir(), options.openfire.version());
             }
@@ -105,12 +108,16 @@ public final class XoNode {
 
     /** Openfire only logs a failed bind, so a taken client port is detected here, before it starts. */
     private static void requireFreePort(InetAddress address, int port) throws ConfigException {
+        requireFreePort(address, port, "--client-port");
+    }
+
+    private static void requireFreePort(InetAddress address, int port, String option) throws ConfigException {
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
             probe.bind(new InetSocketAddress(address, port));
         } catch (IOException e) {
-            throw new ConfigException("Client port " + address.getHostAddress() + ":" + port
-                    + " is already in use or cannot be bound; choose another with --client-port.");
+            throw new ConfigException("Port " + address.getHostAddress() + ":" + port + " (" + option
+                    + ") is already in use or cannot be bound; choose another with " + option + ".");
         }
     }
 
@@ -137,7 +144,9 @@ public final class XoNode {
                 + " multicast=" + options.multicastInterface + ":" + options.multicastPort
                 + " home=" + home.dir()
                 + " in " + ManagementFactory.getRuntimeMXBean().getUptime() + " ms"
-                + " openfire=" + server.version();
+                + " openfire=" + server.version()
+                + (options.adminPort == 0 ? "" : " admin=http://" + options.bindAddress.getHostAddress() + ":"
+                        + options.adminPort + "/");
         // Under the stop lock, so a signal arriving now yields "ready" then "stopped", or neither.
         synchronized (this) {
             if (!stopDone) {

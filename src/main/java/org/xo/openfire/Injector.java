@@ -80,6 +80,13 @@ final class Injector implements EngineListener {
     private final Map<String, List<Packet>> held = new HashMap<>();
     private final Map<String, Integer> refusals = new HashMap<>();
 
+    /**
+     * The roster as the Status page shows it: replaced by the injector thread after a task changed the roster, read
+     * by any thread without a lock (the roster itself is the injector thread's alone).
+     */
+    private volatile List<RemoteOccupant> published = List.of();
+    private long publishedChanges;
+
     /** Resource → the nick the room knows that participant by; read without locks by {@link #fromRoom}. */
     private final Map<String, String> roomNicks = new ConcurrentHashMap<>();
     private volatile String componentDomain;
@@ -493,6 +500,15 @@ final class Injector implements EngineListener {
             stats.increment("inject.errors");
             Log.warn("XO injection failed", e);
         }
+        if (roster.changes() != publishedChanges) {
+            publishedChanges = roster.changes();
+            published = roster.snapshot();
+        }
+    }
+
+    /** @return the remote participants of every room, as of the injector's last roster change; never blocks */
+    List<RemoteOccupant> remoteOccupants() {
+        return published;
     }
 
     /**

@@ -33,6 +33,8 @@ final class Overlay {
     private volatile String mucSubdomain;
     private volatile String overlayService;
     private volatile long nodeId;
+    /** Why the last start failed, for the Status page; null after a successful start. */
+    private volatile String startFailure;
 
     Overlay(String xmppDomain, BridgeStats bridgeStats) {
         this.xmppDomain = xmppDomain;
@@ -83,6 +85,7 @@ final class Overlay {
             nodeId = wanted.engine().nodeId();
             started.start();
             engine = started;
+            startFailure = null;
         }
         Log.info("XO overlay running as node {} ({}), rooms of {}.{} mirrored as <room>@{}",
                 wanted.engine().nodeName(), Long.toHexString(nodeId), mucSubdomain, xmppDomain, overlayService);
@@ -147,6 +150,21 @@ final class Overlay {
 
     long nodeId() {
         return nodeId;
+    }
+
+    /** Records why the overlay did not start (the Status page shows it until a start succeeds). */
+    void startFailed(Exception cause) {
+        startFailure = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+    }
+
+    /** @return why the last start failed, or null */
+    String startFailure() {
+        return startFailure;
+    }
+
+    /** @return the running engine, for read-only views (the Status page), or null while the overlay is off */
+    XoEngine engine() {
+        return engine;
     }
 
     boolean isLocalMucDomain(String domain) {

@@ -1,6 +1,7 @@
 package org.xo.openfire;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +80,8 @@ final class RemoteRoster {
     private final Map<Key, Participant> byKey = new HashMap<>();
     private final Map<String, Participant> byResource = new HashMap<>();
     private long resources;
+    /** Counts changes, so the injector republishes its {@link #snapshot()} only after one. */
+    private long changes;
 
     /** @return the participant a node's envelopes name, or null */
     Participant find(String room, long origin, String originNick) {
@@ -101,6 +104,7 @@ final class RemoteRoster {
         Participant displaced = applyNickRule(newcomer);
         byKey.put(key, newcomer);
         byResource.put(newcomer.resource, newcomer);
+        changes++;
         return new Admission(newcomer, displaced);
     }
 
@@ -117,6 +121,7 @@ final class RemoteRoster {
         participant.presenceXml = presenceXml;
         Participant displaced = applyNickRule(participant);
         byKey.put(new Key(participant.room, participant.origin, newOriginNick), participant);
+        changes++;
         return displaced;
     }
 
@@ -127,6 +132,7 @@ final class RemoteRoster {
     /** The room confirmed the participant's entry under its current local nick. */
     void markJoined(Participant participant) {
         participant.joined = true;
+        changes++;
     }
 
     /**
@@ -140,12 +146,14 @@ final class RemoteRoster {
         }
         participant.conflicts++;
         participant.localNick = suffixed(participant, participant.conflicts == 1 ? 4 : 16);
+        changes++;
         return true;
     }
 
     Participant remove(Participant participant) {
         byKey.remove(new Key(participant.room, participant.origin, participant.originNick));
         byResource.remove(participant.resource);
+        changes++;
         return participant;
     }
 
@@ -165,6 +173,21 @@ final class RemoteRoster {
 
     int size() {
         return byKey.size();
+    }
+
+    /** @return how many changes the roster has seen; a different number means a different {@link #snapshot()} */
+    long changes() {
+        return changes;
+    }
+
+    /** @return every participant as the room shows it now, immutable, by room, then local nick */
+    List<RemoteOccupant> snapshot() {
+        List<RemoteOccupant> all = new ArrayList<>(byKey.size());
+        for (Participant p : byKey.values()) {
+            all.add(new RemoteOccupant(p.room, p.localNick, p.originNick, p.origin, p.joined));
+        }
+        all.sort(Comparator.comparing(RemoteOccupant::room).thenComparing(RemoteOccupant::nick));
+        return List.copyOf(all);
     }
 
     private List<Participant> removeIf(Predicate<Participant> which) {

@@ -80,6 +80,7 @@ final class SettingsApplier {
         } catch (RuntimeException | IOException e) {
             // A bad setting must leave Openfire running: one clear line with its cause; the overlay stays off.
             problem = e.getMessage();
+            overlay.startFailed(e);
             Log.error("XO overlay not started: {}", e.getMessage(), e);
         } finally {
             started = true;
@@ -129,6 +130,9 @@ final class SettingsApplier {
             Log.info("XO settings applied in {} ms: {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), outcome);
         } catch (RuntimeException | IOException e) {
             problem = e.getMessage();
+            if (!overlay.isRunning()) {
+                overlay.startFailed(e);
+            }
             stats.increment("settings.refused");
             Log.warn("XO settings not applied ({}): {}", overlay.isRunning() ? "the overlay runs on as it was"
                     : "the overlay is off", e.getMessage(), e);

@@ -29,6 +29,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
     private InstantRoomCompleter roomCompleter;
     private RemoteRoomListing roomListing;
     private SettingsApplier settings;
+    private AdminConsole adminConsole;
 
     @Override
     public void initializePlugin(PluginManager manager, File pluginDirectory) {
@@ -41,10 +42,14 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter(), settingsQuery);
         roomCompleter = new InstantRoomCompleter(overlay, server.getPacketRouter(), stats);
         roomListing = new RemoteRoomListing(overlay, stats);
+        adminConsole = new AdminConsole(server.getServerInfo().getXMPPDomain(),
+                server.getServerInfo().getVersion().getVersionString(), overlay, occupancy, injector);
+        AdminConsole.install(adminConsole);
         try {
             InternalComponentManager.getInstance().addComponent(OverlayComponent.SUBDOMAIN, component);
         } catch (Exception e) {
             Log.error("XO plugin could not register its component {}", OverlayComponent.SUBDOMAIN, e);
+            overlay.startFailed(e);
             return;
         }
         InterceptorManager.getInstance().addInterceptor(mirror);
@@ -57,6 +62,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
 
     @Override
     public void destroyPlugin() {
+        AdminConsole.uninstall(adminConsole);
         PropertyEventDispatcher.removeListener(this);
         if (settings != null) {
             settings.shutdown(); // no change is applied while the rest goes

@@ -12,6 +12,8 @@
  * component manager), and nothing called by Openfire waits for anything of XO's: the injector's thread owns its
  * state and Openfire's calls into it only queue work. Likewise a property change only schedules its application on
  * the thread "xo-settings", which holds no lock of XO's while it reads properties or calls the MUC service.
+ * The admin pages ({@link org.xo.openfire.AdminConsole}) read what the injector publishes, never its roster, and
+ * take none of Openfire's locks.
  *
  * <h2>Openfire API this package relies on</h2>
  * Built against Openfire 4.2.0 (the only version on Maven Central); users run 4.7 to 5.x. Every member below was
@@ -40,7 +42,12 @@
  *     link there</td></tr>
  * <tr><td>util.PropertyEventDispatcher / PropertyEventListener</td><td>addListener, removeListener; the four
  *     callbacks (implemented)</td><td>same, no new abstract methods</td></tr>
+ * <tr><td>util.JiveGlobals</td><td>getLocale() (the admin pages' language)</td><td>same</td></tr>
+ * <tr><td>XMPPServerInfo / util.Version</td><td>getVersion().getVersionString() (Status page)</td><td>same</td></tr>
  * <tr><td>Tinder org.xmpp.*</td><td>Component, Packet, Message, Presence, IQ, JID, PacketError</td><td>same</td></tr>
+ * <tr><td>Servlet API, JSP and JSTL runtime</td><td>the admin pages ({@link org.xo.openfire.SettingsPage},
+ *     {@link org.xo.openfire.StatusServlet}, and the pages compiled into {@code org.xo.openfire.jsp} by 4.2.0's
+ *     Jasper 8)</td><td>links on 5.1.1's Jetty 12 / Jasper 9 (PluginLinkageIT)</td></tr>
  * </table>
  * Deliberately not used: any method on {@code MUCRoom} or {@code MUCRole} (interface in 4.2, class since 4.7:
  * IncompatibleClassChangeError), implementing {@code MUCEventListener} (new abstract methods in HEAD: the

@@ -5,6 +5,7 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.junit.Test;
@@ -31,6 +32,31 @@ public class NodeOptionsTest {
                 assertTrue(e.getMessage(), e.getMessage().startsWith("--set needs a property name")
                         && e.getMessage().endsWith("."));
             }
+        }
+    }
+
+    @Test
+    public void adminPortTurnsTheAdminConsoleOnForAServerLayoutOnly() throws Exception {
+        assertEquals(0, NodeOptions.parse(new String[0]).adminPort);
+        assertEquals(9090, NodeOptions.parse(new String[] {"--admin-port", "9090"}).adminPort);
+        Path jar = Files.createTempFile("xo-plugin", ".jar");
+        try {
+            NodeOptions embedded = NodeOptions.parse(new String[] {"--admin-port", "9090", "--plugin", jar.toString()});
+            try {
+                embedded.validate();
+                fail("the embedded Openfire accepted --admin-port");
+            } catch (ConfigException e) {
+                assertEquals("--admin-port needs --openfire: the embedded Openfire 4.2.0 has no admin console.",
+                        e.getMessage());
+            }
+        } finally {
+            Files.delete(jar);
+        }
+        try {
+            NodeOptions.parse(new String[] {"--admin-port", "http"});
+            fail("accepted a port that is no number");
+        } catch (ConfigException e) {
+            assertEquals("--admin-port must be a port number from 1 to 65535, not 'http'.", e.getMessage());
         }
     }
 }

@@ -122,4 +122,21 @@ public class RemoteRosterTest {
     private static Set<String> nicks(List<Participant> participants) {
         return participants.stream().map(Participant::originNick).collect(Collectors.toSet());
     }
+
+    @Test
+    public void theSnapshotShowsEachParticipantAsItsRoomDoesAndChangesOnlyWithTheRoster() {
+        Participant sam = roster.admit("ops", HIGH, "sam", PRESENCE).newcomer();
+        roster.admit("ops", LOW, "sam", PRESENCE);
+        long before = roster.changes();
+        roster.updatePresence(sam, "<presence><show>away</show></presence>");
+        assertEquals("a status change is no change of who sits where", before, roster.changes());
+
+        roster.markJoined(sam);
+
+        assertNotEquals(before, roster.changes());
+        assertEquals(List.of(new RemoteOccupant("ops", "sam", "sam", LOW, false),
+                        new RemoteOccupant("ops", "sam#bb00", "sam", HIGH, true)), roster.snapshot());
+        roster.remove(sam);
+        assertEquals(1, roster.snapshot().size());
+    }
 }
