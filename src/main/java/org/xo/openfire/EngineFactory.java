@@ -9,8 +9,11 @@ import org.xo.engine.EngineConfig;
 import org.xo.engine.EngineListener;
 import org.xo.engine.XoEngine;
 import org.xo.transport.Interfaces;
+import org.xo.transport.Transport;
 import org.xo.transport.UdpConfig;
 import org.xo.transport.UdpMulticastTransport;
+import org.xo.transport.norm.NormConfig;
+import org.xo.transport.norm.NormTransport;
 
 /** Builds an engine from the plugin's settings: the one place where properties become engine configuration. */
 final class EngineFactory {
@@ -42,7 +45,16 @@ final class EngineFactory {
                 .controlGroup(address(XoSettings.CONTROL_GROUP))
                 .dnsSd(XoSettings.DNS_SD.get())
                 .build();
-        return new XoEngine(config, new UdpMulticastTransport(udp), listener);
+        return new XoEngine(config, transport(udp, nodeId), listener);
+    }
+
+    /** The transport {@code xo.transport} names; NORM starts from the round-trip time the pacing is set for. */
+    private static Transport transport(UdpConfig udp, long nodeId) {
+        if (!XoSettings.TRANSPORT.get().equals("norm")) {
+            return new UdpMulticastTransport(udp);
+        }
+        Duration rtt = Duration.ofMillis(Math.max(1, XoSettings.PACING_RTT_MS.get()));
+        return NormTransport.orUdp(NormConfig.from(udp, nodeId).withInitialGrtt(rtt), udp);
     }
 
     private static InetAddress address(Setting<String> setting) {

@@ -1,6 +1,8 @@
 package org.xo.openfire;
 
 import java.lang.reflect.Method;
+import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -38,6 +40,13 @@ public final class Setting<T> {
     static Setting<Integer> integer(String key, int defaultValue, int min, int max) {
         return new Setting<>(key, defaultValue, s -> Integer.valueOf(s.trim()), v -> v >= min && v <= max,
                 "a whole number from " + min + " to " + max);
+    }
+
+    /** A word from a fixed list, compared without regard to case. */
+    static Setting<String> choice(String key, String defaultValue, String... allowed) {
+        List<String> words = List.of(allowed);
+        return new Setting<>(key, defaultValue, s -> s.trim().toLowerCase(Locale.ROOT), words::contains,
+                "one of " + String.join(", ", words));
     }
 
     static Setting<Double> decimal(String key, double defaultValue, double min, double max) {

@@ -11,6 +11,12 @@ public final class XoSettings {
     /** Multicast interface by name or address; empty picks the first multicast-capable interface that is up. */
     public static final Setting<String> INTERFACE = Setting.text("xo.multicast.interface", "");
     public static final Setting<Integer> PORT = Setting.integer("xo.multicast.port", 45045, 1, 65535);
+    /**
+     * How room traffic travels: {@code udp}, plain multicast, or {@code norm}, reliable multicast (RFC 5740 through
+     * Debian's libnorm1; on the port after {@link #PORT}), which repairs what a flicker of the link loses. Nodes of
+     * one overlay must agree. Where libnorm is missing a node set to norm says so once and uses udp.
+     */
+    public static final Setting<String> TRANSPORT = Setting.choice("xo.transport", "udp", "udp", "norm");
     /** Radios relay multicast over several hops, so more than the usual 1. */
     public static final Setting<Integer> TTL = Setting.integer("xo.multicast.ttl", 8, 1, 255);
     /** The paper's 239.192.0.0 (organization-local scope); the room hash fills its 18 low bits. */

@@ -89,16 +89,16 @@ final class NormLibrary {
                         : norm.getFile().getPath());
             } catch (LinkageError | RuntimeException e) {
                 // JNA itself may be missing its native part (NoClassDefFoundError), or the library or a symbol
-                problems.add("'" + trimmed + "': " + firstLine(e));
+                problems.add("'" + trimmed + "': " + reason(e));
             }
         }
         return problems.isEmpty() ? "no library name given in " + LIBRARY_PROPERTY
                 : "libnorm cannot be loaded (" + String.join("; ", problems) + ")";
     }
 
-    private static String firstLine(Throwable e) {
-        String message = String.valueOf(e.getMessage());
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
+    /** JNA's first line only names the library; the dynamic linker's reason follows on the next one. */
+    private static String reason(Throwable e) {
+        String[] lines = String.valueOf(e.getMessage()).split("\n");
+        return lines.length > 1 && lines[0].startsWith("Unable to load library") ? lines[1].trim() : lines[0].trim();
     }
 }

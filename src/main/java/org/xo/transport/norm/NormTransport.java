@@ -12,9 +12,9 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -38,7 +38,8 @@ import org.xo.transport.UdpMulticastTransport;
  */
 public final class NormTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(NormTransport.class);
-    private static final AtomicBoolean FALLBACK_SAID = new AtomicBoolean();
+    /** Why NORM could not be used, each said once per JVM (a settings change rebuilds the transport). */
+    private static final Set<String> FALLBACKS_SAID = ConcurrentHashMap.newKeySet();
 
     /** Payload bytes of one NORM message: with NORM's header (at most 48 bytes) and IP/UDP's, one 1500-byte MTU. */
     static final short SEGMENT_SIZE = 1400;
@@ -149,15 +150,15 @@ public final class NormTransport implements Transport {
     }
 
     /**
-     * @return a NORM transport, or, where libnorm cannot be loaded, a UDP multicast transport on {@code udp}; the
-     * first time that happens in this JVM it is logged, once, with the reason
+     * @return a NORM transport, or, where libnorm cannot be loaded, a UDP multicast transport on {@code udp}: that is
+     * logged once per JVM, with the reason
      */
     public static Transport orUdp(NormConfig norm, UdpConfig udp) {
         try {
             NormLibrary.load();
             return new NormTransport(norm);
         } catch (NormUnavailableException e) {
-            if (FALLBACK_SAID.compareAndSet(false, true)) {
+            if (FALLBACKS_SAID.add(e.getMessage())) {
                 LOG.warn("NORM was chosen as transport, but {}: this node uses plain UDP multicast instead (install"
                         + " Debian's libnorm1 for NORM)", e.getMessage());
             }
