@@ -3,12 +3,12 @@ package org.xo.transport.norm;
 import org.junit.Assume;
 
 /** Test guard: real libnorm or no NORM test (in CI, {@code CI=true}, a missing libnorm fails the test instead). */
-final class Libnorm {
+public final class Libnorm {
     private Libnorm() {
     }
 
     /** Skips the calling test with one sentence where libnorm cannot be loaded; fails it in CI. */
-    static void requireOrSkip() {
+    public static void requireOrSkip() {
         try {
             NormLibrary.load();
         } catch (NormUnavailableException e) {
