@@ -84,6 +84,8 @@ public final class NormTransport implements Transport {
     static final long CLOSE_LINGER_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How often the event thread looks at its stop flag and its timers while no event comes. */
     private static final int POLL_MILLIS = 100;
+    /** Timers are looked at no more often than this, however many events come. */
+    private static final long TIMER_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     /** One group's NORM session, which sends and receives. Its monitor guards its fields. */
@@ -493,6 +495,7 @@ public final class NormTransport implements Transport {
         NormLibrary.LibC.PollFd poll = new NormLibrary.LibC.PollFd();
         NormApi.NormEvent event = new NormApi.NormEvent();
         byte[] received = new byte[Limits.MAX_DATAGRAM_BYTES];
+        long lastTick = System.nanoTime();
         try {
             while (!closed || !byHandle.isEmpty()) {
                 poll.fd = descriptor;
@@ -516,7 +519,11 @@ public final class NormTransport implements Transport {
                         deliver(delivery);
                     }
                 }
-                keepTime();
+                long now = System.nanoTime();
+                if (now - lastTick >= TIMER_TICK_NANOS) {
+                    lastTick = now;
+                    keepTime(now);
+                }
             }
         } catch (RuntimeException | Error e) {
             LOG.error("The NORM event thread failed; the NORM transport stops", e);
@@ -608,8 +615,7 @@ public final class NormTransport implements Transport {
      * On the event thread, after each round of events: re-flushes sessions that are due (see
      * {@link #REFLUSH_AFTER_NANOS}) and destroys the lingering sessions that have flushed or waited long enough.
      */
-    private void keepTime() {
-        long now = System.nanoTime();
+    private void keepTime(long now) {
         List<Session> done = new ArrayList<>();
         dispatchLock.lock();
         try {

@@ -134,6 +134,28 @@ public class NormTransportTest {
         assertEquals(0, a.sendsDropped() + b.objectsRejected() + b.objectsAborted() + b.handlerErrors());
     }
 
+    /** A node with a thousand rooms: a NORM session each. */
+    @Test
+    public void aThousandGroupsEachCarryTheirDatagramsOnce() throws Exception {
+        a = start(1, heardByA);
+        b = start(2, heardByB);
+        List<InetAddress> groups = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            groups.add(InetAddress.getByAddress(new byte[] {(byte) 239, (byte) 195, (byte) (i >> 8), (byte) i}));
+            a.join(groups.get(i));
+            b.join(groups.get(i));
+        }
+        for (InetAddress group : groups) {
+            send(a, group, group.getHostAddress());
+        }
+        Set<String> heard = new HashSet<>();
+        for (int i = 0; i < groups.size(); i++) {
+            assertTrue("once each", heard.add(heardByB.next()));
+        }
+        assertNull(heardByB.texts.poll(300, TimeUnit.MILLISECONDS));
+        assertEquals(1000, b.sessionCount());
+    }
+
     /** Several NORM sessions share the port, one per group: each hears its own group only. */
     @Test
     public void groupsOnTheSamePortAreKeptApart() throws Exception {
