@@ -68,12 +68,7 @@ public class NormTransportTest {
     @Before
     public void setUp() throws Exception {
         Libnorm.requireOrSkip();
-        // Two free ports in a row: the overlay port and the NORM port after it.
-        int port;
-        do {
-            port = freePort();
-        } while (port >= 65535 || !isFree(port + 1));
-        udp = UdpConfig.on(Interfaces.resolve("lo")).withPort(port);
+        udp = UdpConfig.on(Interfaces.resolve("lo")).withPort(freePortPair());
         config = NormConfig.from(udp, 0x1111_2222_3333_4444L);
     }
 
@@ -353,6 +348,15 @@ public class NormTransportTest {
         }
     }
 
+    /** @return a free port whose next port, the NORM port, is free too */
+    static int freePortPair() throws IOException {
+        int port;
+        do {
+            port = freePort();
+        } while (port >= 65535 || !isFree(port + 1));
+        return port;
+    }
+
     static int freePort() throws IOException {
         try (DatagramSocket s = new DatagramSocket(0)) {
             return s.getLocalPort();
@@ -368,7 +372,7 @@ public class NormTransportTest {
         }
     }
 
-    private static InetAddress address(String literal) {
+    static InetAddress address(String literal) {
         try {
             return InetAddress.getByName(literal);
         } catch (IOException e) {
