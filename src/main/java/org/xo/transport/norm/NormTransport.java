@@ -56,8 +56,8 @@ public final class NormTransport implements Transport {
     /** Receiver's buffer per remote sender, allocated when the sender first sends data: 80 pending blocks. */
     static final int RX_BUFFER_BYTES = 16 * 1024;
     /**
-     * Objects a receiver tracks per sender. The default 256 made receivers of many small objects lose some while
-     * the sender saw them acknowledged (measured); 4096 did not.
+     * Objects a receiver tracks per sender. With the default 256, receivers of many small objects were found to lose
+     * some while the sender saw them acknowledged; with 4096 they were not.
      */
     static final short RX_CACHE_OBJECTS = 4096;
     /**
@@ -71,7 +71,8 @@ public final class NormTransport implements Transport {
     /**
      * When a session re-flushes after its last send, counted from that send: a receiver that was cut off while the
      * sender sent and flushed learns only from a later message what it missed, and a quiet room may send none for
-     * long. Each re-flush is one NORM flush (20 small commands). Up to a cut of about 30 s nothing is lost then.
+     * long. A re-flush asks the nodes heard in the group to acknowledge: one small request when all answer, up to 20
+     * when one does not. Up to a cut of about 30 s nothing is lost then.
      */
     static final long[] REFLUSH_AFTER_NANOS = {TimeUnit.SECONDS.toNanos(1), TimeUnit.SECONDS.toNanos(3),
         TimeUnit.SECONDS.toNanos(7), TimeUnit.SECONDS.toNanos(15), TimeUnit.SECONDS.toNanos(31)};
@@ -349,9 +350,10 @@ public final class NormTransport implements Transport {
 
     /**
      * Sends one datagram as one NORM data object, on a joined group (or one left so recently that its session still
-     * lingers) only: NORM's reliability needs the session's receive side, where the repair requests arrive. When the session's transmit queue is full (this node sends
-     * faster than the session's rate), waits up to {@link NormConfig#queueWait()} for room; what still does not fit
-     * is dropped and counted ({@link #sendsDropped()}).
+     * lingers) only: NORM's reliability needs the session's receive side, where the repair requests arrive. When the
+     * session's transmit queue is full (this node sends faster than the session's rate), waits up to
+     * {@link NormConfig#queueWait()} for room; what still does not fit is dropped and counted
+     * ({@link #sendsDropped()}).
      *
      * @throws IOException when the group is not joined, the datagram is empty or larger than
      *                     {@link Limits#MAX_DATAGRAM_BYTES}, or the queue stayed full
