@@ -54,7 +54,7 @@
                     <c:when test="${f.input == 'READ_ONLY'}">
                         <code id="${f.id}"><c:choose><c:when test="${empty f.value}"><fmt:message key="xo.settings.not-generated"/></c:when><c:otherwise><c:out value="${f.value}"/></c:otherwise></c:choose></code>
                     </c:when>
-                    <c:when test="${f.input == 'FLAG' || f.input == 'INTERFACE'}">
+                    <c:when test="${f.input == 'FLAG' || f.input == 'INTERFACE' || f.input == 'CHOICE'}">
                         <select id="${f.id}" name="<c:out value="${f.key}"/>" class="${invalidClass}">
                             <c:forEach var="choice" items="${f.choices}">
                                 <option value="<c:out value="${choice.value}"/>" <c:if test="${choice.selected}">selected="selected"</c:if>><c:out value="${choice.label}"/></option>

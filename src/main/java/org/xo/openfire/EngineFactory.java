@@ -15,6 +15,8 @@ import org.xo.transport.Interfaces;
 import org.xo.transport.Transport;
 import org.xo.transport.UdpConfig;
 import org.xo.transport.UdpMulticastTransport;
+import org.xo.transport.norm.NormConfig;
+import org.xo.transport.norm.NormTransport;
 
 /** Builds engine settings from the plugin's properties: the one place where properties become engine configuration. */
 final class EngineFactory {
@@ -68,13 +70,20 @@ final class EngineFactory {
                 .build();
     }
 
-    /** The transport for these UDP settings, not started. */
-    static Transport transport(UdpConfig udp) {
-        return new UdpMulticastTransport(udp);
+    /**
+     * The transport {@code xo.transport} names for these UDP settings, not started; NORM starts from the round-trip
+     * time the pacing is set for, and falls back to UDP (saying why once) where libnorm is missing.
+     */
+    static Transport transport(String kind, UdpConfig udp, EngineConfig config) {
+        if (!kind.equals("norm")) {
+            return new UdpMulticastTransport(udp);
+        }
+        Duration rtt = Duration.ofMillis(Math.max(1, config.pacing().initialRtt().toMillis()));
+        return NormTransport.orUdp(NormConfig.from(udp, config.nodeId()).withInitialGrtt(rtt), udp);
     }
 
-    static XoEngine create(EngineConfig config, EngineListener listener) {
-        return new XoEngine(config, transport(config.udp()), listener);
+    static XoEngine create(String transportKind, EngineConfig config, EngineListener listener) {
+        return new XoEngine(config, transport(transportKind, config.udp(), config), listener);
     }
 
     /** Runs a check of one property's value; its failure becomes one sentence that names the property. */

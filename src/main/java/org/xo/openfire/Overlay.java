@@ -35,6 +35,8 @@ final class Overlay {
     private volatile long nodeId;
     /** Why the last start failed, for the Status page; null after a successful start. */
     private volatile String startFailure;
+    /** The running engine's transport, as {@link XoSettings#TRANSPORT} names it. */
+    private volatile String transport;
 
     Overlay(String xmppDomain, BridgeStats bridgeStats) {
         this.xmppDomain = xmppDomain;
@@ -43,9 +45,9 @@ final class Overlay {
 
     /**
      * What the properties ask of the overlay: which local MUC service's rooms are overlay rooms, under which overlay
-     * service, and the engine's settings.
+     * service, over which transport ({@code udp} or {@code norm}), and the engine's settings.
      */
-    record Wanted(String mucService, String overlayService, EngineConfig engine) {
+    record Wanted(String mucService, String overlayService, String transport, EngineConfig engine) {
     }
 
     /**
@@ -68,7 +70,7 @@ final class Overlay {
                     e);
         }
         String nodeName = XoSettings.NODE_NAME.get().isEmpty() ? xmppDomain : XoSettings.NODE_NAME.get();
-        return new Wanted(muc, service, EngineFactory.config(loadOrCreateNodeId(), nodeName, service));
+        return new Wanted(muc, service, XoSettings.TRANSPORT.get(), EngineFactory.config(loadOrCreateNodeId(), nodeName, service));
     }
 
     /**
@@ -77,11 +79,12 @@ final class Overlay {
      * @throws IOException when the multicast socket cannot be opened
      */
     void start(EngineListener listener, Wanted wanted) throws IOException {
-        XoEngine started = EngineFactory.create(wanted.engine(), listener);
+        XoEngine started = EngineFactory.create(wanted.transport(), wanted.engine(), listener);
         synchronized (this) {
             stop();
             mucSubdomain = wanted.mucService();
             overlayService = wanted.overlayService();
+            transport = wanted.transport();
             nodeId = wanted.engine().nodeId();
             started.start();
             engine = started;
@@ -105,6 +108,11 @@ final class Overlay {
         return !wanted.mucService().equals(mucSubdomain) || !wanted.overlayService().equals(overlayService);
     }
 
+    /** @return whether the wanted transport is another one than the running engine's (nodes on each hear only theirs) */
+    boolean changesTransport(Wanted wanted) {
+        return !wanted.transport().equals(transport);
+    }
+
     /**
      * Applies settings that keep the same rooms to the running engine, as the same node and run.
      *
@@ -118,7 +126,8 @@ final class Overlay {
             throw new IllegalStateException("The overlay is not running.");
         }
         try {
-            return running.reconfigure(wanted.engine(), EngineFactory::transport);
+            return running.reconfigure(wanted.engine(),
+                    udp -> EngineFactory.transport(wanted.transport(), udp, wanted.engine()));
         } catch (IOException e) {
             throw new IOException("The new multicast settings cannot be used (" + String.join(", ",
                     running.config().differencesTo(wanted.engine())) + "): " + e.getMessage(), e);

@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
@@ -27,6 +28,8 @@ public final class Setting<T> {
         TEXT, NUMBER, FLAG,
         /** One of this machine's network interfaces, or automatic. */
         INTERFACE,
+        /** One word of a fixed list ({@link Setting#words()}). */
+        CHOICE,
         /** Shown, never changed from the page. */
         READ_ONLY
     }
@@ -73,6 +76,18 @@ public final class Setting<T> {
     static Setting<Integer> integer(String key, int defaultValue, int min, int max) {
         return new Setting<>(key, defaultValue, s -> Integer.valueOf(s.trim()), v -> v >= min && v <= max,
                 Input.NUMBER, null, "xo.rule.integer", Integer.toString(min), Integer.toString(max));
+    }
+
+    /** A word from a fixed list, compared without regard to case; the rule's argument lists the words. */
+    static Setting<String> choice(String key, String defaultValue, String... words) {
+        List<String> allowed = List.of(words);
+        return new Setting<>(key, defaultValue, s -> s.trim().toLowerCase(Locale.ROOT), allowed::contains,
+                Input.CHOICE, null, "xo.rule.choice", String.join(", ", allowed));
+    }
+
+    /** @return the words a {@link Input#CHOICE} setting takes, in order; empty for other settings */
+    List<String> words() {
+        return input == Input.CHOICE ? List.of(ruleArgs.get(0).split(", ")) : List.of();
     }
 
     static Setting<Double> decimal(String key, double defaultValue, double min, double max) {

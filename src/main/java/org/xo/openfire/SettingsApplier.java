@@ -155,6 +155,13 @@ final class SettingsApplier {
             stats.increment("settings.restarts");
             return "the overlay runs, as a new run of this node";
         }
+        if (overlay.changesTransport(wanted)) {
+            takeDown();
+            bringUp(wanted);
+            stats.increment("settings.restarts");
+            return "the overlay runs over " + wanted.transport() + ", as a new run of this node: nodes on the other"
+                    + " transport no longer hear it";
+        }
         if (overlay.changesRooms(wanted)) {
             takeDown();
             overlay.revokeSysadmin(injector.overlayUser());

@@ -174,6 +174,10 @@ public final class SettingsPage {
             for (String flag : new String[] {"true", "false"}) {
                 choices.add(new Choice(flag, messages.get("xo.settings.flag." + flag), flag.equalsIgnoreCase(value)));
             }
+        } else if (setting.input() == Setting.Input.CHOICE) {
+            for (String word : setting.words()) {
+                choices.add(new Choice(word, word, word.equalsIgnoreCase(value)));
+            }
         } else if (setting.input() == Setting.Input.INTERFACE) {
             choices.add(new Choice("", messages.get("xo.settings.interface.automatic"), value.isEmpty()));
             boolean listed = value.isEmpty();

@@ -22,7 +22,8 @@ import java.util.List;
  * (other nodes see them go) and a new run of the node carries the new rooms (with a new overlay service, the local
  * occupants enter the new overlay rooms at once; with a new MUC service, occupants of its rooms are mirrored from
  * their next entry). {@link #ENABLED} {@code false} stops the overlay (its users leave everywhere), {@code true}
- * starts a new run. {@link #NODE_ID} is the node's identity and is not changed at run time.
+ * starts a new run. Another {@link #TRANSPORT} is a new run too: nodes on the old transport no longer hear this node,
+ * so they see its users leave. {@link #NODE_ID} is the node's identity and is not changed at run time.
  * <p>
  * An invalid value, or one that cannot be used (a port another program holds), leaves the overlay running as it
  * was; the reason, one sentence naming the property, is logged and shown by the settings query.
@@ -37,6 +38,12 @@ public final class XoSettings {
     /** Multicast interface by name or address; empty picks the first multicast-capable interface that is up. */
     public static final Setting<String> INTERFACE = Setting.networkInterface("xo.multicast.interface");
     public static final Setting<Integer> PORT = Setting.integer("xo.multicast.port", 45045, 1, 65535);
+    /**
+     * How room traffic travels: {@code udp}, plain multicast, or {@code norm}, reliable multicast (RFC 5740 through
+     * Debian's libnorm1; on the port after {@link #PORT}), which repairs what a flicker of the link loses. Nodes of
+     * one overlay must agree. Where libnorm is missing a node set to norm says so once and uses udp.
+     */
+    public static final Setting<String> TRANSPORT = Setting.choice("xo.transport", "udp", "udp", "norm");
     /** Radios relay multicast over several hops, so more than the usual 1. */
     public static final Setting<Integer> TTL = Setting.integer("xo.multicast.ttl", 8, 1, 255).unit("xo.unit.hops");
     /** The paper's 239.192.0.0 (organization-local scope); the room hash fills its 18 low bits. */
@@ -85,7 +92,7 @@ public final class XoSettings {
 
     /** Every setting, in the order the Settings page shows them. */
     public static final List<Setting<?>> ALL = List.of(ENABLED, NODE_NAME, NODE_ID, MUC_SERVICE, OVERLAY_SERVICE,
-            INTERFACE, PORT, TTL, GROUP_BASE, PACING_GAMMA, PACING_RTT_MS, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES,
+            INTERFACE, TRANSPORT, PORT, TTL, GROUP_BASE, PACING_GAMMA, PACING_RTT_MS, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES,
             COMPRESSION, HISTORY_REPLAY, DISCOVERY, BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, CONTROL_GROUP, DNS_SD);
 
     private XoSettings() {

@@ -6,8 +6,9 @@ import java.nio.ByteBuffer;
 
 /**
  * The XO engine's only view of the network: join and leave multicast groups, send a datagram to a group, hear
- * datagrams. Plain UDP multicast implements it; reliable multicast (NORM) and an emulated network come later behind
- * the same interface. Delivery is best effort; ordering and duplicates are the engine's business.
+ * datagrams. Plain UDP multicast ({@link UdpMulticastTransport}) and reliable multicast (NORM,
+ * {@code org.xo.transport.norm}) implement it. Delivery is best effort (NORM repairs losses, but a node cut off for
+ * long still misses datagrams); ordering and duplicates are the engine's business.
  */
 public interface Transport extends AutoCloseable {
     /** Opens the network resources and starts delivering received datagrams to {@code handler}. Called once. */
@@ -24,7 +25,9 @@ public interface Transport extends AutoCloseable {
     void leave(InetAddress group) throws IOException;
 
     /**
-     * Sends one datagram (position to limit) to a group; callable from any thread, whether or not the group is joined.
+     * Sends one datagram (position to limit) to a group; callable from any thread. UDP sends whether or not the group
+     * is joined; NORM only to a joined group (its repair requests arrive on the receive side), which is all the engine
+     * sends to.
      */
     void send(InetAddress group, ByteBuffer datagram) throws IOException;
 

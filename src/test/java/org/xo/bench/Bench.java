@@ -27,6 +27,7 @@ public final class Bench {
             case "startup" -> StartupBench.run(options);
             case "discovery" -> DiscoveryBench.run(options);
             case "scale" -> ScaleBench.run(options);
+            case "loss" -> LossBench.run(options);
             case "manet" -> {
                 try {
                     org.xo.bench.manet.ManetBench.run(options);
@@ -43,6 +44,8 @@ public final class Bench {
         System.err.println("usage: bin/xo-bench latency [--messages N] [--rate PER_S] [--burst N]");
         System.err.println("       bin/xo-bench startup [--runs N] [--openfire all|4.2.0|5.1.1]");
         System.err.println("       bin/xo-bench discovery [--runs N] [--window S]");
+        System.err.println("       bin/xo-bench loss [--transports udp,norm] [--losses 0,10,20,30] [--messages N]"
+                + " [--rate PER_S]");
         System.err.println("       bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S]"
                 + " [--seed K | --seeds 1-5] [--drain S] [--range R] [--routing babel|ideal] [--out DIR]");
         System.exit(2);
