@@ -60,7 +60,8 @@ public final class StatusReport {
             Map.entry("discovery", List.of("beacons.", "nodes.", "dnssd.")),
             Map.entry("mirrored", List.of("mirrored.", "mirror.")),
             Map.entry("injected", List.of("injected.", "inject.", "room-to-remote.", "remote.")),
-            Map.entry("rooms", List.of("rooms.")));
+            Map.entry("rooms", List.of("rooms.")),
+            Map.entry("settings", List.of("settings.")));
 
     private final long time;
     private final Node node;
