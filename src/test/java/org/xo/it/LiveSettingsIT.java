@@ -7,7 +7,10 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.NetworkInterface;
+import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -214,20 +217,31 @@ public class LiveSettingsIT {
         XMPPErrorException invalid = assertThrows(XMPPErrorException.class,
                 () -> alphaAdmin.xoSet(Map.of("xo.compression", "true", "xo.multicast.port", "many")));
         assertEquals(StanzaError.Condition.bad_request, invalid.getStanzaError().getCondition());
-        assertEquals("Property xo.multicast.port must be a whole number from 1 to 65535, not 'many'.",
+        assertEquals("Property xo.multicast.port must be a whole number from 1 to 65535, not \u201cmany\u201d.",
                 invalid.getStanzaError().getDescriptiveText());
         assertEquals("false", alphaAdmin.xoSettings().get("xo.compression"));
+        XMPPErrorException noSuchNic = assertThrows(XMPPErrorException.class,
+                () -> alphaAdmin.xoSet(Map.of("xo.multicast.interface", "no-such-nic")));
+        assertEquals(StanzaError.Condition.bad_request, noSuchNic.getStanzaError().getCondition());
+        assertEquals("Property xo.multicast.interface must be the name or an address of a network interface of this"
+                + " machine, not \u201cno-such-nic\u201d.", noSuchNic.getStanzaError().getDescriptiveText());
         long applied = stat(alphaAdmin, "settings.applied");
-        alphaAdmin.xoSet(Map.of("xo.multicast.interface", "no-such-nic"));
-        awaitStat(alphaAdmin, "settings.refused", 1);
-        String problem = alphaAdmin.xoSettingsProblem();
-        assertNotNull(problem);
-        assertTrue(problem, problem.startsWith("Property xo.multicast.interface: No network interface named or"
-                + " addressed 'no-such-nic'; available: "));
+        String port = alphaAdmin.xoSettings().get("xo.multicast.port");
+        // A valid value that does not work here: another program holds the port (bound without address reuse).
+        try (DatagramChannel squatter = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            squatter.bind(new InetSocketAddress(0));
+            int held = ((InetSocketAddress) squatter.getLocalAddress()).getPort();
+            alphaAdmin.xoSet(Map.of("xo.multicast.port", Integer.toString(held)));
+            awaitStat(alphaAdmin, "settings.refused", 1);
+            String problem = alphaAdmin.xoSettingsProblem();
+            assertNotNull(problem);
+            assertTrue(problem, problem.startsWith("The new multicast settings cannot be used (port: " + port + " \u2192 "
+                    + held + "): "));
+        }
         assertEquals(applied, stat(alphaAdmin, "settings.applied"));
         alice.say("ops", "still here");
         bob.awaitMessage(m -> "still here".equals(m.getBody()), "a message after the refused change");
-        alphaAdmin.xoSet(Map.of("xo.multicast.interface", "lo"));
+        alphaAdmin.xoSet(Map.of("xo.multicast.port", port));
         awaitStat(alphaAdmin, "settings.applied", applied + 1);
         assertNull(alphaAdmin.xoSettingsProblem());
         assertEquals(epoch, stat(alphaAdmin, "node.epoch"));
