@@ -670,6 +670,11 @@ public final class XoEngine implements AutoCloseable {
         return config;
     }
 
+    /** @return what carries this engine's datagrams ({@link Transport#kind()}) */
+    public String transportKind() {
+        return transport.kind();
+    }
+
     /** @return this run's origin epoch (seconds), 0 before {@link #start()} */
     public int originEpoch() {
         return originEpoch;

@@ -49,7 +49,7 @@ public final class AdminConsole {
 
     /**
      * @return what status.jsp writes before its first poll, by name: nodeId, nodeName, domain, openfire, state,
-     * stateText (a map, so that the JSP needs no class of its own to read it)
+     * stateText, transport (a map, so that the JSP needs no class of its own to read it)
      */
     public static Map<String, String> header(Locale locale) {
         StatusReport report = status();
@@ -60,6 +60,7 @@ public final class AdminConsole {
         header.put("openfire", report.getOpenfire());
         header.put("state", report.state().name().toLowerCase());
         header.put("stateText", report.stateText(Messages.of(locale)));
+        header.put("transport", report.transportText(Messages.of(locale)));
         return header;
     }
 
@@ -83,11 +84,20 @@ public final class AdminConsole {
         }
         StatusReport.Node self = new StatusReport.Node(engine != null ? Long.toHexString(overlay.nodeId())
                 : storedId == null ? "" : storedId, name == null || name.isBlank() ? domain : name, domain,
-                openfireVersion);
+                openfireVersion, engine == null ? "" : engine.transportKind(), wantedTransport());
         return StatusReport.of(System.currentTimeMillis(), self, state, overlay.startFailure(), open, occupancy.all(),
                 injector.remoteOccupants(), overlay.uncarriedRooms(),
                 engine == null ? List.of() : engine.directory().nodes(), overlay.counters(),
                 overlay::localRoomName, overlay::overlayRoom);
+    }
+
+    /** An invalid stored value reads as what the running engine would have taken: the default. */
+    private static String wantedTransport() {
+        try {
+            return XoSettings.TRANSPORT.get();
+        } catch (IllegalArgumentException e) {
+            return XoSettings.TRANSPORT.defaultValue();
+        }
     }
 
     /** An invalid stored flag counts as on: the overlay then fails to start and says why. */

@@ -30,7 +30,11 @@ public final class StatusReport {
     }
 
     /** This node: who it is and what it runs on. */
-    record Node(String id, String name, String domain, String openfire) {
+    /**
+     * This node. {@code transport} is what carries the running overlay's datagrams (empty while it is off),
+     * {@code wantedTransport} what {@code xo.transport} asks for: they differ when libnorm could not be loaded.
+     */
+    record Node(String id, String name, String domain, String openfire, String transport, String wantedTransport) {
     }
 
     /** A room the engine has open here (overlay address), with its multicast group. */
@@ -84,7 +88,7 @@ public final class StatusReport {
 
     /** While the plugin is not there to ask. */
     static StatusReport unloaded(long time) {
-        return new StatusReport(time, new Node("", "", "", ""), State.UNLOADED, null, List.of(), List.of(), Map.of());
+        return new StatusReport(time, new Node("", "", "", "", "", ""), State.UNLOADED, null, List.of(), List.of(), Map.of());
     }
 
     /**
@@ -203,6 +207,17 @@ public final class StatusReport {
         return node.openfire();
     }
 
+    /** @return how this node's datagrams travel, in words; says so when NORM was chosen but is not available */
+    public String transportText(Messages messages) {
+        if (node.transport().isEmpty()) {
+            return "-";
+        }
+        if (!node.transport().equals(node.wantedTransport())) {
+            return messages.format("xo.status.transport.fallback", node.wantedTransport(), node.transport());
+        }
+        return messages.get("xo.status.transport." + node.transport());
+    }
+
     /**
      * The JSON the Status page polls; see the README section on the admin pages for its shape. Texts an operator
      * reads are in the page's language; names and numbers are as the overlay knows them.
@@ -217,6 +232,7 @@ public final class StatusReport {
                 .name("name").value(node.name())
                 .name("domain").value(node.domain())
                 .name("openfire").value(node.openfire())
+                .name("transport").value(transportText(messages))
                 .endObject();
         json.name("overlay").beginObject()
                 .name("state").value(state.name().toLowerCase())

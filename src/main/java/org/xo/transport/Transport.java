@@ -31,6 +31,9 @@ public interface Transport extends AutoCloseable {
      */
     void send(InetAddress group, ByteBuffer datagram) throws IOException;
 
+    /** @return what carries the datagrams, as the setting names it ({@code udp}, {@code norm}), for operators */
+    String kind();
+
     /** Stops receiving and releases the network resources. Idempotent; no handler call starts after it returns. */
     @Override
     void close();

@@ -167,6 +167,11 @@ public final class UdpMulticastTransport implements Transport {
     }
 
     @Override
+    public String kind() {
+        return "udp";
+    }
+
+    @Override
     public void close() {
         Selector sel;
         List<DatagramChannel> channels;

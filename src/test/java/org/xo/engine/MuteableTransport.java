@@ -55,6 +55,11 @@ final class MuteableTransport implements Transport {
     }
 
     @Override
+    public String kind() {
+        return inner.kind();
+    }
+
+    @Override
     public void close() {
         inner.close();
     }

@@ -37,6 +37,12 @@ public class StatusReportTest {
     }
 
     private StatusReport report(StatusReport.State state, String failure, Map<String, Long> counters) throws Exception {
+        return report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "udp", "udp"), state, failure,
+                counters);
+    }
+
+    private StatusReport report(StatusReport.Node self, StatusReport.State state, String failure,
+                                Map<String, Long> counters) throws Exception {
         Inet4Address group = (Inet4Address) InetAddress.getByName("239.192.3.4");
         directory.accept(new NodeInfo(BETA, 1, "beta", Duration.ofSeconds(10),
                 List.of(new AdvertisedRoom(address("ops"), group, 45045, 1, ""))), Source.BEACON);
@@ -44,8 +50,7 @@ public class StatusReportTest {
         nanos.addAndGet(Duration.ofSeconds(3).toNanos());
         directory.accept(new NodeInfo(BETA, 1, "beta", Duration.ofSeconds(10),
                 List.of(new AdvertisedRoom(address("ops"), group, 45045, 1, ""))), Source.DNS_SD);
-        return StatusReport.of(1_700_000_000_000L, new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1"),
-                state, failure,
+        return StatusReport.of(1_700_000_000_000L, self, state, failure,
                 List.of(new StatusReport.OpenRoom(address("ops"), "239.192.3.4", 45045),
                         new StatusReport.OpenRoom(address("full"), "239.192.9.9", 45045),
                         new StatusReport.OpenRoom("elsewhere@other.service", "239.192.1.1", 45045)),
@@ -97,6 +102,20 @@ public class StatusReportTest {
                         + " addressed 'eth9'.\"}");
         assertContains(StatusReport.unloaded(0).toJson(messages),
                 "\"overlay\":{\"state\":\"unloaded\",\"text\":\"the XO plugin is not loaded\"}");
+    }
+
+    @Test
+    public void theTransportSaysWhenNormWasChosenButUdpCarriesTheRooms() throws Exception {
+        assertContains(report(StatusReport.State.RUNNING, null, Map.of()).toJson(messages),
+                "\"transport\":\"UDP multicast\"");
+        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "norm", "norm"),
+                StatusReport.State.RUNNING, null, Map.of()).toJson(messages),
+                "\"transport\":\"NORM (reliable multicast, RFC 5740)\"");
+        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "udp", "norm"),
+                StatusReport.State.RUNNING, null, Map.of()).toJson(messages),
+                "\"transport\":\"norm was chosen but could not be loaded (see openfire.log): udp is used\"");
+        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "", "norm"),
+                StatusReport.State.OFF, null, Map.of()).toJson(messages), "\"transport\":\"-\"");
     }
 
     @Test

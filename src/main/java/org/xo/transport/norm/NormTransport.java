@@ -464,6 +464,11 @@ public final class NormTransport implements Transport {
      * it returns at once and the event thread releases everything when the handler returns.
      */
     @Override
+    public String kind() {
+        return "norm";
+    }
+
+    @Override
     public void close() {
         Thread events;
         synchronized (this) {
