@@ -75,6 +75,9 @@ public final class StatusLoginFilter implements Filter {
         if ((known == null || !MessageDigest.isEqual(known, remembered)) && !check(given, remembered, http)) {
             return;
         }
+        // The browser sends the password with every request to this port: no other site may frame the pages and
+        // have the operator click them.
+        http.setHeader("X-Frame-Options", "DENY");
         chain.doFilter(request, response);
     }
 

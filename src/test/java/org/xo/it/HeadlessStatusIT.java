@@ -163,6 +163,7 @@ public class HeadlessStatusIT {
         assertTrue(html, html.contains("<td id=\"xo-openfire\">4.2.0</td>"));
         assertTrue("polls status-data: " + html, html.contains("xhr.open('GET', 'status-data', true);"));
         assertFalse(html, html.contains("???"));
+        assertEquals("DENY", page.headers().firstValue("X-Frame-Options").orElse(""));
 
         HttpResponse<String> start = get("/", password);
         assertEquals(200, start.statusCode());
