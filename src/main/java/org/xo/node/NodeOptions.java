@@ -33,8 +33,11 @@ final class NodeOptions {
             "  --openfire DIR        run the server layout of Openfire 4.8 or newer in DIR (read only; the home",
             "                        becomes a writable copy) in its own JVM, instead of the embedded 4.2.0;",
             "                        OPENFIRE_OPTS (e.g. -Xmx512m) is passed to that JVM by its bin/openfire.sh",
-            "  --admin-port N        with --openfire: Openfire's admin console (HTTP) on port N of the --bind",
-            "                        address, user admin, password in <home>/admin-password; off by default",
+            "  --admin-port N        off by default. Embedded 4.2.0: the XO Status and Settings pages (HTTP) on",
+            "                        port N of loopback only, user admin, password shown once at the first",
+            "                        start. With --openfire: Openfire's admin console on port N of the --bind",
+            "                        address, user admin, password in <home>/admin-password",
+            "  --reset-status-password  with --admin-port on the embedded 4.2.0: make and show a new password",
             "  --set KEY=VALUE       set any Openfire or XO property, e.g. --set xo.pacing.max-delay-ms=20;",
             "                        repeatable, applied last",
             "  --help                print this help");
@@ -55,6 +58,8 @@ final class NodeOptions {
     Path pluginJar;
     /** The admin console's HTTP port (--admin-port), or 0 to keep it off. */
     int adminPort;
+    /** --reset-status-password: replace the embedded node's status password at this start. */
+    boolean resetStatusPassword;
     /** The Openfire server layout given with --openfire, or null for the embedded Openfire 4.2.0. */
     Path openfireDir;
     /** Properties given with --set, in order. */
@@ -78,6 +83,10 @@ final class NodeOptions {
             }
             if (arg.equals("--help") || arg.equals("-h")) {
                 o.help = true;
+                continue;
+            }
+            if (arg.equals("--reset-status-password") && value == null) {
+                o.resetStatusPassword = true;
                 continue;
             }
             if (!arg.startsWith("--")) {
@@ -153,8 +162,9 @@ final class NodeOptions {
         if (!Files.isRegularFile(pluginJar)) {
             throw new ConfigException("Plugin JAR " + pluginJar.toAbsolutePath() + " does not exist.");
         }
-        if (adminPort != 0 && openfireDir == null) {
-            throw new ConfigException("--admin-port needs --openfire: the embedded Openfire 4.2.0 has no admin console.");
+        if (resetStatusPassword && (adminPort == 0 || openfireDir != null)) {
+            throw new ConfigException("--reset-status-password needs --admin-port and the embedded Openfire 4.2.0"
+                    + " (with --openfire the admin password is in <home>/admin-password).");
         }
         if (adminPort != 0 && adminPort == clientPort) {
             throw new ConfigException("--admin-port and --client-port must differ, both are " + adminPort + ".");
@@ -164,6 +174,15 @@ final class NodeOptions {
             LayoutServer.requireTools();
             LayoutServer.requireScriptSafeHome(home.toAbsolutePath().normalize());
         }
+    }
+
+    /**
+     * Where the admin port listens: the --bind address for a server layout's admin console; loopback only for the
+     * embedded node's status view (the --bind address if that is a loopback address, else the JVM's loopback
+     * address, 127.0.0.1 or ::1).
+     */
+    InetAddress adminAddress() {
+        return openfireDir != null || bindAddress.isLoopbackAddress() ? bindAddress : InetAddress.getLoopbackAddress();
     }
 
     boolean loopback() {

@@ -29,7 +29,7 @@ final class NodeProperties {
         // Only the c2s listener: every other one would bind a fixed port that clashes between nodes on one
         // machine. Off here: direct-TLS c2s (5223), s2s (5269) and its direct TLS (5270), components (5275/5276),
         // connection managers (5262/5263), BOSH and websockets (7070/7443), file transfer proxy (7777), media
-        // proxy, mDNS and the Flash policy (4.2.0 only). The admin console is off in openfire.xml.
+        // proxy, mDNS and the Flash policy (4.2.0 only). openfire.xml sets the admin console's port.
         p.put("xmpp.socket.ssl.active", "false");
         p.put("xmpp.server.socket.active", "false");
         p.put("xmpp.server.socket.ssl.active", "false");

@@ -3,6 +3,7 @@ package org.xo.node;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -70,7 +71,15 @@ public final class XoNode {
             OpenfireServer server;
             if (options.openfire == null) {
                 requireFreePort(options.bindAddress, options.clientPort);
-                new EmbeddedHome(home).prepare(options);
+                if (options.adminPort != 0) {
+                    requireFreePort(options.adminAddress(), options.adminPort, "--admin-port");
+                }
+                EmbeddedHome embedded = new EmbeddedHome(home);
+                embedded.prepare(options);
+                if (options.adminPort != 0) {
+                    showNewPassword(out, embedded.statusPassword(options.resetStatusPassword),
+                            embedded.statusPasswordFile(), adminUrl(options));
+                }
                 server = new EmbeddedServer(home, NodeProperties.of(options));
             } else {
                 // Before the port check: a server that an earlier run left behind may hold the port.
@@ -94,6 +103,27 @@ public final class XoNode {
         }
         // Runs on the main thread on purpose: a server layout's parent-death signal follows the starting thread.
         System.exit(node.run());
+    }
+
+    /**
+     * Shows a password made at this start, the only time it is shown: printed as soon as it is stored, so that a
+     * start that fails later does not lose it.
+     */
+    private static void showNewPassword(PrintStream out, String password, Path file, String url) {
+        if (password == null) {
+            return;
+        }
+        out.println("XO status password: " + password);
+        out.println("  Log in at " + url + " as user " + StatusLoginFilter.USER + ". It is not shown again: only"
+                + " its salted hash is kept, in " + file + ".");
+        out.println("  For a new password, start the node with --reset-status-password (or delete that file).");
+    }
+
+    private static String adminUrl(NodeOptions options) {
+        InetAddress address = options.adminAddress();
+        String host = address instanceof Inet6Address ? "[" + address.getHostAddress() + "]"
+                : address.getHostAddress();
+        return "http://" + host + ":" + options.adminPort + "/";
     }
 
     /** xo.jar next to the node's code: target/xo.jar for both target/classes and target/xo-*-node.jar. */
@@ -145,8 +175,7 @@ public final class XoNode {
                 + " home=" + home.dir()
                 + " in " + ManagementFactory.getRuntimeMXBean().getUptime() + " ms"
                 + " openfire=" + server.version()
-                + (options.adminPort == 0 ? "" : " admin=http://" + options.bindAddress.getHostAddress() + ":"
-                        + options.adminPort + "/");
+                + (options.adminPort == 0 ? "" : " admin=" + adminUrl(options));
         // Under the stop lock, so a signal arriving now yields "ready" then "stopped", or neither.
         synchronized (this) {
             if (!stopDone) {

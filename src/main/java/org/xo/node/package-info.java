@@ -16,5 +16,11 @@
  * Openfire on Maven Central; {@link org.xo.node.LoopbackAuthProvider} gives loopback-only nodes the XO paper's
  * proxy behaviour (any credentials, account created on first login), on either Openfire;
  * {@link org.xo.node.PropertyTable} makes changed options reach a server layout whose database already exists.
+ * <p>
+ * The embedded 4.2.0 has no admin console pages; with {@code --admin-port} its console's web server (Openfire's
+ * AdminConsolePlugin, Jetty 9.2) serves a web app the launcher writes: the plugins' pages through Openfire's
+ * PluginServlet, on loopback only, every request behind {@link org.xo.node.StatusLoginFilter} and the
+ * {@link org.xo.node.StatusPassword} made at the first start. The filter is loaded from the node's class path, like
+ * Openfire's own classes, not from the plugin.
  */
 package org.xo.node;

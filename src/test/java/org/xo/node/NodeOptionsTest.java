@@ -1,6 +1,7 @@
 package org.xo.node;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
@@ -36,19 +37,19 @@ public class NodeOptionsTest {
     }
 
     @Test
-    public void adminPortTurnsTheAdminConsoleOnForAServerLayoutOnly() throws Exception {
+    public void adminPortOfTheEmbeddedNodeListensOnLoopbackOnly() throws Exception {
         assertEquals(0, NodeOptions.parse(new String[0]).adminPort);
-        assertEquals(9090, NodeOptions.parse(new String[] {"--admin-port", "9090"}).adminPort);
         Path jar = Files.createTempFile("xo-plugin", ".jar");
         try {
-            NodeOptions embedded = NodeOptions.parse(new String[] {"--admin-port", "9090", "--plugin", jar.toString()});
-            try {
-                embedded.validate();
-                fail("the embedded Openfire accepted --admin-port");
-            } catch (ConfigException e) {
-                assertEquals("--admin-port needs --openfire: the embedded Openfire 4.2.0 has no admin console.",
-                        e.getMessage());
-            }
+            NodeOptions open = NodeOptions.parse(new String[] {"--admin-port", "9090", "--bind", "0.0.0.0",
+                    "--plugin", jar.toString()});
+            open.validate();
+            assertEquals(9090, open.adminPort);
+            assertTrue(open.adminAddress().getHostAddress(), open.adminAddress().isLoopbackAddress());
+            NodeOptions local = NodeOptions.parse(new String[] {"--admin-port", "9090", "--bind", "127.0.0.2",
+                    "--plugin", jar.toString()});
+            local.validate();
+            assertEquals("127.0.0.2", local.adminAddress().getHostAddress());
         } finally {
             Files.delete(jar);
         }
@@ -57,6 +58,29 @@ public class NodeOptionsTest {
             fail("accepted a port that is no number");
         } catch (ConfigException e) {
             assertEquals("--admin-port must be a port number from 1 to 65535, not 'http'.", e.getMessage());
+        }
+    }
+
+    @Test
+    public void resetStatusPasswordIsAFlagForTheEmbeddedStatusView() throws Exception {
+        assertFalse(NodeOptions.parse(new String[0]).resetStatusPassword);
+        Path jar = Files.createTempFile("xo-plugin", ".jar");
+        try {
+            NodeOptions reset = NodeOptions.parse(new String[] {"--reset-status-password", "--admin-port", "9090",
+                    "--plugin", jar.toString()});
+            reset.validate();
+            assertTrue(reset.resetStatusPassword);
+            NodeOptions withoutPort = NodeOptions.parse(new String[] {"--plugin", jar.toString(),
+                    "--reset-status-password"});
+            try {
+                withoutPort.validate();
+                fail("accepted --reset-status-password without --admin-port");
+            } catch (ConfigException e) {
+                assertEquals("--reset-status-password needs --admin-port and the embedded Openfire 4.2.0 (with"
+                        + " --openfire the admin password is in <home>/admin-password).", e.getMessage());
+            }
+        } finally {
+            Files.delete(jar);
         }
     }
 }
