@@ -18,7 +18,7 @@ import java.security.KeyStore;
  *   resources/security/{keystore,truststore,client.truststore}  JKS stores, password changeit; the keystore
  *                                          gets a self-signed certificate for the domain (STARTTLS)
  *   plugins/admin/plugin.xml               Openfire's plugin monitor treats the first plugin as "admin"
- *   plugins/xo.jar                         the XO plugin; Openfire unpacks it into plugins/xo/
+ *   plugins/xo.jar                         the XO plugin, unless --no-plugin; Openfire unpacks it into plugins/xo/
  *   embedded-db/, logs/
  * </pre>
  * Files the operator may have edited (openfire.xml aside, which encodes command-line options) are only written
@@ -53,7 +53,9 @@ final class EmbeddedHome {
         SelfSignedCertificate.ensure(dir.resolve("resources/security/keystore"), options.domain,
                 STORE_PASSWORD.toCharArray());
         writeIfMissing(dir.resolve("plugins/admin/plugin.xml"), resource("admin-plugin.xml"));
-        home.deployPlugin(options.pluginJar);
+        if (!options.noPlugin) {
+            home.deployPlugin(options.pluginJar);
+        }
     }
 
     private void writeOpenfireXml(NodeOptions options) throws IOException {

@@ -213,6 +213,7 @@ public final class NodeProcess implements AutoCloseable {
         private Duration readyTimeout;
         private String netns;
         private String bind;
+        private boolean withPlugin = true;
         private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m"));
         private final List<String> extraArgs = new ArrayList<>();
 
@@ -277,6 +278,15 @@ public final class NodeProcess implements AutoCloseable {
          */
         public Builder bind(String address) {
             this.bind = address;
+            return this;
+        }
+
+        /**
+         * Starts Openfire without the XO plugin ({@code --no-plugin}), e.g. to install it through the admin console
+         * ({@code --admin-port}) as an operator does.
+         */
+        public Builder withoutPlugin() {
+            this.withPlugin = false;
             return this;
         }
 
@@ -366,8 +376,12 @@ public final class NodeProcess implements AutoCloseable {
             command.add("org.xo.node.XoNode");
             Collections.addAll(command, "--home", dir.toString(), "--domain", domain,
                     "--client-port", Integer.toString(port), "--interface", multicastInterface,
-                    "--multicast-port", Integer.toString(multicastPort),
-                    "--plugin", requiredFile("xo.plugin.jar").toString());
+                    "--multicast-port", Integer.toString(multicastPort));
+            if (withPlugin) {
+                Collections.addAll(command, "--plugin", requiredFile("xo.plugin.jar").toString());
+            } else {
+                command.add("--no-plugin");
+            }
             if (openfire.layout() != null) {
                 Collections.addAll(command, "--openfire", openfire.layout().toString());
             }

@@ -1,6 +1,7 @@
 package org.xo.node;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
@@ -58,5 +59,30 @@ public class NodeOptionsTest {
         } catch (ConfigException e) {
             assertEquals("--admin-port must be a port number from 1 to 65535, not 'http'.", e.getMessage());
         }
+    }
+
+    @Test
+    public void noPluginNeedsNoJarAndTheLaterOfItAndPluginWins() throws Exception {
+        NodeOptions none = NodeOptions.parse(new String[] {"--no-plugin"});
+        assertTrue(none.noPlugin);
+        none.validate(); // no --plugin and no xo.jar: nothing to check
+
+        // bin/xo-node passes --plugin before the operator's options.
+        assertTrue(NodeOptions.parse(new String[] {"--plugin", "target/xo.jar", "--no-plugin"}).noPlugin);
+        NodeOptions again = NodeOptions.parse(new String[] {"--no-plugin", "--plugin", "/missing/xo.jar"});
+        assertFalse(again.noPlugin);
+        try {
+            again.validate();
+            fail("accepted a plugin JAR that does not exist");
+        } catch (ConfigException e) {
+            assertEquals("Plugin JAR /missing/xo.jar does not exist.", e.getMessage());
+        }
+        try {
+            NodeOptions.parse(new String[] {"--no-plugin=yes"});
+            fail("accepted a value for --no-plugin");
+        } catch (ConfigException e) {
+            assertEquals("Option --no-plugin takes no value (see --help).", e.getMessage());
+        }
+        assertTrue(NodeOptions.USAGE.contains("--no-plugin"));
     }
 }
