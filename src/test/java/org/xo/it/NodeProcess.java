@@ -24,6 +24,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -67,6 +68,9 @@ public final class NodeProcess implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     /** How long a server layout's Openfire may take to die after its launcher was SIGKILLed (measured: ~1 s). */
     private static final Duration CHILD_EXIT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Pattern ANSI_ESCAPE = Pattern.compile("\u001B\\[[0-9;]*m");
+    /** Date, time, level: the start of a log line of both Openfires. */
+    private static final Pattern ERROR_LINE = Pattern.compile("\\S+ \\S+ ERROR .*");
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
     /** Temporary homes not yet deleted: an interrupted test run must not leave them behind either. */
     private static final Set<Path> TEMP_HOMES = ConcurrentHashMap.newKeySet();
@@ -481,6 +485,17 @@ public final class NodeProcess implements AutoCloseable {
      */
     public String log() {
         return read(home.resolve("logs/openfire.log"));
+    }
+
+    /** The ERROR lines of {@link #log()}, without Openfire 5's colour codes. */
+    public List<String> logErrors() {
+        List<String> errors = new ArrayList<>();
+        for (String line : ANSI_ESCAPE.matcher(log()).replaceAll("").split("\n")) {
+            if (ERROR_LINE.matcher(line).matches()) {
+                errors.add(line);
+            }
+        }
+        return errors;
     }
 
     /** What Openfire printed on its console ({@code <home>/logs/console.log}): start-up errors, "Server halted". */
