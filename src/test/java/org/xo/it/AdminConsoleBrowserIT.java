@@ -13,6 +13,7 @@ import java.util.function.Function;
 import org.junit.After;
 import org.junit.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -69,6 +70,7 @@ public class AdminConsoleBrowserIT {
 
         logIn(Files.readString(current.home().resolve("admin-password")).trim());
         uploadThePlugin();
+        readTheReadmeWithItsPictures();
         renameTheNode();
         seeTheNewNameOnTheStatusPage();
 
@@ -112,6 +114,22 @@ public class AdminConsoleBrowserIT {
         String row = browser.findElement(xoRow).getText();
         assertTrue(row, row.contains("XO") && row.contains("XMPP Overlay"));
         screenshot("02-plugins");
+    }
+
+    /** The plugin's Documentation link; its pictures come from the installed plugin (web/images). */
+    private void readTheReadmeWithItsPictures() throws Exception {
+        String readme = browser.findElement(By.xpath("//tr[.//input[@name='deleteplugin' and @value='xo']]"
+                + "//a[normalize-space()='Documentation']")).getAttribute("href");
+        browser.get(readme);
+        await("the readme's section on the admin console", ExpectedConditions.presenceOfElementLocated(
+                By.xpath("//h2[text()='Installing from the admin console']")));
+        List<WebElement> pictures = browser.findElements(By.cssSelector("img[src^='/plugins/xo/images/']"));
+        assertEquals(3, pictures.size());
+        for (WebElement picture : pictures) {
+            await("the picture " + picture.getAttribute("src"), d -> (Boolean) ((JavascriptExecutor) d)
+                    .executeScript("return arguments[0].complete && arguments[0].naturalWidth > 0;", picture));
+        }
+        browser.get(console + "/plugin-admin.jsp");
     }
 
     /** The Group Chat tab, then XO in its second row, which opens XO's first page: Settings. */
