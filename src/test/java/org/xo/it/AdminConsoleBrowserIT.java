@@ -100,10 +100,11 @@ public class AdminConsoleBrowserIT {
         Path jar = Path.of(System.getProperty("xo.plugin.jar"));
         assertEquals("Openfire names a plugin after its file", "xo.jar", jar.getFileName().toString());
         browser.get(console + "/plugin-admin.jsp");
+        By xoRow = By.xpath("//tr[.//input[@name='deleteplugin' and @value='xo']]");
+        assertTrue("XO listed before the upload", browser.findElements(xoRow).isEmpty());
         browser.findElement(By.cssSelector("input[type=file][name=uploadfile]")).sendKeys(jar.toString());
         browser.findElement(By.cssSelector("form[enctype='multipart/form-data'] input[type=submit]")).click();
         await("the upload's success", ExpectedConditions.urlContains("uploadsuccess=true"));
-        By xoRow = By.xpath("//tr[.//input[@name='deleteplugin' and @value='xo']]");
         await("XO in the list of installed plugins", d -> {
             if (d.findElements(xoRow).isEmpty()) {
                 d.navigate().refresh();
@@ -125,9 +126,13 @@ public class AdminConsoleBrowserIT {
                 By.xpath("//h2[text()='Installing from the admin console']")));
         List<WebElement> pictures = browser.findElements(By.cssSelector("img[src^='/plugins/xo/images/']"));
         assertEquals(3, pictures.size());
+        JavascriptExecutor script = (JavascriptExecutor) browser;
         for (WebElement picture : pictures) {
-            await("the picture " + picture.getAttribute("src"), d -> (Boolean) ((JavascriptExecutor) d)
-                    .executeScript("return arguments[0].complete && arguments[0].naturalWidth > 0;", picture));
+            String src = picture.getAttribute("src");
+            await("the picture " + src + " loaded or failed",
+                    d -> (Boolean) script.executeScript("return arguments[0].complete;", picture));
+            assertTrue("the picture " + src + " is missing",
+                    (Boolean) script.executeScript("return arguments[0].naturalWidth > 0;", picture));
         }
         browser.get(console + "/plugin-admin.jsp");
     }
