@@ -32,6 +32,8 @@ public class AdminConsoleBrowserIT {
     private static final String SCREENSHOTS = "xo.browser.screenshots";
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final String NEW_NODE_NAME = "harbour-node";
+    /** XO's row in the Plugins page's list: the one whose delete button names plugin "xo". */
+    private static final By XO_ROW = By.xpath("//tr[.//input[@name='deleteplugin' and @value='xo']]");
 
     private NodeProcess old;
     private NodeProcess current;
@@ -100,27 +102,26 @@ public class AdminConsoleBrowserIT {
         Path jar = Path.of(System.getProperty("xo.plugin.jar"));
         assertEquals("Openfire names a plugin after its file", "xo.jar", jar.getFileName().toString());
         browser.get(console + "/plugin-admin.jsp");
-        By xoRow = By.xpath("//tr[.//input[@name='deleteplugin' and @value='xo']]");
-        assertTrue("XO listed before the upload", browser.findElements(xoRow).isEmpty());
+        assertTrue("XO listed before the upload", browser.findElements(XO_ROW).isEmpty());
         browser.findElement(By.cssSelector("input[type=file][name=uploadfile]")).sendKeys(jar.toString());
         browser.findElement(By.cssSelector("form[enctype='multipart/form-data'] input[type=submit]")).click();
         await("the upload's success", ExpectedConditions.urlContains("uploadsuccess=true"));
         await("XO in the list of installed plugins", d -> {
-            if (d.findElements(xoRow).isEmpty()) {
+            if (d.findElements(XO_ROW).isEmpty()) {
                 d.navigate().refresh();
                 return false;
             }
             return true;
         });
-        String row = browser.findElement(xoRow).getText();
+        String row = browser.findElement(XO_ROW).getText();
         assertTrue(row, row.contains("XO") && row.contains("XMPP Overlay"));
         screenshot("02-plugins");
     }
 
     /** The plugin's Documentation link; its pictures come from the installed plugin (web/images). */
     private void readTheReadmeWithItsPictures() throws Exception {
-        String readme = browser.findElement(By.xpath("//tr[.//input[@name='deleteplugin' and @value='xo']]"
-                + "//a[normalize-space()='Documentation']")).getAttribute("href");
+        String readme = browser.findElement(XO_ROW)
+                .findElement(By.xpath(".//a[normalize-space()='Documentation']")).getAttribute("href");
         browser.get(readme);
         await("the readme's section on the admin console", ExpectedConditions.presenceOfElementLocated(
                 By.xpath("//h2[text()='Installing from the admin console']")));

@@ -31,8 +31,8 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * ({@code CI=true}) it fails it instead, as {@link Openfire#requireOrSkip()} does.
  */
 final class Chromium implements AutoCloseable {
-    static final Path BROWSER = Path.of("/usr/bin/chromium");
-    static final Path DRIVER = Path.of("/usr/bin/chromedriver");
+    private static final Path BROWSER = Path.of("/usr/bin/chromium");
+    private static final Path DRIVER = Path.of("/usr/bin/chromedriver");
     /** How long the browser processes may take to end after chromedriver was told to quit. */
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -170,10 +170,5 @@ final class Chromium implements AutoCloseable {
             driver.descendants().forEach(left::add);
         });
         awaitOrKill(left);
-    }
-
-    @Override
-    public String toString() {
-        return "chromium (chromedriver pid " + driverProcess.pid() + ", profile " + scratch + ")";
     }
 }
