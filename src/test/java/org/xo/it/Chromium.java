@@ -31,8 +31,10 @@ import org.openqa.selenium.chrome.ChromeOptions;
  * ({@code CI=true}) it fails it instead, as {@link Openfire#requireOrSkip()} does.
  */
 final class Chromium implements AutoCloseable {
-    private static final Path BROWSER = Path.of("/usr/bin/chromium");
-    private static final Path DRIVER = Path.of("/usr/bin/chromedriver");
+    /** Debian's, unless system property xo.chromium names another Chromium or Chrome. */
+    private static final Path BROWSER = Path.of(System.getProperty("xo.chromium", "/usr/bin/chromium"));
+    /** Debian's, unless system property xo.chromedriver names the chromedriver of that browser. */
+    private static final Path DRIVER = Path.of(System.getProperty("xo.chromedriver", "/usr/bin/chromedriver"));
     /** How long the browser processes may take to end after chromedriver was told to quit. */
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -59,8 +61,9 @@ final class Chromium implements AutoCloseable {
         if (missing.isEmpty()) {
             return;
         }
-        String problem = String.join(" and ", missing) + " missing; install Debian's packages chromium and"
-                + " chromium-driver.";
+        String problem = String.join(" and ", missing) + (missing.size() == 1 ? " is" : " are")
+                + " missing; install Debian's packages chromium and chromium-driver (or give -Dxo.chromium and"
+                + " -Dxo.chromedriver).";
         if ("true".equals(System.getenv("CI"))) {
             throw new AssertionError("Browser tests must run in CI (CI=true), but " + problem);
         }
