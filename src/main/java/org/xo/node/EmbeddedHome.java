@@ -21,7 +21,7 @@ import java.security.KeyStore;
  *   plugins/admin/plugin.xml               Openfire's plugin monitor treats the first plugin as "admin"
  *   plugins/admin/webapp/                  the status view: the plugins' pages behind the status password
  *   status-password                        that password's salted hash, owner-only (see StatusPassword)
- *   plugins/xo.jar                         the XO plugin; Openfire unpacks it into plugins/xo/
+ *   plugins/xo.jar                         the XO plugin, unless --no-plugin; Openfire unpacks it into plugins/xo/
  *   embedded-db/, logs/
  * </pre>
  * Files the operator may have edited (openfire.xml aside, which encodes command-line options) are only written
@@ -57,7 +57,9 @@ final class EmbeddedHome {
                 STORE_PASSWORD.toCharArray());
         writeIfMissing(dir.resolve("plugins/admin/plugin.xml"), resource("admin-plugin.xml"));
         writeStatusView();
-        home.deployPlugin(options.pluginJar);
+        if (!options.noPlugin) {
+            home.deployPlugin(options.pluginJar);
+        }
     }
 
     /**

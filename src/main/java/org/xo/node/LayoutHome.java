@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  *   xo-layout.properties             written when the copy is complete: which Openfire version it holds
  *   lib/xo-loopback-auth.jar         {@link LoopbackAuthProvider}, rewritten at every start: Openfire loads
  *                                    providers with the class loader of its lib/, never from a plugin
- *   plugins/xo.jar                   the XO plugin
+ *   plugins/xo.jar                   the XO plugin, unless --no-plugin
  *   conf/openfire.xml                the layout's, with the node's settings that live only there (admin
  *                                    console off or on --admin-port, the listeners' address); on first start also
  *                                    an autosetup block
@@ -82,7 +82,9 @@ final class LayoutHome {
             }
         }
         copyLayoutOnce();
-        home.deployPlugin(options.pluginJar);
+        if (!options.noPlugin) {
+            home.deployPlugin(options.pluginJar);
+        }
         writeAuthJar();
         Map<String, String> properties = NodeProperties.of(options);
         OpenfireXml xml = OpenfireXml.read(dir.resolve("conf/openfire.xml"));

@@ -14,9 +14,10 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The node's command line. Hand-written rather than picocli: eight options do not justify a dependency on the
+ * The node's command line. Hand-written rather than picocli: a dozen options do not justify a dependency on the
  * node's class path, and every error must come out as one plain sentence (see {@link ConfigException}).
- * A later occurrence of an option overrides an earlier one, so bin/xo-node can pass defaults before "$@".
+ * A later occurrence of an option overrides an earlier one, so bin/xo-node can pass defaults before "$@";
+ * {@code --plugin} and {@code --no-plugin} are one setting in this sense.
  */
 final class NodeOptions {
     static final String USAGE = String.join(System.lineSeparator(),
@@ -30,6 +31,8 @@ final class NodeOptions {
             "  --interface IF        multicast interface, name or address (default lo)",
             "  --multicast-port N    UDP port of the XO multicast groups (default 45045)",
             "  --plugin JAR          XO plugin JAR to deploy (default: xo.jar next to the node's code)",
+            "  --no-plugin           deploy no plugin, e.g. to install xo.jar on the admin console's Plugins page",
+            "                        (--admin-port); a plugin installed in the home before stays installed",
             "  --openfire DIR        run the server layout of Openfire 4.8 or newer in DIR (read only; the home",
             "                        becomes a writable copy) in its own JVM, instead of the embedded 4.2.0;",
             "                        OPENFIRE_OPTS (e.g. -Xmx512m) is passed to that JVM by its bin/openfire.sh",
@@ -56,6 +59,8 @@ final class NodeOptions {
     String multicastInterface = "lo";
     int multicastPort = 45045;
     Path pluginJar;
+    /** --no-plugin: Openfire starts without the XO plugin being deployed; {@link #pluginJar} is then unused. */
+    boolean noPlugin;
     /** The admin console's HTTP port (--admin-port), or 0 to keep it off. */
     int adminPort;
     /** --reset-status-password: replace the embedded node's status password at this start. */
@@ -89,6 +94,13 @@ final class NodeOptions {
                 o.resetStatusPassword = true;
                 continue;
             }
+            if (arg.equals("--no-plugin")) {
+                if (value != null) {
+                    throw new ConfigException("Option --no-plugin takes no value (see --help).");
+                }
+                o.noPlugin = true;
+                continue;
+            }
             if (!arg.startsWith("--")) {
                 throw new ConfigException("Unexpected argument '" + arg + "' (see --help).");
             }
@@ -106,7 +118,10 @@ final class NodeOptions {
                 case "--bind" -> o.bind = value.trim();
                 case "--interface" -> o.multicastInterface = value.trim();
                 case "--multicast-port" -> o.multicastPort = port(arg, value);
-                case "--plugin" -> o.pluginJar = Path.of(value);
+                case "--plugin" -> {
+                    o.pluginJar = Path.of(value);
+                    o.noPlugin = false;
+                }
                 case "--openfire" -> o.openfireDir = Path.of(value);
                 case "--admin-port" -> o.adminPort = port(arg, value);
                 case "--set" -> o.property(value);
@@ -156,11 +171,13 @@ final class NodeOptions {
             throw new ConfigException("--bind address '" + bind + "' cannot be resolved.");
         }
         requireInterface();
-        if (pluginJar == null) {
-            throw new ConfigException("No plugin JAR given and none found next to the node's code; pass --plugin.");
-        }
-        if (!Files.isRegularFile(pluginJar)) {
-            throw new ConfigException("Plugin JAR " + pluginJar.toAbsolutePath() + " does not exist.");
+        if (!noPlugin) {
+            if (pluginJar == null) {
+                throw new ConfigException("No plugin JAR given and none found next to the node's code; pass --plugin.");
+            }
+            if (!Files.isRegularFile(pluginJar)) {
+                throw new ConfigException("Plugin JAR " + pluginJar.toAbsolutePath() + " does not exist.");
+            }
         }
         if (resetStatusPassword && (adminPort == 0 || openfireDir != null)) {
             throw new ConfigException("--reset-status-password needs --admin-port and the embedded Openfire 4.2.0"

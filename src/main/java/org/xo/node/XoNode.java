@@ -62,7 +62,7 @@ public final class XoNode {
                 out.println(NodeOptions.USAGE);
                 return;
             }
-            if (options.pluginJar == null) {
+            if (options.pluginJar == null && !options.noPlugin) {
                 options.pluginJar = defaultPluginJar();
             }
             options.validate();

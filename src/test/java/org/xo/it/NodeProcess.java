@@ -24,6 +24,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -67,6 +68,9 @@ public final class NodeProcess implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     /** How long a server layout's Openfire may take to die after its launcher was SIGKILLed (measured: ~1 s). */
     private static final Duration CHILD_EXIT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Pattern ANSI_ESCAPE = Pattern.compile("\u001B\\[[0-9;]*m");
+    /** Date, time, level: the start of a log line of both Openfires. */
+    private static final Pattern ERROR_LINE = Pattern.compile("\\S+ \\S+ ERROR .*");
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
     /** Temporary homes not yet deleted: an interrupted test run must not leave them behind either. */
     private static final Set<Path> TEMP_HOMES = ConcurrentHashMap.newKeySet();
@@ -213,6 +217,7 @@ public final class NodeProcess implements AutoCloseable {
         private Duration readyTimeout;
         private String netns;
         private String bind;
+        private boolean withPlugin = true;
         private final List<String> jvmArgs = new ArrayList<>(List.of("-Xmx256m"));
         private final List<String> extraArgs = new ArrayList<>();
 
@@ -277,6 +282,15 @@ public final class NodeProcess implements AutoCloseable {
          */
         public Builder bind(String address) {
             this.bind = address;
+            return this;
+        }
+
+        /**
+         * Starts Openfire without the XO plugin ({@code --no-plugin}), e.g. to install it through the admin console
+         * ({@code --admin-port}) as an operator does.
+         */
+        public Builder withoutPlugin() {
+            this.withPlugin = false;
             return this;
         }
 
@@ -366,8 +380,12 @@ public final class NodeProcess implements AutoCloseable {
             command.add("org.xo.node.XoNode");
             Collections.addAll(command, "--home", dir.toString(), "--domain", domain,
                     "--client-port", Integer.toString(port), "--interface", multicastInterface,
-                    "--multicast-port", Integer.toString(multicastPort),
-                    "--plugin", requiredFile("xo.plugin.jar").toString());
+                    "--multicast-port", Integer.toString(multicastPort));
+            if (withPlugin) {
+                Collections.addAll(command, "--plugin", requiredFile("xo.plugin.jar").toString());
+            } else {
+                command.add("--no-plugin");
+            }
             if (openfire.layout() != null) {
                 Collections.addAll(command, "--openfire", openfire.layout().toString());
             }
@@ -467,6 +485,17 @@ public final class NodeProcess implements AutoCloseable {
      */
     public String log() {
         return read(home.resolve("logs/openfire.log"));
+    }
+
+    /** The ERROR lines of {@link #log()}, without Openfire 5's colour codes. */
+    public List<String> logErrors() {
+        List<String> errors = new ArrayList<>();
+        for (String line : ANSI_ESCAPE.matcher(log()).replaceAll("").split("\n")) {
+            if (ERROR_LINE.matcher(line).matches()) {
+                errors.add(line);
+            }
+        }
+        return errors;
     }
 
     /** What Openfire printed on its console ({@code <home>/logs/console.log}): start-up errors, "Server halted". */

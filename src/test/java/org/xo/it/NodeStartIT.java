@@ -18,7 +18,6 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
@@ -75,8 +74,6 @@ public class NodeStartIT {
     private static final String DOMAIN = "xo.test";
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
     /** Openfire 5's log colours the level: "\e[1;31mERROR\e[m". */
-    private static final Pattern ANSI_ESCAPE = Pattern.compile("\u001B\\[[0-9;]*m");
-    private static final Pattern ERROR_LINE = Pattern.compile("\\S+ \\S+ ERROR .*");
     private static final Pattern SS_LOCAL_ADDRESS = Pattern.compile("^\\S+\\s+\\S+\\s+\\S+\\s+(\\S+):(\\d+)\\s");
 
     /** Everything a node does, once per Openfire. */
@@ -529,13 +526,7 @@ public class NodeStartIT {
 
     /** No ERROR line in Openfire's log, on either Openfire: the overlay starts on both. */
     private static void assertNoErrors(NodeProcess node) {
-        List<String> errors = new ArrayList<>();
-        for (String line : ANSI_ESCAPE.matcher(node.log()).replaceAll("").split("\n")) {
-            if (ERROR_LINE.matcher(line).matches()) {
-                errors.add(line);
-            }
-        }
-        assertEquals("errors in the node's log\n" + node.logTail(), List.of(), errors);
+        assertEquals("errors in the node's log\n" + node.logTail(), List.of(), node.logErrors());
     }
 
     /** "address:port" of every listening TCP socket of the process, IPv4-mapped addresses as IPv4 (from ss). */

@@ -83,4 +83,29 @@ public class NodeOptionsTest {
             Files.delete(jar);
         }
     }
+
+    @Test
+    public void noPluginNeedsNoJarAndTheLaterOfItAndPluginWins() throws Exception {
+        NodeOptions none = NodeOptions.parse(new String[] {"--no-plugin"});
+        assertTrue(none.noPlugin);
+        none.validate(); // no --plugin and no xo.jar: nothing to check
+
+        // bin/xo-node passes --plugin before the operator's options.
+        assertTrue(NodeOptions.parse(new String[] {"--plugin", "target/xo.jar", "--no-plugin"}).noPlugin);
+        NodeOptions again = NodeOptions.parse(new String[] {"--no-plugin", "--plugin", "/missing/xo.jar"});
+        assertFalse(again.noPlugin);
+        try {
+            again.validate();
+            fail("accepted a plugin JAR that does not exist");
+        } catch (ConfigException e) {
+            assertEquals("Plugin JAR /missing/xo.jar does not exist.", e.getMessage());
+        }
+        try {
+            NodeOptions.parse(new String[] {"--no-plugin=yes"});
+            fail("accepted a value for --no-plugin");
+        } catch (ConfigException e) {
+            assertEquals("Option --no-plugin takes no value (see --help).", e.getMessage());
+        }
+        assertTrue(NodeOptions.USAGE.contains("--no-plugin"));
+    }
 }
