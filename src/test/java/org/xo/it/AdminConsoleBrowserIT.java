@@ -161,6 +161,7 @@ public class AdminConsoleBrowserIT {
         await("the new name on the Status page", ExpectedConditions.textToBe(By.id("xo-node-name"), NEW_NODE_NAME));
         await("the overlay running", ExpectedConditions.textToBe(By.id("xo-state"), "running"));
         assertEquals("5.1.1", browser.findElement(By.id("xo-openfire")).getText());
+        assertEquals("UDP multicast", browser.findElement(By.id("xo-transport")).getText());
     }
 
     /** The page refreshes itself: no reload between the joins and what it shows. */

@@ -145,7 +145,7 @@ public class AdminConsoleIT {
         });
         String json = seen[0];
         assertTrue(json, json.contains("\"node\":{\"id\":\""));
-        assertTrue(json, json.contains("\"name\":\"current-node\",\"domain\":\"current.test\",\"openfire\":\"5.1.1\"}"));
+        assertTrue(json, json.contains("\"name\":\"current-node\",\"domain\":\"current.test\",\"openfire\":\"5.1.1\",\"transport\":\"UDP multicast\"}"));
         assertTrue(json, json.contains("{\"group\":\"dropped\",\"title\":\"Dropped and refused\",\"values\":{"));
 
         await("the Status page, decorated, with the overlay running", () -> {

@@ -150,7 +150,7 @@ public class HeadlessStatusIT {
         });
         String json = seen[0];
         assertTrue(json, json.startsWith("{\"time\":"));
-        assertTrue(json, json.contains("\"name\":\"status-node\",\"domain\":\"status.test\",\"openfire\":\"4.2.0\"}"));
+        assertTrue(json, json.contains("\"name\":\"status-node\",\"domain\":\"status.test\",\"openfire\":\"4.2.0\",\"transport\":\"UDP multicast\"}"));
         assertTrue(json, json.contains("\"overlay\":{\"state\":\"running\",\"text\":\"running\"}"));
         HttpResponse<String> data = get("/plugins/xo/status-data", password);
         assertEquals("application/json;charset=utf-8",
