@@ -13,6 +13,7 @@ import org.jivesoftware.util.PropertyEventDispatcher;
 import org.jivesoftware.util.PropertyEventListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xo.transport.norm.NormTransport;
 
 /**
  * The XO plugin: wires the overlay into Openfire and takes it out again. Everything added here is removed in
@@ -99,6 +100,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
                     () -> InternalComponentManager.getInstance().removeComponent(OverlayComponent.SUBDOMAIN, component));
         }
         if (unloadedAtRunTime) {
+            runQuietly("unloading libnorm", NormTransport::unloadLibraries);
             // Last: no code of the plugin runs any more that could link another record's methods.
             runQuietly("releasing the JDK's record method caches", RecordMethodCaches::release);
         }
