@@ -156,6 +156,11 @@ public final class DnsSdAdvertiser implements AutoCloseable {
         worker.shutdown();
     }
 
+    /** @return whether {@link #close()} was called and JmDNS's goodbye has finished */
+    public boolean isClosed() {
+        return worker.isTerminated();
+    }
+
     /** @return whether the worker finished closing within the wait */
     public boolean awaitClosed(Duration wait) throws InterruptedException {
         return worker.awaitTermination(wait.toNanos(), TimeUnit.NANOSECONDS);

@@ -160,6 +160,8 @@ public final class XoEngine implements AutoCloseable {
     private final AtomicBoolean adCheckPending = new AtomicBoolean();
     private volatile ScheduledExecutorService discoveryTimer;
     private volatile DnsSdAdvertiser dnsSd;
+    /** Closed advertisers whose goodbye may still run on their own threads; see {@link #awaitTermination}. */
+    private final Set<DnsSdAdvertiser> closingDnsSd = ConcurrentHashMap.newKeySet();
     /** Written only on the discovery timer thread. */
     private volatile long lastBeaconNanos = System.nanoTime() - MIN_BEACON_GAP_NANOS;
     private volatile List<List<String>> lastAdvertised = List.of();
@@ -583,7 +585,7 @@ public final class XoEngine implements AutoCloseable {
         DnsSdAdvertiser old = dnsSd;
         dnsSd = null;
         if (old != null) {
-            old.close();
+            closeDnsSd(old);
         }
         if (next.dnsSd()) {
             startDnsSd(old);
@@ -695,7 +697,7 @@ public final class XoEngine implements AutoCloseable {
         }
         DnsSdAdvertiser advertiser = dnsSd;
         if (advertiser != null) {
-            advertiser.close(); // unregisters on its own thread while the rest closes
+            closeDnsSd(advertiser); // unregisters on its own thread while the rest closes
         }
         stopDiscoveryTimer(); // no beacon may race the goodbye
         if (p != null) {
@@ -717,6 +719,29 @@ public final class XoEngine implements AutoCloseable {
             }
         }
         LOG.info("XO engine {} closed: {}", config.nodeName(), stats);
+    }
+
+    private void closeDnsSd(DnsSdAdvertiser advertiser) {
+        advertiser.close();
+        closingDnsSd.removeIf(DnsSdAdvertiser::isClosed);
+        closingDnsSd.add(advertiser);
+    }
+
+    /**
+     * Waits until no thread of this closed engine runs any more: {@link #close()} waits for the DNS-SD goodbye only
+     * {@link #DNS_SD_CLOSE_WAIT} and lets it finish on its own thread (JmDNS takes about 2 s), which an
+     * unloaded plugin must not leave behind.
+     *
+     * @return whether everything ended within the wait
+     */
+    public boolean awaitTermination(Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        for (DnsSdAdvertiser advertiser : closingDnsSd) {
+            if (!advertiser.awaitClosed(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private OverlayRoom resolve(String room) {

@@ -2,6 +2,7 @@ package org.xo.openfire;
 
 import java.io.IOException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -139,6 +140,19 @@ final class Overlay {
         engine = null;
         if (running != null) {
             running.close();
+        }
+    }
+
+    /** Stops the engine and waits, up to {@code wait}, until none of its threads runs: for an unload. */
+    void stopAndAwait(Duration wait) throws InterruptedException {
+        XoEngine running;
+        synchronized (this) {
+            running = engine;
+            stop();
+        }
+        if (running != null && !running.awaitTermination(wait)) {
+            Log.warn("XO: the overlay's DNS-SD goodbye still runs after {} s; its thread outlives the plugin",
+                    wait.toSeconds());
         }
     }
 

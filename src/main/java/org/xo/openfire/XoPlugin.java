@@ -1,6 +1,7 @@
 package org.xo.openfire;
 
 import java.io.File;
+import java.time.Duration;
 import java.util.Map;
 
 import org.jivesoftware.openfire.XMPPServer;
@@ -12,6 +13,7 @@ import org.jivesoftware.util.PropertyEventDispatcher;
 import org.jivesoftware.util.PropertyEventListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xo.transport.norm.NormTransport;
 
 /**
  * The XO plugin: wires the overlay into Openfire and takes it out again. Everything added here is removed in
@@ -19,6 +21,9 @@ import org.slf4j.LoggerFactory;
  */
 public class XoPlugin implements Plugin, PropertyEventListener {
     private static final Logger Log = LoggerFactory.getLogger(XoPlugin.class);
+
+    /** Bound on the wait for JmDNS's goodbye at an unload (it takes about 2 s, 4 s on a busy machine). */
+    private static final Duration DNS_SD_GOODBYE_WAIT = Duration.ofSeconds(10);
 
     private final BridgeStats stats = new BridgeStats();
     private final LocalOccupancy occupancy = new LocalOccupancy();
@@ -62,6 +67,8 @@ public class XoPlugin implements Plugin, PropertyEventListener {
 
     @Override
     public void destroyPlugin() {
+        // Unloaded at run time, as opposed to a server shutdown: nothing of the plugin may stay behind.
+        boolean unloadedAtRunTime = !XMPPServer.getInstance().isShuttingDown();
         AdminConsole.uninstall(adminConsole);
         PropertyEventDispatcher.removeListener(this);
         if (settings != null) {
@@ -81,10 +88,9 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         }
         if (overlay != null) {
             // Flushes the departures above before the socket closes; nothing is injected after this.
-            runQuietly("stopping the overlay", overlay::stop);
+            runQuietly("stopping the overlay", unloadedAtRunTime ? this::stopOverlayCompletely : overlay::stop);
         }
         if (injector != null) {
-            boolean unloadedAtRunTime = !XMPPServer.getInstance().isShuttingDown();
             // Unloaded at run time: remote occupants must not stay behind as ghosts.
             runQuietly("stopping injection", () -> injector.stop(unloadedAtRunTime));
             if (unloadedAtRunTime) {
@@ -93,7 +99,21 @@ public class XoPlugin implements Plugin, PropertyEventListener {
             runQuietly("removing the component",
                     () -> InternalComponentManager.getInstance().removeComponent(OverlayComponent.SUBDOMAIN, component));
         }
+        if (unloadedAtRunTime) {
+            runQuietly("unloading libnorm", NormTransport::unloadLibraries);
+            // Last: no code of the plugin runs any more that could link another record's methods.
+            runQuietly("releasing the JDK's record method caches", RecordMethodCaches::release);
+        }
         Log.info("XO plugin stopped");
+    }
+
+    /** Stops the overlay and waits for the DNS-SD goodbye (about 2 s): its threads must not outlive the plugin. */
+    private void stopOverlayCompletely() {
+        try {
+            overlay.stopAndAwait(DNS_SD_GOODBYE_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void runQuietly(String what, Runnable step) {

@@ -27,17 +27,22 @@ final class NormLibrary {
 
     final NormApi api;
     final LibC libc;
+    /** The two libraries as JNA keeps them for the process, to close them at the plugin's unload. */
+    private final NativeLibrary normLibrary;
+    private final NativeLibrary cLibrary;
     /** {@code malloc} and {@code free} of the C library, for {@link NormApi#NormSetAllocationFunctions}. */
     final Pointer malloc;
     final Pointer free;
     /** Where the library was found, for the log. */
     final String file;
 
-    private NormLibrary(NormApi api, LibC libc, Pointer malloc, Pointer free, String file) {
+    private NormLibrary(NormApi api, LibC libc, NativeLibrary normLibrary, NativeLibrary cLibrary, String file) {
         this.api = api;
         this.libc = libc;
-        this.malloc = malloc;
-        this.free = free;
+        this.normLibrary = normLibrary;
+        this.cLibrary = cLibrary;
+        this.malloc = cLibrary.getFunction("malloc");
+        this.free = cLibrary.getFunction("free");
         this.file = file;
     }
 
@@ -84,9 +89,8 @@ final class NormLibrary {
                     norm.getFunction(method.getName()); // throws UnsatisfiedLinkError naming the missing symbol
                 }
                 NativeLibrary c = NativeLibrary.getInstance("c");
-                return new NormLibrary(Native.load(trimmed, NormApi.class), Native.load("c", LibC.class),
-                        c.getFunction("malloc"), c.getFunction("free"), norm.getFile() == null ? trimmed
-                        : norm.getFile().getPath());
+                return new NormLibrary(Native.load(trimmed, NormApi.class), Native.load("c", LibC.class), norm, c,
+                        norm.getFile() == null ? trimmed : norm.getFile().getPath());
             } catch (LinkageError | RuntimeException e) {
                 // JNA itself may be missing its native part (NoClassDefFoundError), or the library or a symbol
                 problems.add("'" + trimmed + "': " + reason(e));
@@ -94,6 +98,31 @@ final class NormLibrary {
         }
         return problems.isEmpty() ? "no library name given in " + LIBRARY_PROPERTY
                 : "libnorm cannot be loaded (" + String.join("; ", problems) + ")";
+    }
+
+    /**
+     * For the plugin's unload, once no transport uses libnorm any more: JNA, which the plugin JAR brings, keeps every
+     * library loaded for the process and, while any is, its daemon thread "JNA Cleaner"; either would keep the
+     * plugin's class loader alive. Closes the libraries loaded here and ends that thread (an interrupt ends it
+     * quietly; it would otherwise linger 30 s at best). Does nothing where libnorm was never tried.
+     */
+    static void unloadAll() {
+        if (LOADED.isEmpty()) {
+            return; // JNA may never have been loaded: leave it so
+        }
+        for (Object outcome : LOADED.values()) {
+            if (outcome instanceof NormLibrary library) {
+                library.normLibrary.dispose();
+                library.cLibrary.dispose();
+            }
+        }
+        LOADED.clear();
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getClass().getName().equals("com.sun.jna.internal.Cleaner$CleanerThread")
+                    && thread.getClass().getClassLoader() == NormLibrary.class.getClassLoader()) {
+                thread.interrupt();
+            }
+        }
     }
 
     /** JNA's first line only names the library; the dynamic linker's reason follows on the next one. */

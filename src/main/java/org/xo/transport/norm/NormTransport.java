@@ -169,6 +169,14 @@ public final class NormTransport implements Transport {
         }
     }
 
+    /**
+     * At the plugin's unload, after every transport closed: lets go of libnorm and JNA's thread, which would keep
+     * the plugin's classes in memory; see {@link NormLibrary#unloadAll()}.
+     */
+    public static void unloadLibraries() {
+        NormLibrary.unloadAll();
+    }
+
     public NormConfig config() {
         return config;
     }
