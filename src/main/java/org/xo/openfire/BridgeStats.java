@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class BridgeStats {
     static final String[] NAMES = {
             "mirrored.presence", "mirrored.leave", "mirrored.nick", "mirrored.groupchat", "mirrored.subject",
-            "mirrored.private", "mirror.rejected-by-room", "mirror.errors", "mirror.oversized",
+            "mirrored.private", "mirror.rejected-by-room", "mirror.errors", "mirror.oversized", "mirror.adopted",
+            "mirror.adopt-failed",
             "injected.join", "injected.presence", "injected.leave", "injected.nick", "injected.groupchat",
             "injected.subject", "injected.private", "inject.no-local-room", "inject.bad-stanza",
             "inject.nick-conflict", "inject.join-refused", "inject.dropped-refused", "inject.not-for-us", "inject.errors",

@@ -137,6 +137,21 @@ final class OccupantMirror implements PacketInterceptor {
         }
     }
 
+    /**
+     * Seats an occupant the room held before the overlay started ({@link RoomsInUse}) as if it had just entered; the
+     * caller announces it with the other seats. Does nothing for an occupant already seated.
+     */
+    void adopt(RoomsInUse.Occupant occupant) {
+        if (occupancy.seat(occupant.user(), occupant.room()) != null) {
+            return;
+        }
+        String stanza = Stanzas.readdressForOverlay(occupant.presence(),
+                overlay.overlayJid(occupant.room(), occupant.nick()));
+        if (occupancy.join(occupant.user(), occupant.room(), occupant.nick(), stanza)) {
+            stats.increment("mirror.adopted");
+        }
+    }
+
     private void mirrorMessage(Message message, JID user, String room, String toNick) {
         LocalOccupancy.Seat seat = occupancy.seat(user, room);
         if (seat == null || message.getType() != Message.Type.groupchat || toNick != null) {

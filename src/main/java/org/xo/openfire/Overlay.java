@@ -203,6 +203,15 @@ final class Overlay {
         return XMPPServer.getInstance().getMultiUserChatManager().getMultiUserChatService(mucSubdomain);
     }
 
+    /**
+     * @return the occupants of this server's users that the overlay rooms hold already (see {@link RoomsInUse})
+     * @throws ReflectiveOperationException when this Openfire's MUC classes have none of the getters used
+     */
+    List<RoomsInUse.Occupant> occupantsAlreadyThere() throws ReflectiveOperationException {
+        MultiUserChatService service = mucService();
+        return service == null ? List.of() : RoomsInUse.of(service, user -> xmppDomain.equals(user.getDomain()));
+    }
+
     /** Makes the virtual occupants' bare JID a sysadmin of the overlay MUC service; see {@link Injector}. */
     void grantSysadmin(JID overlayUser) {
         MultiUserChatService service = mucService();

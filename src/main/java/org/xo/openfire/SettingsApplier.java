@@ -187,11 +187,25 @@ final class SettingsApplier {
             overlay.stop();
             throw e;
         }
+        adoptOccupantsAlreadyThere();
         for (String room : occupancy.rooms()) {
             overlay.openRoom(room);
         }
         for (LocalOccupancy.Seat seat : occupancy.all()) {
             overlay.publish(seat.room(), seat.nick(), Kind.PRESENCE, seat.presenceXml());
+        }
+    }
+
+    /** Users who were in overlay rooms before this run (the plugin just loaded, or the overlay was off) take part now. */
+    private void adoptOccupantsAlreadyThere() {
+        try {
+            for (RoomsInUse.Occupant occupant : overlay.occupantsAlreadyThere()) {
+                mirror.adopt(occupant);
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            stats.increment("mirror.adopt-failed");
+            Log.warn("XO could not read who is in the rooms already; they take part in the overlay from their next"
+                    + " presence: {}", e.toString(), e);
         }
     }
 

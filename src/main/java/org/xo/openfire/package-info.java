@@ -48,9 +48,12 @@
  * <tr><td>Servlet API, JSP and JSTL runtime</td><td>the admin pages ({@link org.xo.openfire.SettingsPage},
  *     {@link org.xo.openfire.StatusServlet}, and the pages compiled into {@code org.xo.openfire.jsp} by 4.2.0's
  *     Jasper 8)</td><td>links on 5.1.1's Jetty 12 / Jasper 9 (PluginLinkageIT)</td></tr>
+ * <tr><td>muc.MultiUserChatService, MUCRoom, MUCRole / MUCOccupant</td><td>by reflection only, getters:
+ *     getChatRooms() or getActiveChatRooms(), getName(), getOccupants(), getNickname(), getUserAddress(),
+ *     getPresence() ({@link org.xo.openfire.RoomsInUse})</td><td>MUCRole is MUCOccupant in 5.x</td></tr>
  * </table>
- * Deliberately not used: any method on {@code MUCRoom} or {@code MUCRole} (interface in 4.2, class since 4.7:
- * IncompatibleClassChangeError), implementing {@code MUCEventListener} (new abstract methods in HEAD: the
+ * Deliberately not called directly: any method on {@code MUCRoom} or {@code MUCRole} (interface in 4.2, class since
+ * 4.7: IncompatibleClassChangeError), implementing {@code MUCEventListener} (new abstract methods in HEAD: the
  * AbstractMethodError escapes Openfire's dispatcher), {@code TaskEngine.schedule*} (changed in 4.9).
  */
 package org.xo.openfire;
