@@ -20,8 +20,7 @@ import java.util.List;
  * <b>Not in place</b>, on purpose, because they change who takes part: {@link #MUC_SERVICE} and
  * {@link #OVERLAY_SERVICE} decide which rooms are overlay rooms, so local occupants leave the old rooms' overlay
  * (other nodes see them go) and a new run of the node carries the new rooms (with a new overlay service, the local
- * occupants enter the new overlay rooms at once; with a new MUC service, occupants of its rooms are mirrored from
- * their next entry). {@link #ENABLED} {@code false} stops the overlay (its users leave everywhere), {@code true}
+ * occupants enter the new overlay rooms at once, and so do the occupants of a new MUC service's rooms). {@link #ENABLED} {@code false} stops the overlay (its users leave everywhere), {@code true}
  * starts a new run. Another {@link #TRANSPORT} is a new run too: nodes on the old transport no longer hear this node,
  * so they see its users leave. {@link #NODE_ID} is the node's identity and is not changed at run time.
  * <p>
