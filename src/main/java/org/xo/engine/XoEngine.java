@@ -81,9 +81,9 @@ import org.xo.transport.UdpConfig;
  * {@link DnsSdAdvertiser} also registers the node on the interface's link and feeds the directory with the XO
  * nodes it resolves there; it starts and closes on its own thread (close waits at most 3 s for its goodbye).
  * <p>
- * Settings change while the engine runs through {@link #reconfigure}: one node, one run (origin epoch), one sequence
- * and one duplicate filter from {@link #start()} to {@link #close()}, whatever the transport, groups and timers in
- * between. Only node id and overlay service need a new engine.
+ * Settings change while the engine runs through {@link #reconfigure}: one node, one run (origin epoch), the same
+ * streams (one sequence per room, see {@link Envelope}) and one duplicate filter from {@link #start()} to
+ * {@link #close()}, whatever the transport, groups and timers in between. Only node id and overlay service need a new engine.
  * <p>
  * Thread-safe.
  */
@@ -133,9 +133,15 @@ public final class XoEngine implements AutoCloseable {
      * transport that is being replaced, and what the old ones hold is sent before the switch.
      */
     private final ReentrantReadWriteLock sendGate = new ReentrantReadWriteLock();
-    private final Deduplicator dedup = new Deduplicator();
     private final EngineStats stats = new EngineStats();
-    private final AtomicLong nextSeq = new AtomicLong(1);
+    private final Deduplicator dedup = new Deduplicator(Deduplicator.DEFAULT_WINDOW, Deduplicator.DEFAULT_MAX_STREAMS,
+            skipped -> stats.add(Counter.STREAM_GAPS, skipped));
+    /**
+     * The next seq of each of this run's streams, by room address (the control address for beacons). Kept when a
+     * room closes: a room opened again in the same run goes on with its stream, or receivers would drop the new
+     * envelopes as duplicates. One entry per room ever opened in this run.
+     */
+    private final Map<String, AtomicLong> nextSeqs = new ConcurrentHashMap<>();
     private final Map<String, OpenRoom> rooms = new ConcurrentHashMap<>();
     /**
      * Joined groups with their users (carried rooms, and the beacons when discovery is on): rooms can share a group,
@@ -256,7 +262,7 @@ public final class XoEngine implements AutoCloseable {
                 throw new IllegalStateException("Room " + r.jid() + " is not open on this node.");
             }
             long now = System.currentTimeMillis();
-            // Validate before taking a seq: a rejected event must not leave a gap in this origin's sequence.
+            // Validate before taking a seq: a rejected event must not leave a gap in the room's stream.
             EnvelopeCodec.checkBounds(new Envelope(config.nodeId(), originEpoch, 1, now, r.jid(), nick, kind, stanza));
             Envelope e;
             sendGate.readLock().lock();
@@ -265,10 +271,12 @@ public final class XoEngine implements AutoCloseable {
                     stats.increment(Counter.PUBLISH_UNCARRIED);
                     return null;
                 }
-                e = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(), now, r.jid(), nick, kind,
-                        stanza);
-                open.state.recordLocal(e);
-                pacer.submit(open.group, e);
+                // Per room in seq order, so that receivers see a gap only where something was lost.
+                synchronized (open) {
+                    e = new Envelope(config.nodeId(), originEpoch, nextSeq(r.jid()), now, r.jid(), nick, kind, stanza);
+                    open.state.recordLocal(e);
+                    pacer.submit(open.group, e);
+                }
             } finally {
                 sendGate.readLock().unlock();
             }
@@ -324,11 +332,20 @@ public final class XoEngine implements AutoCloseable {
 
     /** Asks the other nodes in a room for its state: their occupants, recent messages and subject come back. */
     private void requestState(OpenRoom open) {
-        Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
-                System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
-        if (submit(open, request)) {
+        boolean sent;
+        synchronized (open) {
+            Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq(open.room.jid()),
+                    System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
+            sent = submit(open, request);
+        }
+        if (sent) {
             stats.increment(Counter.STATE_REQUESTS_SENT);
         }
+    }
+
+    /** Takes the next seq of this run's stream in a room (or of the control address). */
+    private long nextSeq(String room) {
+        return nextSeqs.computeIfAbsent(room, r -> new AtomicLong(1)).getAndIncrement();
     }
 
     /** Joins the room's group unless it is joined already; under {@link #roomLock}. @return whether carried */
@@ -865,7 +882,7 @@ public final class XoEngine implements AutoCloseable {
         int forgotten = 0;
         for (OpenRoom open : rooms.values()) {
             for (Envelope p : open.state.removeRemoteOccupants(nodeId)) {
-                dedup.forget(p.originNode(), p.originEpoch(), p.seq());
+                dedup.forget(p);
                 forgotten++;
             }
         }
@@ -1028,7 +1045,7 @@ public final class XoEngine implements AutoCloseable {
         try {
             EngineConfig c = config;
             String body = Beacon.encode(goodbye ? Duration.ZERO : c.beaconInterval(), rooms);
-            Envelope beacon = new Envelope(c.nodeId(), originEpoch, nextSeq.getAndIncrement(),
+            Envelope beacon = new Envelope(c.nodeId(), originEpoch, nextSeq(controlRoom),
                     System.currentTimeMillis(), controlRoom, beaconNick(c.nodeName()), Kind.BEACON, body);
             pacer.submit(c.controlGroup(), beacon);
         } catch (IllegalStateException closed) {

@@ -141,6 +141,31 @@ public class XoEngineTest {
     }
 
     @Test
+    public void eachRoomIsAStreamOfItsOwnForTheWholeRun() throws Exception {
+        Node a = node(1);
+        Node b = node(2);
+        String dev = "dev@conference.xo";
+        b.engine.openRoom(LOBBY);
+        b.engine.openRoom(dev);
+        a.engine.openRoom(LOBBY); // its state request is seq 1 of a's lobby stream
+        a.engine.openRoom(dev);
+        Envelope lobby2 = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("one"));
+        Envelope dev2 = a.engine.publish(dev, "alice", Kind.GROUPCHAT, message("two"));
+        assertEquals(2, lobby2.seq());
+        assertEquals(2, dev2.seq());
+        assertEquals(Set.of(lobby2, dev2), Set.of(b.next(), b.next()));
+        assertEquals(lobby2.originEpoch(), dev2.originEpoch());
+        assertNotEquals(lobby2.overlayId(), dev2.overlayId());
+
+        a.engine.closeRoom(dev);
+        a.engine.openRoom(dev); // the same run goes on with the room's stream: state request 3
+        Envelope dev4 = a.engine.publish(dev, "alice", Kind.GROUPCHAT, message("three"));
+        assertEquals(4, dev4.seq());
+        assertEquals(dev4, b.next());
+        assertEquals("no seq was skipped in any stream", 0, b.stat(Counter.STREAM_GAPS));
+    }
+
+    @Test
     public void lateJoinerReceivesTheRoomStateOnce() throws Exception {
         Node a = node(1);
         Node b = node(2);
@@ -425,7 +450,7 @@ public class XoEngineTest {
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().overlayService("a/b").build());
         assertEquals(List.of("datagrams.sent", "datagrams.received", "bytes.sent", "bytes.received",
                 "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
-                "envelopes.other-room", "envelopes.unknown-kind", "dropped.foreign", "dropped.version",
+                "envelopes.other-room", "envelopes.unknown-kind", "stream.gaps", "dropped.foreign", "dropped.version",
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
                 "publish.rejected", "publish.uncarried", "rooms.uncarried", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
                 "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",
