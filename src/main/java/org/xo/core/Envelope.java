@@ -35,10 +35,7 @@ public record Envelope(long originNode, int originEpoch, long seq, long originTi
     public String overlayId() {
         ByteBuffer b = ByteBuffer.allocate(8 + 4 + RoomHash.BYTES + Varint.MAX_BYTES);
         b.putLong(originNode).putInt(originEpoch);
-        long hash = RoomHash.of(room);
-        for (int shift = 8 * (RoomHash.BYTES - 1); shift >= 0; shift -= 8) {
-            b.put((byte) (hash >>> shift));
-        }
+        RoomHash.put(b, RoomHash.of(room));
         Varint.write(b, seq);
         return ID_ENCODER.encodeToString(Arrays.copyOf(b.array(), b.position()));
     }

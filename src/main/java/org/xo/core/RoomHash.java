@@ -1,5 +1,6 @@
 package org.xo.core;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -30,6 +31,22 @@ public final class RoomHash {
         long h = 0;
         for (int i = 0; i < BYTES; i++) {
             h = (h << 8) | (digest[i] & 0xff);
+        }
+        return h;
+    }
+
+    /** Writes a hash as its 6 bytes, big-endian. */
+    public static void put(ByteBuffer out, long hash) {
+        for (int shift = 8 * (BYTES - 1); shift >= 0; shift -= 8) {
+            out.put((byte) (hash >>> shift));
+        }
+    }
+
+    /** Reads 6 bytes written by {@link #put}; the caller checks that they are there. */
+    public static long get(ByteBuffer in) {
+        long h = 0;
+        for (int i = 0; i < BYTES; i++) {
+            h = (h << 8) | (in.get() & 0xff);
         }
         return h;
     }

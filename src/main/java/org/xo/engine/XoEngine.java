@@ -37,6 +37,7 @@ import org.xo.core.Kind;
 import org.xo.core.MalformedDatagramException;
 import org.xo.core.OverlayRoom;
 import org.xo.core.Pacer;
+import org.xo.core.RoomIndex;
 import org.xo.discovery.AdvertisedRoom;
 import org.xo.discovery.Beacon;
 import org.xo.discovery.Directory;
@@ -63,9 +64,9 @@ import org.xo.transport.UdpConfig;
  * {@link EngineConfig#overlayService()} is appended.
  * <p>
  * Send path: {@link #publish} → {@link RoomState} → {@link Pacer} → {@link EnvelopeCodec} → {@link Transport}.
- * Receive path (transport thread): decode → drop own, other-room and duplicate envelopes → answer STATE_REQUESTs
- * with the room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them
- * drop) → listener. Every drop is counted in {@link #stats()}.
+ * Receive path (transport thread): decode (room hashes resolved against the open rooms) → drop own, other-room and
+ * duplicate envelopes → answer STATE_REQUESTs with the room's {@link RoomState#snapshotForReplay()} (the original
+ * envelopes, which receivers that have them drop) → listener. Every drop is counted in {@link #stats()}.
  * <p>
  * A room whose multicast group cannot be joined (the transport says why, e.g. the process is out of file
  * descriptors) is open but not carried: it lives on in the local server only, {@link #uncarriedRooms()} tells why,
@@ -143,6 +144,8 @@ public final class XoEngine implements AutoCloseable {
      */
     private final Map<String, AtomicLong> nextSeqs = new ConcurrentHashMap<>();
     private final Map<String, OpenRoom> rooms = new ConcurrentHashMap<>();
+    /** The open rooms by the hash that wire version 2 carries; replaced under {@link #roomLock}. */
+    private volatile RoomIndex roomIndex = RoomIndex.EMPTY;
     /**
      * Joined groups with their users (carried rooms, and the beacons when discovery is on): rooms can share a group,
      * even with the beacons, and it is left only when its last user is gone. Guarded by {@link #roomLock}.
@@ -150,6 +153,8 @@ public final class XoEngine implements AutoCloseable {
     private final Map<InetAddress, Integer> groupRefs = new HashMap<>();
     private final Object roomLock = new Object();
     private final LogThrottle malformedLog = LogThrottle.debug(LOG);
+    /** Whether the one warning about a node of another wire version was logged in this run. */
+    private final AtomicBoolean versionWarned = new AtomicBoolean();
     private final LogThrottle listenerLog = LogThrottle.warn(LOG);
     private final LogThrottle sendLog = LogThrottle.warn(LOG);
     private final LogThrottle beaconLog = LogThrottle.debug(LOG);
@@ -311,6 +316,7 @@ public final class XoEngine implements AutoCloseable {
                 opened = new OpenRoom(r, addressing.groupFor(r), new RoomState(r.jid(), config.historyReplay()));
                 boolean carried = carry(opened); // before the room is visible: never published to if not carried
                 rooms.put(r.jid(), opened);
+                roomIndex = RoomIndex.of(rooms.keySet());
                 if (!carried) {
                     return false;
                 }
@@ -403,6 +409,7 @@ public final class XoEngine implements AutoCloseable {
                 return;
             }
             rooms.remove(r.jid());
+            roomIndex = RoomIndex.of(rooms.keySet());
             if (open.uncarried == null && groupRefs.merge(open.group, -1, Integer::sum) == 0) {
                 groupRefs.remove(open.group);
                 if (state == State.RUNNING) {
@@ -793,14 +800,23 @@ public final class XoEngine implements AutoCloseable {
         stats.add(Counter.BYTES_RECEIVED, data.remaining());
         EnvelopeCodec.Decoded decoded;
         try {
-            decoded = codec.decode(data);
+            decoded = codec.decode(data, roomIndex);
         } catch (MalformedDatagramException e) {
             stats.increment(Counter.dropped(e.reason()));
-            malformedLog.log("Dropped a datagram from " + sender + ": " + e.reason() + ", " + e.getMessage(), null);
+            if (e.reason() == MalformedDatagramException.Reason.VERSION && versionWarned.compareAndSet(false, true)) {
+                LOG.warn("Node at {} speaks another XO wire version ({}): its datagrams are dropped and counted as "
+                        + "dropped.version; nodes of different XO versions do not understand each other", sender,
+                        e.getMessage());
+            } else {
+                malformedLog.log("Dropped a datagram from " + sender + ": " + e.reason() + ", " + e.getMessage(), null);
+            }
             return;
         }
-        stats.add(Counter.ENVELOPES_RECEIVED, decoded.envelopes().size() + decoded.unknownKinds());
+        stats.add(Counter.ENVELOPES_RECEIVED, decoded.envelopes().size() + decoded.unknownKinds()
+                + decoded.otherRooms() + decoded.ambiguousRooms());
         stats.add(Counter.ENVELOPES_UNKNOWN_KIND, decoded.unknownKinds());
+        stats.add(Counter.ENVELOPES_OTHER_ROOM, decoded.otherRooms());
+        stats.add(Counter.ENVELOPES_AMBIGUOUS_ROOM, decoded.ambiguousRooms());
         for (Envelope e : decoded.envelopes()) {
             onEnvelope(e);
         }

@@ -23,11 +23,7 @@ public class EnvelopeTest {
         ByteBuffer b = ByteBuffer.wrap(Base64.getUrlDecoder().decode(id));
         assertEquals(0x0102030405060708L, b.getLong());
         assertEquals(0x11223344, b.getInt());
-        long hash = 0;
-        for (int i = 0; i < RoomHash.BYTES; i++) {
-            hash = (hash << 8) | (b.get() & 0xff);
-        }
-        assertEquals(RoomHash.of("lobby@conference.xo"), hash);
+        assertEquals(RoomHash.of("lobby@conference.xo"), RoomHash.get(b));
         assertEquals("300 as a varint", (300 & 0x7f) | 0x80, b.get() & 0xff);
         assertEquals(300 >>> 7, b.get());
         assertEquals(26, env(1, 1, "lobby@conference.xo", 127).overlayId().length());

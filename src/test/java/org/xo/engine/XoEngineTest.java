@@ -450,7 +450,7 @@ public class XoEngineTest {
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().overlayService("a/b").build());
         assertEquals(List.of("datagrams.sent", "datagrams.received", "bytes.sent", "bytes.received",
                 "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
-                "envelopes.other-room", "envelopes.unknown-kind", "stream.gaps", "dropped.foreign", "dropped.version",
+                "envelopes.other-room", "envelopes.unknown-kind", "envelopes.ambiguous-room", "stream.gaps", "dropped.foreign", "dropped.version",
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
                 "publish.rejected", "publish.uncarried", "rooms.uncarried", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
                 "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",
@@ -515,7 +515,7 @@ public class XoEngineTest {
             }
             case 1: {
                 byte[] b = valid.clone();
-                b[2] = (byte) (2 + r.nextInt(254));
+                b[2] = (byte) (r.nextBoolean() ? 1 : 3 + r.nextInt(253)); // v1 as well: mixed versions do not mix
                 return new Garbage(b, Counter.DROPPED_VERSION);
             }
             case 2: {
@@ -524,8 +524,8 @@ public class XoEngineTest {
                 return new Garbage(b, Counter.DROPPED_FLAGS);
             }
             case 3:
-                return new Garbage(java.util.Arrays.copyOf(valid, 3 + r.nextInt(valid.length - 3)),
-                        Counter.DROPPED_TRUNCATED);
+                // Inside the header: past it, a cut envelope is a length that overruns the datagram (BAD_FIELD).
+                return new Garbage(java.util.Arrays.copyOf(valid, 3 + r.nextInt(13)), Counter.DROPPED_TRUNCATED);
             case 4: {
                 byte[] b = java.util.Arrays.copyOf(valid, valid.length + 1 + r.nextInt(10));
                 return new Garbage(b, Counter.DROPPED_BAD_FIELD);
@@ -534,8 +534,8 @@ public class XoEngineTest {
                 byte[] payload = new byte[1 + r.nextInt(100)];
                 r.nextBytes(payload);
                 payload[0] = 0x07; // a final DEFLATE block of the reserved type 3: never inflates
-                ByteBuffer b = ByteBuffer.allocate(EnvelopeCodec.HEADER_BYTES + payload.length);
-                b.put(new byte[] {'X', 'O', 1, 1, 0, 1}).putShort((short) payload.length).put(payload);
+                ByteBuffer b = ByteBuffer.allocate(17 + payload.length);
+                b.put(new byte[] {'X', 'O', EnvelopeCodec.VERSION_2, 1}).putLong(99).putInt(7).put((byte) 0).put(payload);
                 return new Garbage(b.array(), Counter.DROPPED_COMPRESSION);
             }
         }
