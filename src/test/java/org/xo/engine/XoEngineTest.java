@@ -371,6 +371,25 @@ public class XoEngineTest {
     }
 
     @Test
+    public void aNodeOfAnotherWireVersionIsDroppedCountedAndNamedOnce() throws Exception {
+        Node b = node(2);
+        b.engine.openRoom(LOBBY);
+        // A version 1 header: magic, version 1, no flags, key 0, one envelope, payload length 0.
+        byte[] v1 = {'X', 'O', 1, 0, 0, 1, 0, 0};
+        try (EngineWarnings warnings = new EngineWarnings();
+             DatagramChannel out = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            out.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo);
+            for (int i = 0; i < 3; i++) {
+                out.send(ByteBuffer.wrap(v1), new InetSocketAddress(b.engine.groupOf(LOBBY), port));
+            }
+            waitFor(() -> b.stat(Counter.DROPPED_VERSION) == 3);
+            assertEquals(warnings.lines.toString(), 1, warnings.lines.size());
+            assertTrue(warnings.lines.get(0), warnings.lines.get(0).contains("speaks another XO wire version "
+                    + "(wire version 1, this node speaks 2)"));
+        }
+    }
+
+    @Test
     public void survivesAFloodOfMalformedDatagrams() throws Exception {
         Node b = node(2);
         b.engine.openRoom(LOBBY);
