@@ -339,10 +339,16 @@ public final class XoEngine implements AutoCloseable {
     /** Asks the other nodes in a room for its state: their occupants, recent messages and subject come back. */
     private void requestState(OpenRoom open) {
         boolean sent;
-        synchronized (open) {
-            Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq(open.room.jid()),
-                    System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
-            sent = submit(open, request);
+        // The send gate before the room's stream, as in publish: the other order could deadlock with a reconfigure.
+        sendGate.readLock().lock();
+        try {
+            synchronized (open) {
+                Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq(open.room.jid()),
+                        System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
+                sent = submit(open.group, request);
+            }
+        } finally {
+            sendGate.readLock().unlock();
         }
         if (sent) {
             stats.increment(Counter.STATE_REQUESTS_SENT);
