@@ -163,8 +163,9 @@ public final class EnvelopeCodec {
      * (the exact size depends on its neighbours): the pacer's budget unit
      */
     public static int encodedSize(Envelope e) {
+        String body = bodyOnly(e.stanza());
         return ENVELOPE_MAX_FIXED_BYTES + Varint.size(e.seq()) + roomBytes(e) + utf8Length(e.nick())
-                + utf8Length(e.stanza());
+                + utf8Length(body == null ? e.stanza() : body);
     }
 
     private static boolean fullRoom(Envelope e) {

@@ -53,6 +53,10 @@ public class EnvelopeCodecTest {
         expected.put((byte) 12).put("hi &amp; bye".getBytes(StandardCharsets.UTF_8));
         assertArrayEquals(Arrays.copyOf(expected.array(), expected.position()), d);
         assertEquals("header 18, envelope 11 + nick + body", 18 + 11 + 5 + 12, d.length);
+        int envelopeBytes = d.length - 18;
+        assertTrue("the pacer's unit is a bound", EnvelopeCodec.encodedSize(e) >= envelopeBytes);
+        assertTrue("that counts the body, not the XML around it",
+                EnvelopeCodec.encodedSize(e) < envelopeBytes + EnvelopeCodec.BODY_ONLY_PREFIX.length());
         assertEquals(List.of(e), decode(plain, d));
     }
 
