@@ -446,8 +446,8 @@ public final class EnvelopeCodec {
             String nick = text(p, p.get() & 0xff, utf8, "nick", i);
             long stanzaLength = varint(p, BAD_FIELD, at);
             if (stanzaLength < 0 || stanzaLength > Limits.MAX_STANZA_BYTES) {
-                throw new MalformedDatagramException(BAD_FIELD, at + ": stanza of " + Long.toUnsignedString(stanzaLength)
-                        + " bytes");
+                throw new MalformedDatagramException(BAD_FIELD, at + ": stanza of "
+                        + Long.toUnsignedString(stanzaLength) + " bytes");
             }
             String stanza = text(p, (int) stanzaLength, utf8, "stanza", i);
             if ((form & FORM_XML) == 0) {

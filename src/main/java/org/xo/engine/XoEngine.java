@@ -84,7 +84,8 @@ import org.xo.transport.UdpConfig;
  * <p>
  * Settings change while the engine runs through {@link #reconfigure}: one node, one run (origin epoch), the same
  * streams (one sequence per room, see {@link Envelope}) and one duplicate filter from {@link #start()} to
- * {@link #close()}, whatever the transport, groups and timers in between. Only node id and overlay service need a new engine.
+ * {@link #close()}, whatever the transport, groups and timers in between. Only node id and overlay service need a
+ * new engine.
  * <p>
  * Thread-safe.
  */

@@ -469,7 +469,8 @@ public class XoEngineTest {
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().overlayService("a/b").build());
         assertEquals(List.of("datagrams.sent", "datagrams.received", "bytes.sent", "bytes.received",
                 "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
-                "envelopes.other-room", "envelopes.unknown-kind", "envelopes.ambiguous-room", "stream.gaps", "dropped.foreign", "dropped.version",
+                "envelopes.other-room", "envelopes.unknown-kind", "envelopes.ambiguous-room", "stream.gaps",
+                "dropped.foreign", "dropped.version",
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
                 "publish.rejected", "publish.uncarried", "rooms.uncarried", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
                 "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",
@@ -554,7 +555,8 @@ public class XoEngineTest {
                 r.nextBytes(payload);
                 payload[0] = 0x07; // a final DEFLATE block of the reserved type 3: never inflates
                 ByteBuffer b = ByteBuffer.allocate(17 + payload.length);
-                b.put(new byte[] {'X', 'O', EnvelopeCodec.VERSION_2, 1}).putLong(99).putInt(7).put((byte) 0).put(payload);
+                b.put(new byte[] {'X', 'O', EnvelopeCodec.VERSION_2, 1}).putLong(99).putInt(7).put((byte) 0)
+                        .put(payload);
                 return new Garbage(b.array(), Counter.DROPPED_COMPRESSION);
             }
         }
