@@ -1,11 +1,20 @@
 package org.xo.core;
 
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Base64;
+
 /**
  * One overlay event, as it travels between nodes. Immutable; every field is bounded by {@link Limits}.
+ * <p>
+ * Streams: each (originNode, originEpoch, room) is a stream of its own, numbered 1, 2, 3, ... with no gaps, so a
+ * receiver of a room tells a loss in it from traffic of other rooms. The room's state requests are numbered in the
+ * room's stream like its events; beacons are numbered in the stream of the control address they carry.
  *
  * @param originNode  random 64-bit id of the node that created the event (stable across restarts)
- * @param originEpoch start time (seconds) of the origin node's current run: (originNode, originEpoch, seq) is unique
- * @param seq         per-origin-run sequence number, 1, 2, 3, ... with no gaps (the later repair protocol relies on it)
+ * @param originEpoch start time (seconds) of the origin node's current run
+ * @param seq         the event's number in its stream, 1, 2, 3, ... with no gaps (the later repair relies on it):
+ *                    (originNode, originEpoch, room, seq) is unique
  * @param originTime  origin wall clock, milliseconds since the epoch
  * @param room        overlay room address, e.g. {@code lobby@conference.xo}
  * @param nick        the sending occupant's nick (empty for control kinds)
@@ -14,4 +23,20 @@ package org.xo.core;
  */
 public record Envelope(long originNode, int originEpoch, long seq, long originTime, String room, String nick,
                        Kind kind, String stanza) {
+    private static final Base64.Encoder ID_ENCODER = Base64.getUrlEncoder().withoutPadding();
+
+    /**
+     * The event's stable overlay id, the same on every node, fit for an XEP-0359 {@code <stanza-id id="…">}: unpadded
+     * base64url (RFC 4648 section 5) of originNode (8 bytes, big-endian), originEpoch (4), the {@link RoomHash} of
+     * the room (6) and seq as an unsigned LEB128 varint (1 to 9 bytes): 26 characters while seq is below 128, 27
+     * below 16,384. Unique within the room (node, epoch and seq alone are); the room hash keeps ids of one node's
+     * rooms apart where they are shown side by side.
+     */
+    public String overlayId() {
+        ByteBuffer b = ByteBuffer.allocate(8 + 4 + RoomHash.BYTES + Varint.MAX_BYTES);
+        b.putLong(originNode).putInt(originEpoch);
+        RoomHash.put(b, RoomHash.of(room));
+        Varint.write(b, seq);
+        return ID_ENCODER.encodeToString(Arrays.copyOf(b.array(), b.position()));
+    }
 }

@@ -20,47 +20,80 @@ import static org.xo.core.MalformedDatagramException.Reason.TRUNCATED;
 import static org.xo.core.MalformedDatagramException.Reason.VERSION;
 
 /**
- * Envelopes to and from datagram bytes, wire version 1. All integers are big-endian (network order).
+ * Envelopes to and from datagram bytes, wire version 2. Fixed-size integers are big-endian (network order); varint
+ * is an unsigned LEB128 varint and zigzag a signed number mapped onto one ({@link Varint}).
  * <pre>
- * datagram = magic     2 bytes  'X' 'O' (0x58 0x4F)
- *            version   u8       1
- *            flags     u8       bit0 = payload is raw DEFLATE (RFC 1951) with {@link #DICTIONARY} as preset dictionary
- *                               bit1 = authenticated, bit2 = encrypted: reserved for group keys; a v1 decoder drops
- *                               datagrams with any flag other than bit0 set (reason FLAGS)
- *            keyId     u8       reserved, 0 (else FLAGS)
- *            count     u8       envelopes in the payload, 1..255
- *            payloadLength u16  bytes of payload that follow; the datagram ends right after them
- *            payload            count envelopes back to back (after inflation when bit0 is set)
- * envelope = originNode i64 | originEpoch i32 | seq i64 (&gt; 0) | originTime i64 | kind u8
- *            | roomLen u8 + room UTF-8 (normalized {@link OverlayRoom} address, 1..255 bytes)
- *            | nickLen u8 + nick UTF-8 (0..255 bytes)
- *            | stanzaLen u16 + stanza UTF-8 (0..{@value Limits#MAX_STANZA_BYTES} bytes)
+ * datagram = magic       2 bytes  'X' 'O' (0x58 0x4F)
+ *            version     u8       2
+ *            flags       u8       bit0 = payload is raw DEFLATE (RFC 1951) with {@link #DICTIONARY} as preset
+ *                                 dictionary; any other bit (authentication, encryption: reserved) → dropped (FLAGS)
+ *            originNode  i64      origin of the datagram's first envelope, and of every other that does not say
+ *            originEpoch i32      otherwise (a state reply repeats subjects of other origins)
+ *            baseTime    zigzag   origin time of the first envelope, milliseconds since originEpoch × 1000
+ *            payload              to the end of the datagram (after inflation when bit0 is set): 1..255 envelopes
+ *                                 back to back, nothing after the last
+ * envelope = head        u8       bits 0-6 kind code; bit 7 = a form byte follows
+ *            form        u8       only when head bit 7 is set, then not 0; without it all three bits are 0:
+ *                                 bit0 = stanza is XML, else the body-only form below
+ *                                 bit1 = room is the full address, else its {@link RoomHash}
+ *                                 bit2 = the envelope's own originNode i64 and originEpoch i32 follow
+ *                                 bits 3-7 reserved, 0
+ *            [originNode i64, originEpoch i32]  when form bit2
+ *            seq         varint   1.. (the envelope's number in its stream, see {@link Envelope})
+ *            timeDelta   zigzag   origin time minus the datagram's origin time (baseTime)
+ *            room        6 bytes  {@link RoomHash}, or when form bit1: roomLen u8 + room UTF-8 (normalized
+ *                                 {@link OverlayRoom} address, 1..255 bytes)
+ *            nickLen u8 + nick UTF-8 (0..255 bytes)
+ *            stanzaLen varint + stanza UTF-8 (0..{@value Limits#MAX_STANZA_BYTES} bytes); in the body-only form the
+ *                                 text is what stands between {@code <body>} and {@code </body>} of the stanza
+ *                                 {@value #BODY_ONLY_PREFIX}…{@value #BODY_ONLY_SUFFIX} (escaped as it was, no
+ *                                 {@code <} in it), which the receiver rebuilds to the character
  * </pre>
+ * The encoder writes room events (kind codes below 0x40) with the room hash and control envelopes (state requests,
+ * beacons) with the full address; the body-only form whenever the stanza is exactly that plain groupchat message,
+ * whatever the kind. A plain groupchat message alone in a datagram thus costs 16 bytes of header, about 4 of
+ * baseTime, and 11 plus nick plus body in the envelope (seq and body below 128 bytes).
+ * <p>
+ * A receiver resolves a room hash against the rooms it has open ({@link RoomIndex}): a hash of no open room is
+ * another room's envelope, counted ({@link Decoded#otherRooms()}); a hash two open rooms share is counted as
+ * {@link Decoded#ambiguousRooms()}; both are dropped, never delivered to a guessed room.
+ * <p>
  * The whole datagram is at most {@value Limits#MAX_DATAGRAM_BYTES} bytes, an inflated payload at most
  * {@value Limits#MAX_INFLATED_PAYLOAD}. Every envelope has the same layout whatever its kind, so an envelope of a
  * kind code this version does not know is skipped and counted ({@link Decoded#unknownKinds()}) while the others of
- * the datagram are kept. Decoding is strict: every length is checked before it is used, UTF-8 must be well formed,
- * the declared count must match and nothing may trail the payload.
+ * the datagram are kept; kind codes are 7 bits. Decoding is strict: every length and varint is checked before it is
+ * used, UTF-8 must be well formed, and nothing may trail the last envelope. Another version (v1 included) is
+ * dropped as a whole (reason VERSION): nodes of different wire versions do not understand each other.
  * <p>
  * Thread-safe: each thread reuses its own Deflater/Inflater (creating one per datagram costs more than the
  * compression itself; they cannot be shared between threads).
  */
 public final class EnvelopeCodec {
     /** Wire version written and accepted. */
-    public static final int VERSION_1 = 1;
-    /** Bytes before the payload. */
-    public static final int HEADER_BYTES = 8;
-    /** Fixed part of an envelope: the numeric fields, the kind and the three length prefixes. */
-    public static final int ENVELOPE_FIXED_BYTES = 8 + 4 + 8 + 8 + 1 + 1 + 1 + 2;
+    public static final int VERSION_2 = 2;
+    /** The most bytes before the payload: magic, version, flags, origin and the longest baseTime. */
+    public static final int MAX_HEADER_BYTES = 2 + 1 + 1 + 8 + 4 + Varint.MAX_BYTES;
+    /** The stanza that travels as its body text only, around that text. */
+    public static final String BODY_ONLY_PREFIX = "<message type=\"groupchat\"><body>";
+    public static final String BODY_ONLY_SUFFIX = "</body></message>";
 
     private static final byte MAGIC_0 = 0x58;
     private static final byte MAGIC_1 = 0x4F;
     private static final int FLAG_DEFLATE = 0x01;
+    private static final int HEAD_FORM = 0x80;
+    private static final int FORM_XML = 0x01;
+    private static final int FORM_ROOM_NAME = 0x02;
+    private static final int FORM_ORIGIN = 0x04;
+    /** Codes from here on are control envelopes, sent with the full room address. */
+    private static final int FIRST_CONTROL_CODE = 0x40;
+    /** An envelope's bytes besides seq, room, nick and stanza text, at most: head, form, origin, timeDelta, nickLen,
+     * stanzaLen (3 bytes up to {@link Limits#MAX_STANZA_BYTES}). */
+    private static final int ENVELOPE_MAX_FIXED_BYTES = 1 + 1 + 12 + Varint.MAX_BYTES + 1 + 3;
 
     /**
      * Preset DEFLATE dictionary: fragments that recur in MUC traffic, so that even a single small stanza compresses.
-     * Deflate finds the nearest match cheapest, so the most frequent fragments come last. Part of wire version 1:
-     * changing it breaks every decoder in the field.
+     * Deflate finds the nearest match cheapest, so the most frequent fragments come last. Part of the wire
+     * format: changing it breaks every decoder in the field.
      */
     public static final byte[] DICTIONARY = String.join("",
             "<x xmlns=\"jabber:x:conference\"/>",
@@ -115,19 +148,42 @@ public final class EnvelopeCodec {
         this.compression = compression;
     }
 
-    /** A decoded datagram: its envelopes of known kinds, in wire order, and how many of unknown kinds were skipped. */
-    public record Decoded(List<Envelope> envelopes, int unknownKinds) {
+    /**
+     * A decoded datagram: its envelopes of known kinds and resolved rooms, in wire order, and how many were skipped
+     * for an unknown kind, a room hash of no open room, or a room hash two open rooms share.
+     */
+    public record Decoded(List<Envelope> envelopes, int unknownKinds, int otherRooms, int ambiguousRooms) {
         public Decoded {
             envelopes = List.copyOf(envelopes);
         }
     }
 
     /**
-     * @return the bytes an envelope that passes {@link #checkBounds} takes inside an uncompressed payload: the
-     * pacer's budget unit
+     * @return at least the bytes an envelope that passes {@link #checkBounds} takes inside an uncompressed payload
+     * (the exact size depends on its neighbours): the pacer's budget unit
      */
     public static int encodedSize(Envelope e) {
-        return ENVELOPE_FIXED_BYTES + utf8Length(e.room()) + utf8Length(e.nick()) + utf8Length(e.stanza());
+        String body = bodyOnly(e.stanza());
+        return ENVELOPE_MAX_FIXED_BYTES + Varint.size(e.seq()) + roomBytes(e) + utf8Length(e.nick())
+                + utf8Length(body == null ? e.stanza() : body);
+    }
+
+    private static boolean fullRoom(Envelope e) {
+        return e.kind().code() >= FIRST_CONTROL_CODE;
+    }
+
+    private static int roomBytes(Envelope e) {
+        return fullRoom(e) ? 1 + utf8Length(e.room()) : RoomHash.BYTES;
+    }
+
+    /** @return the body text when the stanza is the plain groupchat message that travels body-only, else null */
+    private static String bodyOnly(String stanza) {
+        if (!stanza.startsWith(BODY_ONLY_PREFIX) || !stanza.endsWith(BODY_ONLY_SUFFIX)
+                || stanza.length() < BODY_ONLY_PREFIX.length() + BODY_ONLY_SUFFIX.length()) {
+            return null;
+        }
+        String body = stanza.substring(BODY_ONLY_PREFIX.length(), stanza.length() - BODY_ONLY_SUFFIX.length());
+        return body.indexOf('<') < 0 ? body : null;
     }
 
     /**
@@ -178,37 +234,62 @@ public final class EnvelopeCodec {
             checkBounds(e);
             size += encodedSize(e);
         }
-        if (size > Limits.MAX_DATAGRAM_BYTES - HEADER_BYTES) {
+        if (size > Limits.MAX_DATAGRAM_BYTES - MAX_HEADER_BYTES) {
             throw new IllegalArgumentException("Envelopes of " + size + " bytes do not fit one datagram (payload limit "
-                    + (Limits.MAX_DATAGRAM_BYTES - HEADER_BYTES) + ").");
+                    + (Limits.MAX_DATAGRAM_BYTES - MAX_HEADER_BYTES) + ").");
         }
+        Envelope first = envelopes.get(0);
         ByteBuffer payload = ByteBuffer.allocate(size);
         for (Envelope e : envelopes) {
-            payload.putLong(e.originNode()).putInt(e.originEpoch()).putLong(e.seq()).putLong(e.originTime());
-            payload.put((byte) e.kind().code());
-            byte[] room = e.room().getBytes(StandardCharsets.UTF_8);
-            payload.put((byte) room.length).put(room);
-            byte[] nick = e.nick().getBytes(StandardCharsets.UTF_8);
-            payload.put((byte) nick.length).put(nick);
-            byte[] stanza = e.stanza().getBytes(StandardCharsets.UTF_8);
-            payload.putShort((short) stanza.length).put(stanza);
+            putEnvelope(payload, e, first);
         }
         byte[] body = payload.array();
+        int bodyLength = payload.position();
         int flags = 0;
-        int bodyLength = size;
         if (compression) {
-            byte[] packed = new byte[size];
-            int packedLength = deflate(body, packed);
+            byte[] packed = new byte[bodyLength];
+            int packedLength = deflate(body, bodyLength, packed);
             if (packedLength > 0) {
                 body = packed;
                 bodyLength = packedLength;
                 flags |= FLAG_DEFLATE;
             }
         }
-        ByteBuffer out = ByteBuffer.allocate(HEADER_BYTES + bodyLength);
-        out.put(MAGIC_0).put(MAGIC_1).put((byte) VERSION_1).put((byte) flags).put((byte) 0).put((byte) count);
-        out.putShort((short) bodyLength).put(body, 0, bodyLength);
-        return out.array();
+        ByteBuffer out = ByteBuffer.allocate(MAX_HEADER_BYTES + bodyLength);
+        out.put(MAGIC_0).put(MAGIC_1).put((byte) VERSION_2).put((byte) flags);
+        out.putLong(first.originNode()).putInt(first.originEpoch());
+        Varint.write(out, Varint.zigzag(first.originTime() - first.originEpoch() * 1000L));
+        out.put(body, 0, bodyLength);
+        byte[] datagram = new byte[out.position()];
+        out.flip().get(datagram);
+        return datagram;
+    }
+
+    private static void putEnvelope(ByteBuffer out, Envelope e, Envelope first) {
+        String body = bodyOnly(e.stanza());
+        boolean ownOrigin = e.originNode() != first.originNode() || e.originEpoch() != first.originEpoch();
+        int form = (body == null ? FORM_XML : 0) | (fullRoom(e) ? FORM_ROOM_NAME : 0) | (ownOrigin ? FORM_ORIGIN : 0);
+        if (form == 0) {
+            out.put((byte) e.kind().code());
+        } else {
+            out.put((byte) (e.kind().code() | HEAD_FORM)).put((byte) form);
+        }
+        if (ownOrigin) {
+            out.putLong(e.originNode()).putInt(e.originEpoch());
+        }
+        Varint.write(out, e.seq());
+        Varint.write(out, Varint.zigzag(e.originTime() - first.originTime()));
+        if (fullRoom(e)) {
+            byte[] room = e.room().getBytes(StandardCharsets.UTF_8);
+            out.put((byte) room.length).put(room);
+        } else {
+            RoomHash.put(out, RoomHash.of(e.room()));
+        }
+        byte[] nick = e.nick().getBytes(StandardCharsets.UTF_8);
+        out.put((byte) nick.length).put(nick);
+        byte[] stanza = (body == null ? e.stanza() : body).getBytes(StandardCharsets.UTF_8);
+        Varint.write(out, stanza.length);
+        out.put(stanza);
     }
 
     private static final ThreadLocal<Deflater> DEFLATERS =
@@ -218,19 +299,19 @@ public final class EnvelopeCodec {
     private static final ThreadLocal<byte[]> INFLATE_BUFFERS =
             ThreadLocal.withInitial(() -> new byte[Limits.MAX_INFLATED_PAYLOAD + 1]);
 
-    /** @return the compressed length, or 0 when compressing does not make {@code in} strictly smaller */
-    private static int deflate(byte[] in, byte[] out) {
+    /** @return the compressed length, or 0 when compressing does not make the input strictly smaller */
+    private static int deflate(byte[] in, int length, byte[] out) {
         Deflater deflater = DEFLATERS.get();
         try {
             deflater.setDictionary(DICTIONARY);
-            deflater.setInput(in);
+            deflater.setInput(in, 0, length);
             deflater.finish();
             int n = 0;
             // The output buffer is as large as the input: if it fills before the stream ends, compression does not pay.
             while (!deflater.finished() && n < out.length) {
                 n += deflater.deflate(out, n, out.length - n);
             }
-            return deflater.finished() && n < in.length ? n : 0;
+            return deflater.finished() && n < length ? n : 0;
         } finally {
             deflater.reset();
         }
@@ -239,9 +320,10 @@ public final class EnvelopeCodec {
     /**
      * Decodes one received datagram, from its position to its limit (the position is advanced).
      *
+     * @param rooms the rooms open here, which room hashes resolve against
      * @throws MalformedDatagramException when any part of the datagram is invalid: nothing of it is delivered
      */
-    public Decoded decode(ByteBuffer datagram) throws MalformedDatagramException {
+    public Decoded decode(ByteBuffer datagram, RoomIndex rooms) throws MalformedDatagramException {
         ByteBuffer in = datagram.slice(); // a fresh slice is big-endian whatever the caller's buffer order
         datagram.position(datagram.limit());
         int total = in.remaining();
@@ -252,38 +334,29 @@ public final class EnvelopeCodec {
             throw new MalformedDatagramException(TRUNCATED, "datagram ends before its version");
         }
         int version = in.get(2) & 0xff;
-        if (version != VERSION_1) {
-            throw new MalformedDatagramException(VERSION, "unknown wire version " + version);
+        if (version != VERSION_2) {
+            throw new MalformedDatagramException(VERSION, "wire version " + version + ", this node speaks "
+                    + VERSION_2);
         }
         if (total > Limits.MAX_DATAGRAM_BYTES) {
             throw new MalformedDatagramException(OVERSIZED, "datagram of " + total + " bytes");
         }
-        if (total < HEADER_BYTES) {
+        if (total < 16) {
             throw new MalformedDatagramException(TRUNCATED, "datagram of " + total + " bytes ends inside its header");
         }
         int flags = in.get(3) & 0xff;
-        int keyId = in.get(4) & 0xff;
-        if ((flags & ~FLAG_DEFLATE) != 0 || keyId != 0) {
-            throw new MalformedDatagramException(FLAGS, "unsupported flags 0x" + Integer.toHexString(flags)
-                    + " / key id " + keyId);
+        if ((flags & ~FLAG_DEFLATE) != 0) {
+            throw new MalformedDatagramException(FLAGS, "unsupported flags 0x" + Integer.toHexString(flags));
         }
-        int count = in.get(5) & 0xff;
-        if (count == 0) {
-            throw new MalformedDatagramException(BAD_FIELD, "envelope count 0");
+        in.position(4);
+        long originNode = in.getLong();
+        int originEpoch = in.getInt();
+        long baseTime = originEpoch * 1000L + Varint.unzigzag(varint(in, TRUNCATED, "the header"));
+        if (!in.hasRemaining()) {
+            throw new MalformedDatagramException(TRUNCATED, "datagram without envelopes");
         }
-        int payloadLength = in.getShort(6) & 0xffff;
-        int available = total - HEADER_BYTES;
-        if (payloadLength > available) {
-            throw new MalformedDatagramException(TRUNCATED, "payload of " + payloadLength + " bytes, " + available
-                    + " present");
-        }
-        if (payloadLength < available) {
-            throw new MalformedDatagramException(BAD_FIELD, (available - payloadLength)
-                    + " bytes trail the payload");
-        }
-        in.position(HEADER_BYTES);
         ByteBuffer payload = (flags & FLAG_DEFLATE) != 0 ? inflate(in) : in;
-        return readEnvelopes(payload, count);
+        return readEnvelopes(payload, originNode, originEpoch, baseTime, rooms);
     }
 
     private static ByteBuffer inflate(ByteBuffer compressed) throws MalformedDatagramException {
@@ -320,48 +393,101 @@ public final class EnvelopeCodec {
         }
     }
 
-    private static Decoded readEnvelopes(ByteBuffer p, int count) throws MalformedDatagramException {
+    private static Decoded readEnvelopes(ByteBuffer p, long originNode, int originEpoch, long baseTime,
+                                         RoomIndex rooms) throws MalformedDatagramException {
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        List<Envelope> envelopes = new ArrayList<>(count);
+        List<Envelope> envelopes = new ArrayList<>();
         int unknown = 0;
-        for (int i = 0; i < count; i++) {
-            need(p, 8 + 4 + 8 + 8 + 1 + 1, i); // up to and including roomLen
-            long originNode = p.getLong();
-            int originEpoch = p.getInt();
-            long seq = p.getLong();
-            long originTime = p.getLong();
-            int code = p.get() & 0xff;
-            int roomLength = p.get() & 0xff;
-            String room = text(p, roomLength, utf8, "room", i);
+        int other = 0;
+        int ambiguous = 0;
+        for (int i = 0; p.hasRemaining(); i++) {
+            if (i == Limits.MAX_ENVELOPES_PER_DATAGRAM) {
+                throw new MalformedDatagramException(BAD_FIELD, "more than " + Limits.MAX_ENVELOPES_PER_DATAGRAM
+                        + " envelopes");
+            }
+            String at = "envelope " + i;
+            int head = p.get() & 0xff;
+            int form = 0;
+            if ((head & HEAD_FORM) != 0) {
+                need(p, 1, i);
+                form = p.get() & 0xff;
+                if (form == 0 || (form & ~(FORM_XML | FORM_ROOM_NAME | FORM_ORIGIN)) != 0) {
+                    throw new MalformedDatagramException(BAD_FIELD, at + ": form 0x" + Integer.toHexString(form));
+                }
+            }
+            long node = originNode;
+            int epoch = originEpoch;
+            if ((form & FORM_ORIGIN) != 0) {
+                need(p, 12, i);
+                node = p.getLong();
+                epoch = p.getInt();
+            }
+            long seq = varint(p, BAD_FIELD, at);
+            if (seq <= 0) {
+                throw new MalformedDatagramException(BAD_FIELD, at + ": seq " + Long.toUnsignedString(seq));
+            }
+            long originTime = baseTime + Varint.unzigzag(varint(p, BAD_FIELD, at));
+            String room;
+            long hash = 0;
+            if ((form & FORM_ROOM_NAME) != 0) {
+                need(p, 1, i);
+                room = text(p, p.get() & 0xff, utf8, "room", i);
+                if (!isNormalizedRoom(room)) {
+                    throw new MalformedDatagramException(BAD_FIELD, at + ": invalid room address");
+                }
+            } else {
+                need(p, RoomHash.BYTES, i);
+                hash = RoomHash.get(p);
+                room = rooms.room(hash);
+            }
             need(p, 1, i);
             String nick = text(p, p.get() & 0xff, utf8, "nick", i);
-            need(p, 2, i);
-            int stanzaLength = p.getShort() & 0xffff;
-            if (stanzaLength > Limits.MAX_STANZA_BYTES) {
-                throw new MalformedDatagramException(BAD_FIELD, "envelope " + i + ": stanza of " + stanzaLength
-                        + " bytes");
+            long stanzaLength = varint(p, BAD_FIELD, at);
+            if (stanzaLength < 0 || stanzaLength > Limits.MAX_STANZA_BYTES) {
+                throw new MalformedDatagramException(BAD_FIELD, at + ": stanza of "
+                        + Long.toUnsignedString(stanzaLength) + " bytes");
             }
-            String stanza = text(p, stanzaLength, utf8, "stanza", i);
-            if (seq <= 0) {
-                throw new MalformedDatagramException(BAD_FIELD, "envelope " + i + ": seq " + seq);
+            String stanza = text(p, (int) stanzaLength, utf8, "stanza", i);
+            if ((form & FORM_XML) == 0) {
+                if (stanza.indexOf('<') >= 0) {
+                    throw new MalformedDatagramException(BAD_FIELD, at + ": markup in a body-only stanza");
+                }
+                stanza = BODY_ONLY_PREFIX + stanza + BODY_ONLY_SUFFIX;
             }
-            if (!isNormalizedRoom(room)) {
-                throw new MalformedDatagramException(BAD_FIELD, "envelope " + i + ": invalid room address");
-            }
-            Kind kind = Kind.fromCode(code);
+            Kind kind = Kind.fromCode(head & ~HEAD_FORM);
             if (kind == null) {
                 unknown++;
+            } else if (room == null && rooms.isAmbiguous(hash)) {
+                ambiguous++;
+            } else if (room == null) {
+                other++;
             } else {
-                envelopes.add(new Envelope(originNode, originEpoch, seq, originTime, room, nick, kind, stanza));
+                envelopes.add(new Envelope(node, epoch, seq, originTime, room, nick, kind, stanza));
             }
         }
-        if (p.hasRemaining()) {
-            throw new MalformedDatagramException(BAD_FIELD, p.remaining() + " bytes follow the " + count
-                    + " declared envelopes");
+        return new Decoded(envelopes, unknown, other, ambiguous);
+    }
+
+    /** Reads a varint of at most 10 bytes that fits 64 bits; running out of bytes is malformed for {@code reason}. */
+    private static long varint(ByteBuffer p, MalformedDatagramException.Reason reason, String where)
+            throws MalformedDatagramException {
+        long value = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (!p.hasRemaining()) {
+                throw new MalformedDatagramException(reason, where + " ends inside a varint");
+            }
+            int b = p.get() & 0xff;
+            if (shift == 63 && b > 1) {
+                throw new MalformedDatagramException(BAD_FIELD, where + ": varint beyond 64 bits");
+            }
+            value |= (long) (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                return value;
+            }
         }
-        return new Decoded(envelopes, unknown);
+        throw new MalformedDatagramException(BAD_FIELD, where + ": varint beyond 64 bits");
     }
 
     private static boolean isNormalizedRoom(String room) {

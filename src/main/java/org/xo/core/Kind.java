@@ -2,8 +2,9 @@ package org.xo.core;
 
 /**
  * What an envelope carries. The wire code of each kind is fixed forever: receivers drop codes they do not know
- * (counted), so new kinds can be added without a version bump. Codes 0x40 and up are control traffic (no stanza
- * from a client), below are room events mirrored from a local occupant.
+ * (counted), so new kinds can be added without a version bump. Codes are 7 bits (wire version 2 uses the eighth).
+ * Codes 0x40 and up are control traffic (no stanza from a client), below are room events mirrored from a local
+ * occupant.
  */
 public enum Kind {
     /** A groupchat message body from an occupant; stanza is the message. */

@@ -1,7 +1,7 @@
 package org.xo.core;
 
 /**
- * A received datagram that the v1 decoder rejects as a whole. Checked: the receive path must count and drop it.
+ * A received datagram that the decoder rejects as a whole. Checked: the receive path must count and drop it.
  * Carries no stack trace, since a hostile sender can make the decoder throw at line rate.
  */
 public final class MalformedDatagramException extends Exception {

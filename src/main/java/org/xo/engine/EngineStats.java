@@ -24,6 +24,10 @@ public final class EngineStats {
         ENVELOPES_OWN("envelopes.own"),
         ENVELOPES_OTHER_ROOM("envelopes.other-room"),
         ENVELOPES_UNKNOWN_KIND("envelopes.unknown-kind"),
+        /** Envelopes whose room hash two rooms open here share: dropped, never delivered to a guessed room. */
+        ENVELOPES_AMBIGUOUS_ROOM("envelopes.ambiguous-room"),
+        /** Seqs a stream (origin run and room) skipped when it jumped ahead: what a repair would ask for. */
+        STREAM_GAPS("stream.gaps"),
         DROPPED_FOREIGN("dropped.foreign"),
         DROPPED_VERSION("dropped.version"),
         DROPPED_FLAGS("dropped.flags"),

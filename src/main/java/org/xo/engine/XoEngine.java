@@ -37,6 +37,7 @@ import org.xo.core.Kind;
 import org.xo.core.MalformedDatagramException;
 import org.xo.core.OverlayRoom;
 import org.xo.core.Pacer;
+import org.xo.core.RoomIndex;
 import org.xo.discovery.AdvertisedRoom;
 import org.xo.discovery.Beacon;
 import org.xo.discovery.Directory;
@@ -63,9 +64,9 @@ import org.xo.transport.UdpConfig;
  * {@link EngineConfig#overlayService()} is appended.
  * <p>
  * Send path: {@link #publish} → {@link RoomState} → {@link Pacer} → {@link EnvelopeCodec} → {@link Transport}.
- * Receive path (transport thread): decode → drop own, other-room and duplicate envelopes → answer STATE_REQUESTs
- * with the room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them
- * drop) → listener. Every drop is counted in {@link #stats()}.
+ * Receive path (transport thread): decode (room hashes resolved against the open rooms) → drop own, other-room and
+ * duplicate envelopes → answer STATE_REQUESTs with the room's {@link RoomState#snapshotForReplay()} (the original
+ * envelopes, which receivers that have them drop) → listener. Every drop is counted in {@link #stats()}.
  * <p>
  * A room whose multicast group cannot be joined (the transport says why, e.g. the process is out of file
  * descriptors) is open but not carried: it lives on in the local server only, {@link #uncarriedRooms()} tells why,
@@ -81,9 +82,10 @@ import org.xo.transport.UdpConfig;
  * {@link DnsSdAdvertiser} also registers the node on the interface's link and feeds the directory with the XO
  * nodes it resolves there; it starts and closes on its own thread (close waits at most 3 s for its goodbye).
  * <p>
- * Settings change while the engine runs through {@link #reconfigure}: one node, one run (origin epoch), one sequence
- * and one duplicate filter from {@link #start()} to {@link #close()}, whatever the transport, groups and timers in
- * between. Only node id and overlay service need a new engine.
+ * Settings change while the engine runs through {@link #reconfigure}: one node, one run (origin epoch), the same
+ * streams (one sequence per room, see {@link Envelope}) and one duplicate filter from {@link #start()} to
+ * {@link #close()}, whatever the transport, groups and timers in between. Only node id and overlay service need a
+ * new engine.
  * <p>
  * Thread-safe.
  */
@@ -133,10 +135,18 @@ public final class XoEngine implements AutoCloseable {
      * transport that is being replaced, and what the old ones hold is sent before the switch.
      */
     private final ReentrantReadWriteLock sendGate = new ReentrantReadWriteLock();
-    private final Deduplicator dedup = new Deduplicator();
     private final EngineStats stats = new EngineStats();
-    private final AtomicLong nextSeq = new AtomicLong(1);
+    private final Deduplicator dedup = new Deduplicator(Deduplicator.DEFAULT_WINDOW, Deduplicator.DEFAULT_MAX_STREAMS,
+            skipped -> stats.add(Counter.STREAM_GAPS, skipped));
+    /**
+     * The next seq of each of this run's streams, by room address (the control address for beacons). Kept when a
+     * room closes: a room opened again in the same run goes on with its stream, or receivers would drop the new
+     * envelopes as duplicates. One entry per room ever opened in this run.
+     */
+    private final Map<String, AtomicLong> nextSeqs = new ConcurrentHashMap<>();
     private final Map<String, OpenRoom> rooms = new ConcurrentHashMap<>();
+    /** The open rooms by the hash that wire version 2 carries; replaced under {@link #roomLock}. */
+    private volatile RoomIndex roomIndex = RoomIndex.EMPTY;
     /**
      * Joined groups with their users (carried rooms, and the beacons when discovery is on): rooms can share a group,
      * even with the beacons, and it is left only when its last user is gone. Guarded by {@link #roomLock}.
@@ -144,6 +154,8 @@ public final class XoEngine implements AutoCloseable {
     private final Map<InetAddress, Integer> groupRefs = new HashMap<>();
     private final Object roomLock = new Object();
     private final LogThrottle malformedLog = LogThrottle.debug(LOG);
+    /** Whether the one warning about a node of another wire version was logged in this run. */
+    private final AtomicBoolean versionWarned = new AtomicBoolean();
     private final LogThrottle listenerLog = LogThrottle.warn(LOG);
     private final LogThrottle sendLog = LogThrottle.warn(LOG);
     private final LogThrottle beaconLog = LogThrottle.debug(LOG);
@@ -258,7 +270,7 @@ public final class XoEngine implements AutoCloseable {
                 throw new IllegalStateException("Room " + r.jid() + " is not open on this node.");
             }
             long now = System.currentTimeMillis();
-            // Validate before taking a seq: a rejected event must not leave a gap in this origin's sequence.
+            // Validate before taking a seq: a rejected event must not leave a gap in the room's stream.
             EnvelopeCodec.checkBounds(new Envelope(config.nodeId(), originEpoch, 1, now, r.jid(), nick, kind, stanza));
             Envelope e;
             sendGate.readLock().lock();
@@ -267,10 +279,12 @@ public final class XoEngine implements AutoCloseable {
                     stats.increment(Counter.PUBLISH_UNCARRIED);
                     return null;
                 }
-                e = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(), now, r.jid(), nick, kind,
-                        stanza);
-                open.state.recordLocal(e);
-                pacer.submit(open.group, e);
+                // Per room in seq order, so that receivers see a gap only where something was lost.
+                synchronized (open) {
+                    e = new Envelope(config.nodeId(), originEpoch, nextSeq(r.jid()), now, r.jid(), nick, kind, stanza);
+                    open.state.recordLocal(e);
+                    pacer.submit(open.group, e);
+                }
             } finally {
                 sendGate.readLock().unlock();
             }
@@ -305,6 +319,7 @@ public final class XoEngine implements AutoCloseable {
                 opened = new OpenRoom(r, addressing.groupFor(r), new RoomState(r.jid(), config.historyReplay()));
                 boolean carried = carry(opened); // before the room is visible: never published to if not carried
                 rooms.put(r.jid(), opened);
+                roomIndex = RoomIndex.of(rooms.keySet());
                 if (!carried) {
                     return false;
                 }
@@ -326,11 +341,26 @@ public final class XoEngine implements AutoCloseable {
 
     /** Asks the other nodes in a room for its state: their occupants, recent messages and subject come back. */
     private void requestState(OpenRoom open) {
-        Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq.getAndIncrement(),
-                System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
-        if (submit(open, request)) {
+        boolean sent;
+        // The send gate before the room's stream, as in publish: the other order could deadlock with a reconfigure.
+        sendGate.readLock().lock();
+        try {
+            synchronized (open) {
+                Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq(open.room.jid()),
+                        System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
+                sent = submit(open.group, request);
+            }
+        } finally {
+            sendGate.readLock().unlock();
+        }
+        if (sent) {
             stats.increment(Counter.STATE_REQUESTS_SENT);
         }
+    }
+
+    /** Takes the next seq of this run's stream in a room (or of the control address). */
+    private long nextSeq(String room) {
+        return nextSeqs.computeIfAbsent(room, r -> new AtomicLong(1)).getAndIncrement();
     }
 
     /** Joins the room's group unless it is joined already; under {@link #roomLock}. @return whether carried */
@@ -388,6 +418,7 @@ public final class XoEngine implements AutoCloseable {
                 return;
             }
             rooms.remove(r.jid());
+            roomIndex = RoomIndex.of(rooms.keySet());
             if (open.uncarried == null && groupRefs.merge(open.group, -1, Integer::sum) == 0) {
                 groupRefs.remove(open.group);
                 if (state == State.RUNNING) {
@@ -801,14 +832,23 @@ public final class XoEngine implements AutoCloseable {
         stats.add(Counter.BYTES_RECEIVED, data.remaining());
         EnvelopeCodec.Decoded decoded;
         try {
-            decoded = codec.decode(data);
+            decoded = codec.decode(data, roomIndex);
         } catch (MalformedDatagramException e) {
             stats.increment(Counter.dropped(e.reason()));
-            malformedLog.log("Dropped a datagram from " + sender + ": " + e.reason() + ", " + e.getMessage(), null);
+            if (e.reason() == MalformedDatagramException.Reason.VERSION && versionWarned.compareAndSet(false, true)) {
+                LOG.warn("Node at {} speaks another XO wire version ({}): its datagrams are dropped and counted as "
+                        + "dropped.version; nodes of different XO versions do not understand each other", sender,
+                        e.getMessage());
+            } else {
+                malformedLog.log("Dropped a datagram from " + sender + ": " + e.reason() + ", " + e.getMessage(), null);
+            }
             return;
         }
-        stats.add(Counter.ENVELOPES_RECEIVED, decoded.envelopes().size() + decoded.unknownKinds());
+        stats.add(Counter.ENVELOPES_RECEIVED, decoded.envelopes().size() + decoded.unknownKinds()
+                + decoded.otherRooms() + decoded.ambiguousRooms());
         stats.add(Counter.ENVELOPES_UNKNOWN_KIND, decoded.unknownKinds());
+        stats.add(Counter.ENVELOPES_OTHER_ROOM, decoded.otherRooms());
+        stats.add(Counter.ENVELOPES_AMBIGUOUS_ROOM, decoded.ambiguousRooms());
         for (Envelope e : decoded.envelopes()) {
             onEnvelope(e);
         }
@@ -890,7 +930,7 @@ public final class XoEngine implements AutoCloseable {
         int forgotten = 0;
         for (OpenRoom open : rooms.values()) {
             for (Envelope p : open.state.removeRemoteOccupants(nodeId)) {
-                dedup.forget(p.originNode(), p.originEpoch(), p.seq());
+                dedup.forget(p);
                 forgotten++;
             }
         }
@@ -1053,7 +1093,7 @@ public final class XoEngine implements AutoCloseable {
         try {
             EngineConfig c = config;
             String body = Beacon.encode(goodbye ? Duration.ZERO : c.beaconInterval(), rooms);
-            Envelope beacon = new Envelope(c.nodeId(), originEpoch, nextSeq.getAndIncrement(),
+            Envelope beacon = new Envelope(c.nodeId(), originEpoch, nextSeq(controlRoom),
                     System.currentTimeMillis(), controlRoom, beaconNick(c.nodeName()), Kind.BEACON, body);
             pacer.submit(c.controlGroup(), beacon);
         } catch (IllegalStateException closed) {

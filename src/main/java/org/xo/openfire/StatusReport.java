@@ -60,7 +60,7 @@ public final class StatusReport {
             Map.entry("filtered", List.of("envelopes.")),
             Map.entry("dropped", List.of("dropped.", "publish.", "send.errors", "listener.errors", "rooms.uncarried")),
             Map.entry("pacing", List.of("pacing.")),
-            Map.entry("sync", List.of("state.")),
+            Map.entry("sync", List.of("state.", "stream.")),
             Map.entry("discovery", List.of("beacons.", "nodes.", "dnssd.")),
             Map.entry("mirrored", List.of("mirrored.", "mirror.")),
             Map.entry("injected", List.of("injected.", "inject.", "room-to-remote.", "remote.")),

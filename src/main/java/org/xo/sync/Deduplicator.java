@@ -4,87 +4,100 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.LongConsumer;
 
 import org.xo.core.Envelope;
 
 /**
- * Tells whether an envelope is seen for the first time, per origin run {@code (originNode, originEpoch)}.
+ * Tells whether an envelope is seen for the first time, per stream {@code (originNode, originEpoch, room)}: each
+ * stream is numbered 1, 2, 3, ... without gaps by its origin (see {@link Envelope}).
  * <p>
- * Per origin it keeps the highest seq seen and a bitmap of the {@code window} seqs below it. A seq older than the
+ * Per stream it keeps the highest seq seen and a bitmap of the {@code window} seqs below it. A seq older than the
  * window is ambiguous (it may have been seen and forgotten) and is treated as a duplicate, because delivering a
- * message twice is visible in every client's history, with one exception: seqs below the first one ever seen from
- * that origin cannot have been seen, so they are accepted and remembered in a small sorted set. That case is the
+ * message twice is visible in every client's history, with one exception: seqs below the first one ever seen of
+ * that stream cannot have been seen, so they are accepted and remembered in a small sorted set. That case is the
  * state replay a newly joined node receives: an origin's replayed presence can be far older than its replayed
  * subject or recent messages.
  * <p>
- * Memory is bounded: at most {@code maxOrigins} origins, least recently used evicted first (an evicted origin
+ * Gaps: when a stream jumps ahead of its highest seq, the seqs it skipped are reported to the gap listener (a seq
+ * that arrives late afterwards was counted all the same: the count is of gaps seen, not of losses).
+ * <p>
+ * Memory is bounded: at most {@code maxStreams} streams, least recently used evicted first (an evicted stream
  * starts afresh). Thread-safe.
  */
 public final class Deduplicator {
     public static final int DEFAULT_WINDOW = 1024;
-    public static final int DEFAULT_MAX_ORIGINS = 4096;
-    /** Seqs remembered below an origin's first seen seq; beyond that, the oldest boundary moves up. */
+    public static final int DEFAULT_MAX_STREAMS = 4096;
+    /** Seqs remembered below a stream's first seen seq; beyond that, the oldest boundary moves up. */
     private static final int MAX_BELOW_FIRST = 256;
 
-    private record Origin(long node, int epoch) {
+    private record Stream(long node, int epoch, String room) {
     }
 
     private final int window;
-    private final Map<Origin, Window> origins;
+    private final Map<Stream, Window> streams;
+    private final LongConsumer gaps;
 
     public Deduplicator() {
-        this(DEFAULT_WINDOW, DEFAULT_MAX_ORIGINS);
+        this(DEFAULT_WINDOW, DEFAULT_MAX_STREAMS, skipped -> { });
     }
 
     /**
      * @param window     seqs remembered below the highest one, a multiple of 64
-     * @param maxOrigins origin runs remembered
+     * @param maxStreams streams remembered
+     * @param gaps       told how many seqs a stream skipped whenever it jumps ahead; called under this object's lock
      */
-    public Deduplicator(int window, int maxOrigins) {
+    public Deduplicator(int window, int maxStreams, LongConsumer gaps) {
         if (window < 64 || window % 64 != 0) {
             throw new IllegalArgumentException("Window must be a positive multiple of 64, was " + window + ".");
         }
-        if (maxOrigins < 1) {
-            throw new IllegalArgumentException("At least one origin must be remembered, was " + maxOrigins + ".");
+        if (maxStreams < 1) {
+            throw new IllegalArgumentException("At least one stream must be remembered, was " + maxStreams + ".");
         }
         this.window = window;
-        this.origins = new LinkedHashMap<>(64, 0.75f, true) {
+        this.gaps = gaps;
+        this.streams = new LinkedHashMap<>(64, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<Origin, Window> eldest) {
-                return size() > maxOrigins;
+            protected boolean removeEldestEntry(Map.Entry<Stream, Window> eldest) {
+                return size() > maxStreams;
             }
         };
     }
 
-    /** @return true exactly once per (originNode, originEpoch, seq), within the limits described above */
+    /** @return true exactly once per (originNode, originEpoch, room, seq), within the limits described above */
     public synchronized boolean firstTime(Envelope e) {
-        Origin key = new Origin(e.originNode(), e.originEpoch());
-        Window w = origins.get(key);
+        Stream key = new Stream(e.originNode(), e.originEpoch(), e.room());
+        Window w = streams.get(key);
         if (w == null) {
-            origins.put(key, new Window(window, e.seq()));
+            streams.put(key, new Window(window, e.seq()));
             return true;
         }
-        return w.firstTime(e.seq());
+        long highest = w.highest;
+        boolean first = w.firstTime(e.seq());
+        if (e.seq() > highest + 1) {
+            gaps.accept(e.seq() - highest - 1);
+        }
+        return first;
     }
 
     /**
      * Makes one envelope pass {@link #firstTime} once more, as if it had never been seen: used when a node is lost
      * and its occupants are dropped, so that the same presences, replayed when it returns, are delivered again.
-     * Forgetting what was never seen, or an origin not remembered, does nothing.
+     * Forgetting what was never seen, or a stream not remembered, does nothing.
      */
-    public synchronized void forget(long originNode, int originEpoch, long seq) {
-        Window w = origins.get(new Origin(originNode, originEpoch));
+    public synchronized void forget(Envelope e) {
+        Window w = streams.get(new Stream(e.originNode(), e.originEpoch(), e.room()));
         if (w != null) {
-            w.forget(seq);
+            w.forget(e.seq());
         }
     }
 
-    /** @return origin runs currently remembered */
-    public synchronized int origins() {
-        return origins.size();
+    /** @return streams currently remembered */
+    public synchronized int streams() {
+        return streams.size();
     }
 
-    /** Seen seqs of one origin run. */
+    /** Seen seqs of one stream. */
     private static final class Window {
         private final long[] bits;
         private final int size;

@@ -28,6 +28,7 @@ public final class Bench {
             case "discovery" -> DiscoveryBench.run(options);
             case "scale" -> ScaleBench.run(options);
             case "loss" -> LossBench.run(options);
+            case "bytes" -> BytesBench.run(options);
             case "manet" -> {
                 try {
                     org.xo.bench.manet.ManetBench.run(options);
@@ -46,6 +47,8 @@ public final class Bench {
         System.err.println("       bin/xo-bench discovery [--runs N] [--window S]");
         System.err.println("       bin/xo-bench loss [--transports udp,norm] [--losses 0,10,20,30] [--messages N]"
                 + " [--rate PER_S]");
+        System.err.println("       bin/xo-bench bytes [--messages N] [--burst N] [--plain true|false]"
+                + " [--plain-messages N]");
         System.err.println("       bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S]"
                 + " [--seed K | --seeds 1-5] [--drain S] [--range R] [--routing babel|ideal] [--out DIR]");
         System.exit(2);

@@ -18,27 +18,54 @@ import org.junit.Test;
 import org.xo.core.MalformedDatagramException.Reason;
 
 public class EnvelopeCodecTest {
-    private static final String ROOM = "lobby@conference.xo";
+    static final String ROOM = "lobby@conference.xo";
+    static final RoomIndex OPEN = RoomIndex.of(List.of(ROOM));
+    static final long NODE = 0x1122334455667788L;
+    static final int EPOCH = 1_700_000_000;
     private final EnvelopeCodec plain = new EnvelopeCodec(false);
     private final EnvelopeCodec packed = new EnvelopeCodec(true);
 
+    /** A plain groupchat message, the kind that travels body-only. */
     static Envelope message(long seq, String nick, String body) {
-        return new Envelope(0x1122334455667788L, 1_700_000_000, seq, 1_700_000_000_123L, ROOM, nick, Kind.GROUPCHAT,
-                "<message to=\"" + ROOM + "\" type=\"groupchat\" id=\"m" + seq + "\"><body>" + body
-                        + "</body></message>");
+        return new Envelope(NODE, EPOCH, seq, EPOCH * 1000L + 123, ROOM, nick, Kind.GROUPCHAT,
+                EnvelopeCodec.BODY_ONLY_PREFIX + body + EnvelopeCodec.BODY_ONLY_SUFFIX);
     }
 
     private static List<Envelope> decode(EnvelopeCodec codec, byte[] datagram) throws MalformedDatagramException {
-        EnvelopeCodec.Decoded d = codec.decode(ByteBuffer.wrap(datagram));
-        assertEquals(0, d.unknownKinds());
+        EnvelopeCodec.Decoded d = codec.decode(ByteBuffer.wrap(datagram), OPEN);
+        assertEquals(0, d.unknownKinds() + d.otherRooms() + d.ambiguousRooms());
         return d.envelopes();
     }
 
     @Test
+    public void aPlainGroupchatMessageIsLaidOutAsDocumented() throws Exception {
+        Envelope e = message(5, "alice", "hi &amp; bye");
+        byte[] d = plain.encode(List.of(e));
+        ByteBuffer expected = ByteBuffer.allocate(100);
+        expected.put(new byte[] {'X', 'O', 2, 0}).putLong(NODE).putInt(EPOCH);
+        expected.put(new byte[] {(byte) 0xF6, 0x01}); // baseTime: zigzag(123) = 246 as a varint
+        expected.put((byte) 1).put((byte) 5).put((byte) 0); // head (GROUPCHAT, no form byte), seq, timeDelta
+        long hash = RoomHash.of(ROOM);
+        for (int shift = 40; shift >= 0; shift -= 8) { // big-endian, by hand: the layout under test
+            expected.put((byte) (hash >>> shift));
+        }
+        expected.put((byte) 5).put("alice".getBytes(StandardCharsets.UTF_8));
+        expected.put((byte) 12).put("hi &amp; bye".getBytes(StandardCharsets.UTF_8));
+        assertArrayEquals(Arrays.copyOf(expected.array(), expected.position()), d);
+        assertEquals("header 18, envelope 11 + nick + body", 18 + 11 + 5 + 12, d.length);
+        int envelopeBytes = d.length - 18;
+        assertTrue("the pacer's unit is a bound", EnvelopeCodec.encodedSize(e) >= envelopeBytes);
+        assertTrue("that counts the body, not the XML around it",
+                EnvelopeCodec.encodedSize(e) < envelopeBytes + EnvelopeCodec.BODY_ONLY_PREFIX.length());
+        assertEquals(List.of(e), decode(plain, d));
+    }
+
+    @Test
     public void roundTripsOneEnvelopeWithAndWithoutCompression() throws Exception {
-        Envelope e = message(1, "alice", "hello");
+        Envelope e = new Envelope(NODE, EPOCH, 1, EPOCH * 1000L, ROOM, "alice", Kind.GROUPCHAT,
+                "<message to=\"" + ROOM + "\" type=\"groupchat\" id=\"m1\"><body>hello</body></message>");
         byte[] small = plain.encode(List.of(e));
-        assertEquals(EnvelopeCodec.HEADER_BYTES + EnvelopeCodec.encodedSize(e), small.length);
+        assertTrue(small.length <= EnvelopeCodec.MAX_HEADER_BYTES + EnvelopeCodec.encodedSize(e));
         assertEquals(0, small[3]);
         assertEquals(List.of(e), decode(plain, small));
 
@@ -49,16 +76,24 @@ public class EnvelopeCodecTest {
     }
 
     @Test
-    public void roundTripsEveryKindAndUnicode() throws Exception {
+    public void roundTripsEveryKindOriginAndTimeAndUnicode() throws Exception {
         List<Envelope> batch = new ArrayList<>();
+        String room = "\u4f1a\u8bae@conference.xo";
         long seq = 1;
         for (Kind k : Kind.values()) {
-            batch.add(new Envelope(-1L, -5, seq++, -42L, "\u4f1a\u8bae@conference.xo", "n\u00efck \ud83d\ude00", k,
+            batch.add(new Envelope(-1L, -5, seq++, -42L, room, "n\u00efck \ud83d\ude00", k,
                     "<message><body>\u0441\u0432\u044f\u0437\u044c \ud83d\udce1 &amp; \u00e9</body></message>"));
+            batch.add(new Envelope(-1L, -5, seq++, Long.MAX_VALUE, room, "n", k,
+                    EnvelopeCodec.BODY_ONLY_PREFIX + "\u00e9 &lt;b&gt;" + EnvelopeCodec.BODY_ONLY_SUFFIX));
         }
-        batch.add(new Envelope(7, 0, Long.MAX_VALUE, 0, "a@b", "", Kind.STATE_REQUEST, ""));
-        assertEquals(batch, decode(plain, plain.encode(batch)));
-        assertEquals(batch, decode(plain, packed.encode(batch)));
+        // Other origins in the same datagram (a state reply repeats other nodes' subjects), times far apart.
+        batch.add(new Envelope(7, 0, Long.MAX_VALUE, 0, room, "", Kind.SUBJECT, "<message><subject/></message>"));
+        batch.add(new Envelope(-1L, 6, 3, Long.MIN_VALUE, "a@b", "", Kind.STATE_REQUEST, ""));
+        RoomIndex rooms = RoomIndex.of(List.of(room));
+        for (EnvelopeCodec codec : List.of(plain, packed)) {
+            EnvelopeCodec.Decoded d = plain.decode(ByteBuffer.wrap(codec.encode(batch)), rooms);
+            assertEquals(batch, d.envelopes());
+        }
     }
 
     @Test
@@ -67,9 +102,7 @@ public class EnvelopeCodecTest {
         for (int i = 1; i <= Limits.MAX_ENVELOPES_PER_DATAGRAM; i++) {
             batch.add(message(i, "nick" + i, "message number " + i));
         }
-        byte[] compressed = packed.encode(batch);
-        assertEquals((byte) 255, compressed[5]);
-        assertEquals(batch, decode(plain, compressed));
+        assertEquals(batch, decode(plain, packed.encode(batch)));
         assertEquals(batch, decode(plain, plain.encode(batch)));
         batch.add(message(256, "x", "y"));
         assertThrows(IllegalArgumentException.class, () -> plain.encode(batch));
@@ -85,10 +118,14 @@ public class EnvelopeCodecTest {
         while (stanza.length() < Limits.MAX_STANZA_BYTES) {
             stanza.append((char) ('!' + random.nextInt(90))); // incompressible enough to stay uncompressed
         }
-        Envelope e = new Envelope(1, 2, 3, 4, room, nick, Kind.GROUPCHAT, stanza.toString());
+        Envelope e = new Envelope(1, 2, Long.MAX_VALUE, 4, room, nick, Kind.GROUPCHAT, stanza.toString());
+        Envelope control = new Envelope(1, 2, 3, 4, room, nick, Kind.STATE_REQUEST, "");
         byte[] datagram = packed.encode(List.of(e));
         assertTrue(datagram.length <= Limits.MAX_DATAGRAM_BYTES);
-        assertEquals(List.of(e), decode(plain, datagram));
+        RoomIndex rooms = RoomIndex.of(List.of(room));
+        assertEquals(List.of(e), plain.decode(ByteBuffer.wrap(datagram), rooms).envelopes());
+        assertEquals(List.of(control), plain.decode(ByteBuffer.wrap(plain.encode(List.of(control))), rooms)
+                .envelopes());
 
         Envelope tooLong = new Envelope(1, 2, 3, 4, ROOM, "n", Kind.GROUPCHAT, stanza + "x");
         assertThrows(IllegalArgumentException.class, () -> plain.encode(List.of(tooLong)));
@@ -110,120 +147,182 @@ public class EnvelopeCodecTest {
     }
 
     @Test
-    public void keepsKnownEnvelopesAndCountsUnknownKinds() throws Exception {
+    public void onlyTheExactPlainMessageTravelsBodyOnly() throws Exception {
+        Envelope plainMessage = message(1, "a", "x");
+        byte[] bodyOnly = plain.encode(List.of(plainMessage));
+        assertEquals("no form byte", 1, bodyOnly[18]);
+        for (String stanza : List.of("<message type=\"groupchat\"><body>a<b/></body></message>",
+                "<message type=\"groupchat\"><body><![CDATA[x]]></body></message>",
+                "<message type=\"groupchat\" id=\"1\"><body>x</body></message>",
+                "<message type=\"groupchat\"><body>x</body><body>y</body></message>")) {
+            Envelope e = new Envelope(NODE, EPOCH, 1, EPOCH * 1000L + 123, ROOM, "a", Kind.GROUPCHAT, stanza);
+            byte[] d = plain.encode(List.of(e));
+            assertEquals(stanza, (byte) 0x81, d[18]);
+            assertEquals(stanza, 0x01, d[19]); // form: XML
+            assertEquals(List.of(e), decode(plain, d));
+        }
+    }
+
+    @Test
+    public void keepsKnownEnvelopesAndCountsUnknownKindsAndRooms() throws Exception {
         Envelope a = message(1, "a", "first");
         Envelope b = message(2, "b", "second");
         Envelope c = message(3, "c", "third");
         byte[] datagram = plain.encode(List.of(a, b, c));
-        int kindOffset = EnvelopeCodec.HEADER_BYTES + EnvelopeCodec.encodedSize(a) + 28;
-        datagram[kindOffset] = 0x7F;
-        EnvelopeCodec.Decoded d = plain.decode(ByteBuffer.wrap(datagram));
+        int secondHead = 18 + 11 + 1 + 5;
+        assertEquals(1, datagram[secondHead]);
+        datagram[secondHead] = 0x7F;
+        EnvelopeCodec.Decoded d = plain.decode(ByteBuffer.wrap(datagram), OPEN);
         assertEquals(List.of(a, c), d.envelopes());
         assertEquals(1, d.unknownKinds());
+
+        EnvelopeCodec.Decoded elsewhere = plain.decode(ByteBuffer.wrap(datagram), RoomIndex.of(List.of("x@y")));
+        assertEquals(List.of(), elsewhere.envelopes());
+        assertEquals(2, elsewhere.otherRooms());
     }
 
     @Test
-    public void rejectsForeignAndUnknownVersions() {
+    public void aRoomHashTwoOpenRoomsShareIsDroppedNotGuessed() throws Exception {
+        long lobby = RoomHash.of(ROOM);
+        RoomIndex colliding = RoomIndex.of(List.of(ROOM, "other@conference.xo"), room -> lobby);
+        assertTrue(colliding.isAmbiguous(lobby));
+        EnvelopeCodec.Decoded d = plain.decode(ByteBuffer.wrap(plain.encode(List.of(message(1, "a", "x")))),
+                colliding);
+        assertEquals(List.of(), d.envelopes());
+        assertEquals(1, d.ambiguousRooms());
+        assertEquals(0, d.otherRooms());
+    }
+
+    @Test
+    public void rejectsForeignAndOtherVersions() {
         assertReason(Reason.FOREIGN, new byte[0]);
         assertReason(Reason.FOREIGN, "GET / HTTP/1.1".getBytes(StandardCharsets.US_ASCII));
-        byte[] d = valid();
-        d[2] = 2;
-        assertReason(Reason.VERSION, d);
+        for (int version : new int[] {0, 1, 3, 255}) {
+            byte[] d = valid();
+            d[2] = (byte) version;
+            assertReason(Reason.VERSION, d);
+        }
     }
 
     @Test
-    public void rejectsReservedFlagsAndKeys() {
+    public void rejectsReservedFlags() {
         for (int flags : new int[] {0x02, 0x04, 0x06, 0x80, 0x03}) {
             byte[] d = valid();
             d[3] = (byte) flags;
             assertReason(Reason.FLAGS, d);
         }
-        byte[] d = valid();
-        d[4] = 1;
-        assertReason(Reason.FLAGS, d);
     }
 
     @Test
     public void rejectsTruncatedAndOversizedDatagrams() {
         byte[] d = valid();
         assertReason(Reason.TRUNCATED, Arrays.copyOf(d, 3));
-        assertReason(Reason.TRUNCATED, Arrays.copyOf(d, 7));
-        assertReason(Reason.TRUNCATED, Arrays.copyOf(d, d.length - 1));
+        assertReason(Reason.TRUNCATED, Arrays.copyOf(d, 15));
+        assertReason(Reason.TRUNCATED, Arrays.copyOf(d, 17)); // inside baseTime
+        assertReason(Reason.TRUNCATED, Arrays.copyOf(d, 18)); // no envelope
+        assertReason(Reason.BAD_FIELD, Arrays.copyOf(d, d.length - 1)); // the body overruns
         byte[] huge = Arrays.copyOf(d, Limits.MAX_DATAGRAM_BYTES + 1);
         assertReason(Reason.OVERSIZED, huge);
     }
 
     @Test
     public void rejectsBadFields() {
-        byte[] trailing = Arrays.copyOf(valid(), valid().length + 1);
-        assertReason(Reason.BAD_FIELD, trailing);
-
-        byte[] countZero = valid();
-        countZero[5] = 0;
-        assertReason(Reason.BAD_FIELD, countZero);
-
-        byte[] countTooHigh = valid();
-        countTooHigh[5] = 2;
-        assertReason(Reason.BAD_FIELD, countTooHigh);
-
-        Envelope e = message(1, "alice", "x");
-        byte[] extraPayload = withPayload(0, 1, concat(payloadOf(e), new byte[] {0}));
-        assertReason(Reason.BAD_FIELD, extraPayload);
-
-        byte[] badUtf8 = valid();
-        int nickOffset = EnvelopeCodec.HEADER_BYTES + 30 + ROOM.length() + 1;
-        badUtf8[nickOffset] = (byte) 0xC3; // a lead byte followed by ASCII
-        assertReason(Reason.BAD_FIELD, badUtf8);
-
-        byte[] overlong = valid();
-        overlong[nickOffset] = (byte) 0xC0; // overlong encoding of '/', forbidden in UTF-8
-        overlong[nickOffset + 1] = (byte) 0xAF;
-        assertReason(Reason.BAD_FIELD, overlong);
-
-        byte[] upperRoom = valid();
-        upperRoom[EnvelopeCodec.HEADER_BYTES + 30] = 'L';
-        assertReason(Reason.BAD_FIELD, upperRoom);
+        assertReason(Reason.BAD_FIELD, Arrays.copyOf(valid(), valid().length + 1)); // a stray byte is no envelope
 
         byte[] seqZero = valid();
-        Arrays.fill(seqZero, EnvelopeCodec.HEADER_BYTES + 12, EnvelopeCodec.HEADER_BYTES + 20, (byte) 0);
+        seqZero[19] = 0;
         assertReason(Reason.BAD_FIELD, seqZero);
 
-        byte[] roomTooLong = valid();
-        roomTooLong[EnvelopeCodec.HEADER_BYTES + 29] = (byte) 200; // room length overruns the payload
-        assertReason(Reason.BAD_FIELD, roomTooLong);
+        int nickAt = 18 + 3 + RoomHash.BYTES + 1;
+        byte[] badUtf8 = valid();
+        badUtf8[nickAt] = (byte) 0xC3; // a lead byte followed by ASCII
+        assertReason(Reason.BAD_FIELD, badUtf8);
+        byte[] overlong = valid();
+        overlong[nickAt] = (byte) 0xC0; // overlong encoding of '/', forbidden in UTF-8
+        overlong[nickAt + 1] = (byte) 0xAF;
+        assertReason(Reason.BAD_FIELD, overlong);
 
-        ByteBuffer stanzaTooLong = ByteBuffer.wrap(payloadOf(e));
-        int stanzaLengthAt = 30 + ROOM.length() + 1 + "alice".length();
-        stanzaTooLong.putShort(stanzaLengthAt, (short) 60_001);
-        assertReason(Reason.BAD_FIELD, withPayload(0, 1, stanzaTooLong.array()));
+        byte[] nickTooLong = valid();
+        nickTooLong[nickAt - 1] = (byte) 200;
+        assertReason(Reason.BAD_FIELD, nickTooLong);
+
+        ByteBuffer p = envelopeStart();
+        p.put((byte) 1).put((byte) 1).put((byte) 0).put(new byte[RoomHash.BYTES]).put((byte) 0);
+        p.put(new byte[] {(byte) 0xE1, (byte) 0xD4, 0x03}); // stanzaLen 60,001
+        assertReason(Reason.BAD_FIELD, bytes(p));
+
+        ByteBuffer markup = envelopeStart();
+        markup.put((byte) 1).put((byte) 1).put((byte) 0).put(new byte[RoomHash.BYTES]).put((byte) 0);
+        markup.put((byte) 3).put("<b>".getBytes(StandardCharsets.US_ASCII)); // body-only may not hold markup
+        assertReason(Reason.BAD_FIELD, bytes(markup));
+
+        for (int form : new int[] {0x00, 0x08, 0x80}) {
+            ByteBuffer b = envelopeStart();
+            b.put((byte) 0x81).put((byte) form).put((byte) 1).put((byte) 0).put(new byte[RoomHash.BYTES])
+                    .put((byte) 0).put((byte) 0);
+            assertReason(Reason.BAD_FIELD, bytes(b));
+        }
+
+        ByteBuffer upperRoom = envelopeStart();
+        upperRoom.put((byte) 0xC0).put((byte) 0x03).put((byte) 1).put((byte) 0).put((byte) 3)
+                .put("A@b".getBytes(StandardCharsets.US_ASCII)).put((byte) 0).put((byte) 0);
+        assertReason(Reason.BAD_FIELD, bytes(upperRoom));
+
+        ByteBuffer longVarint = envelopeStart();
+        longVarint.put((byte) 1);
+        for (int i = 0; i < 10; i++) {
+            longVarint.put((byte) 0xFF);
+        }
+        longVarint.put((byte) 0x01);
+        assertReason(Reason.BAD_FIELD, bytes(longVarint));
+
+        ByteBuffer tooMany = envelopeStart();
+        for (int i = 0; i < Limits.MAX_ENVELOPES_PER_DATAGRAM + 1; i++) {
+            tooMany.put((byte) 0x7F).put((byte) 1).put((byte) 0).put(new byte[RoomHash.BYTES]).put((byte) 0)
+                    .put((byte) 0);
+        }
+        assertReason(Reason.BAD_FIELD, bytes(tooMany));
     }
 
     @Test
     public void rejectsBadCompressionAndZipBombs() {
-        assertReason(Reason.COMPRESSION, withPayload(1, 1, new byte[] {0x07, 0x00, 0x00}));
+        assertReason(Reason.COMPRESSION, withPayload(1, new byte[] {0x07, 0x00, 0x00}));
 
         byte[] good = deflate(payloadOf(message(1, "alice", "hello")));
-        assertReason(Reason.COMPRESSION, withPayload(1, 1, Arrays.copyOf(good, good.length - 2)));
-        assertReason(Reason.COMPRESSION, withPayload(1, 1, concat(good, new byte[] {1, 2})));
+        assertReason(Reason.COMPRESSION, withPayload(1, Arrays.copyOf(good, good.length - 2)));
+        assertReason(Reason.COMPRESSION, withPayload(1, concat(good, new byte[] {1, 2})));
 
         byte[] bomb = deflate(new byte[1_000_000]);
         assertTrue("a megabyte of zeros compresses to " + bomb.length, bomb.length < 2_000);
-        assertReason(Reason.COMPRESSION, withPayload(1, 1, bomb));
+        assertReason(Reason.COMPRESSION, withPayload(1, bomb));
     }
 
     private byte[] valid() {
         return plain.encode(List.of(message(1, "alice", "hello")));
     }
 
+    /** Envelopes as {@link #valid()} lays them out: after its 18 bytes of header (baseTime 2 bytes). */
     private byte[] payloadOf(Envelope e) {
         byte[] d = plain.encode(List.of(e));
-        return Arrays.copyOfRange(d, EnvelopeCodec.HEADER_BYTES, d.length);
+        return Arrays.copyOfRange(d, 18, d.length);
     }
 
-    static byte[] withPayload(int flags, int count, byte[] payload) {
-        ByteBuffer b = ByteBuffer.allocate(EnvelopeCodec.HEADER_BYTES + payload.length);
-        b.put((byte) 'X').put((byte) 'O').put((byte) 1).put((byte) flags).put((byte) 0).put((byte) count);
-        b.putShort((short) payload.length).put(payload);
+    /** A buffer holding an uncompressed header, for envelopes written by hand. */
+    private static ByteBuffer envelopeStart() {
+        ByteBuffer b = ByteBuffer.allocate(4096);
+        b.put(withPayload(0, new byte[0]));
+        return b;
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        return Arrays.copyOf(b.array(), b.position());
+    }
+
+    /** A datagram with a version 2 header (origin 1, epoch 1, baseTime 0) and the given payload. */
+    static byte[] withPayload(int flags, byte[] payload) {
+        ByteBuffer b = ByteBuffer.allocate(17 + payload.length);
+        b.put((byte) 'X').put((byte) 'O').put((byte) EnvelopeCodec.VERSION_2).put((byte) flags);
+        b.putLong(1).putInt(1).put((byte) 0).put(payload);
         return b.array();
     }
 
@@ -247,7 +346,7 @@ public class EnvelopeCodecTest {
     private void assertReason(Reason expected, byte[] datagram) {
         ByteBuffer before = ByteBuffer.wrap(datagram.clone());
         try {
-            packed.decode(ByteBuffer.wrap(datagram));
+            packed.decode(ByteBuffer.wrap(datagram), OPEN);
             fail("expected " + expected);
         } catch (MalformedDatagramException e) {
             assertEquals(e.getMessage(), expected, e.reason());

@@ -22,8 +22,11 @@ public final class GroupListener implements AutoCloseable {
 
     private final DatagramChannel channel;
     private final EnvelopeCodec codec = new EnvelopeCodec(false);
+    private final RoomIndex rooms;
 
-    public GroupListener(InetAddress group, int port, NetworkInterface nic) throws IOException {
+    /** @param rooms the rooms whose envelopes it decodes (control envelopes name their room in full) */
+    public GroupListener(InetAddress group, int port, NetworkInterface nic, RoomIndex rooms) throws IOException {
+        this.rooms = rooms;
         channel = DatagramChannel.open(StandardProtocolFamily.INET);
         channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
         channel.bind(new InetSocketAddress(group, port));
@@ -39,7 +42,7 @@ public final class GroupListener implements AutoCloseable {
             while (channel.receive(buffer) != null) {
                 buffer.flip();
                 int flags = buffer.get(3);
-                out.add(new Datagram(flags, codec.decode(buffer).envelopes()));
+                out.add(new Datagram(flags, codec.decode(buffer, rooms).envelopes()));
                 buffer.clear();
             }
         } catch (IOException | MalformedDatagramException e) {

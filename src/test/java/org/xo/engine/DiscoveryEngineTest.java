@@ -27,6 +27,7 @@ import org.junit.Test;
 import org.xo.core.Envelope;
 import org.xo.core.EnvelopeCodec;
 import org.xo.core.Kind;
+import org.xo.core.RoomIndex;
 import org.xo.discovery.Beacon;
 import org.xo.discovery.KnownNode;
 import org.xo.discovery.NodeInfo;
@@ -278,7 +279,8 @@ public class DiscoveryEngineTest {
         Thread.sleep(400); // a last change beacon, if the subjects were still being set
         MuteableTransport.Sent last = a.transport.sent.stream()
                 .filter(s -> s.group().equals(a.engine.config().controlGroup())).reduce((x, y) -> y).orElseThrow();
-        Envelope beacon = new EnvelopeCodec(false).decode(ByteBuffer.wrap(last.data())).envelopes().get(0);
+        Envelope beacon = new EnvelopeCodec(false).decode(ByteBuffer.wrap(last.data()), RoomIndex.EMPTY).envelopes()
+                .get(0);
         assertEquals(Kind.BEACON, beacon.kind());
         NodeInfo info = Beacon.decode(1, 1, "n", beacon.stanza());
         assertEquals(10, info.rooms().size());

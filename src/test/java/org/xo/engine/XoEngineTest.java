@@ -141,6 +141,31 @@ public class XoEngineTest {
     }
 
     @Test
+    public void eachRoomIsAStreamOfItsOwnForTheWholeRun() throws Exception {
+        Node a = node(1);
+        Node b = node(2);
+        String dev = "dev@conference.xo";
+        b.engine.openRoom(LOBBY);
+        b.engine.openRoom(dev);
+        a.engine.openRoom(LOBBY); // its state request is seq 1 of a's lobby stream
+        a.engine.openRoom(dev);
+        Envelope lobby2 = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("one"));
+        Envelope dev2 = a.engine.publish(dev, "alice", Kind.GROUPCHAT, message("two"));
+        assertEquals(2, lobby2.seq());
+        assertEquals(2, dev2.seq());
+        assertEquals(Set.of(lobby2, dev2), Set.of(b.next(), b.next()));
+        assertEquals(lobby2.originEpoch(), dev2.originEpoch());
+        assertNotEquals(lobby2.overlayId(), dev2.overlayId());
+
+        a.engine.closeRoom(dev);
+        a.engine.openRoom(dev); // the same run goes on with the room's stream: state request 3
+        Envelope dev4 = a.engine.publish(dev, "alice", Kind.GROUPCHAT, message("three"));
+        assertEquals(4, dev4.seq());
+        assertEquals(dev4, b.next());
+        assertEquals("no seq was skipped in any stream", 0, b.stat(Counter.STREAM_GAPS));
+    }
+
+    @Test
     public void lateJoinerReceivesTheRoomStateOnce() throws Exception {
         Node a = node(1);
         Node b = node(2);
@@ -346,6 +371,25 @@ public class XoEngineTest {
     }
 
     @Test
+    public void aNodeOfAnotherWireVersionIsDroppedCountedAndNamedOnce() throws Exception {
+        Node b = node(2);
+        b.engine.openRoom(LOBBY);
+        // A version 1 header: magic, version 1, no flags, key 0, one envelope, payload length 0.
+        byte[] v1 = {'X', 'O', 1, 0, 0, 1, 0, 0};
+        try (EngineWarnings warnings = new EngineWarnings();
+             DatagramChannel out = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            out.setOption(StandardSocketOptions.IP_MULTICAST_IF, lo);
+            for (int i = 0; i < 3; i++) {
+                out.send(ByteBuffer.wrap(v1), new InetSocketAddress(b.engine.groupOf(LOBBY), port));
+            }
+            waitFor(() -> b.stat(Counter.DROPPED_VERSION) == 3);
+            assertEquals(warnings.lines.toString(), 1, warnings.lines.size());
+            assertTrue(warnings.lines.get(0), warnings.lines.get(0).contains("speaks another XO wire version "
+                    + "(wire version 1, this node speaks 2)"));
+        }
+    }
+
+    @Test
     public void survivesAFloodOfMalformedDatagrams() throws Exception {
         Node b = node(2);
         b.engine.openRoom(LOBBY);
@@ -425,7 +469,8 @@ public class XoEngineTest {
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().overlayService("a/b").build());
         assertEquals(List.of("datagrams.sent", "datagrams.received", "bytes.sent", "bytes.received",
                 "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
-                "envelopes.other-room", "envelopes.unknown-kind", "dropped.foreign", "dropped.version",
+                "envelopes.other-room", "envelopes.unknown-kind", "envelopes.ambiguous-room", "stream.gaps",
+                "dropped.foreign", "dropped.version",
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
                 "publish.rejected", "publish.uncarried", "rooms.uncarried", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
                 "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",
@@ -490,7 +535,7 @@ public class XoEngineTest {
             }
             case 1: {
                 byte[] b = valid.clone();
-                b[2] = (byte) (2 + r.nextInt(254));
+                b[2] = (byte) (r.nextBoolean() ? 1 : 3 + r.nextInt(253)); // v1 as well: mixed versions do not mix
                 return new Garbage(b, Counter.DROPPED_VERSION);
             }
             case 2: {
@@ -499,8 +544,8 @@ public class XoEngineTest {
                 return new Garbage(b, Counter.DROPPED_FLAGS);
             }
             case 3:
-                return new Garbage(java.util.Arrays.copyOf(valid, 3 + r.nextInt(valid.length - 3)),
-                        Counter.DROPPED_TRUNCATED);
+                // Inside the header: past it, a cut envelope is a length that overruns the datagram (BAD_FIELD).
+                return new Garbage(java.util.Arrays.copyOf(valid, 3 + r.nextInt(13)), Counter.DROPPED_TRUNCATED);
             case 4: {
                 byte[] b = java.util.Arrays.copyOf(valid, valid.length + 1 + r.nextInt(10));
                 return new Garbage(b, Counter.DROPPED_BAD_FIELD);
@@ -509,8 +554,9 @@ public class XoEngineTest {
                 byte[] payload = new byte[1 + r.nextInt(100)];
                 r.nextBytes(payload);
                 payload[0] = 0x07; // a final DEFLATE block of the reserved type 3: never inflates
-                ByteBuffer b = ByteBuffer.allocate(EnvelopeCodec.HEADER_BYTES + payload.length);
-                b.put(new byte[] {'X', 'O', 1, 1, 0, 1}).putShort((short) payload.length).put(payload);
+                ByteBuffer b = ByteBuffer.allocate(17 + payload.length);
+                b.put(new byte[] {'X', 'O', EnvelopeCodec.VERSION_2, 1}).putLong(99).putInt(7).put((byte) 0)
+                        .put(payload);
                 return new Garbage(b.array(), Counter.DROPPED_COMPRESSION);
             }
         }

@@ -30,6 +30,7 @@ import org.junit.runners.Parameterized.Parameters;
 import org.xo.core.Envelope;
 import org.xo.core.GroupAddressing;
 import org.xo.core.GroupListener;
+import org.xo.core.RoomIndex;
 import org.xo.core.Kind;
 import org.xo.core.OverlayRoom;
 
@@ -98,7 +99,8 @@ public class LiveSettingsIT {
     }
 
     private GroupListener listen(InetAddress group, int onPort) throws Exception {
-        GroupListener l = new GroupListener(group, onPort, NetworkInterface.getByName("lo"));
+        GroupListener l = new GroupListener(group, onPort, NetworkInterface.getByName("lo"),
+                RoomIndex.of(List.of("ops@conference.xo", "ops@conference.other")));
         listeners.add(l);
         return l;
     }

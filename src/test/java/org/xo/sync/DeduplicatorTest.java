@@ -19,7 +19,11 @@ import org.xo.core.Kind;
 
 public class DeduplicatorTest {
     private static Envelope env(long node, int epoch, long seq) {
-        return new Envelope(node, epoch, seq, 0, "lobby@conference.xo", "n", Kind.GROUPCHAT, "");
+        return env(node, epoch, "lobby@conference.xo", seq);
+    }
+
+    private static Envelope env(long node, int epoch, String room, long seq) {
+        return new Envelope(node, epoch, seq, 0, room, "n", Kind.GROUPCHAT, "");
     }
 
     @Test
@@ -36,8 +40,30 @@ public class DeduplicatorTest {
     }
 
     @Test
+    public void eachRoomOfAnOriginRunIsAStreamOfItsOwn() {
+        Deduplicator d = new Deduplicator();
+        assertTrue(d.firstTime(env(1, 10, "lobby@conference.xo", 1)));
+        assertTrue("the same seq in another room", d.firstTime(env(1, 10, "dev@conference.xo", 1)));
+        assertFalse(d.firstTime(env(1, 10, "dev@conference.xo", 1)));
+    }
+
+    @Test
+    public void reportsTheSeqsAStreamSkips() {
+        List<Long> gaps = new ArrayList<>();
+        Deduplicator d = new Deduplicator(64, 10, gaps::add);
+        d.firstTime(env(1, 1, "lobby@conference.xo", 5)); // first seen: what came before is not a gap
+        d.firstTime(env(1, 1, "lobby@conference.xo", 6));
+        d.firstTime(env(1, 1, "dev@conference.xo", 1)); // another stream does not fill or open a gap
+        d.firstTime(env(1, 1, "lobby@conference.xo", 9));
+        d.firstTime(env(1, 1, "lobby@conference.xo", 8)); // late: no new gap
+        d.firstTime(env(1, 1, "lobby@conference.xo", 9)); // duplicate
+        d.firstTime(env(1, 1, "lobby@conference.xo", 200)); // beyond the window
+        assertEquals(List.of(2L, 190L), gaps);
+    }
+
+    @Test
     public void seqsOlderThanTheWindowCountAsSeen() {
-        Deduplicator d = new Deduplicator(64, 10);
+        Deduplicator d = new Deduplicator(64, 10, skipped -> { });
         for (long s = 1; s <= 200; s += 2) {
             assertTrue(d.firstTime(env(1, 1, s)));
         }
@@ -50,7 +76,7 @@ public class DeduplicatorTest {
     @Test
     public void replayOlderThanTheFirstSeenSeqIsAccepted() {
         // A node that just joined hears a replay: the subject (seq 5000) first, then a presence from long before.
-        Deduplicator d = new Deduplicator(1024, 10);
+        Deduplicator d = new Deduplicator(1024, 10, skipped -> { });
         assertTrue(d.firstTime(env(1, 1, 5000)));
         assertTrue(d.firstTime(env(1, 1, 3)));
         assertTrue(d.firstTime(env(1, 1, 200)));
@@ -61,7 +87,7 @@ public class DeduplicatorTest {
 
     @Test
     public void boundsTheSeqsRememberedBelowTheFirstOne() {
-        Deduplicator d = new Deduplicator(64, 10);
+        Deduplicator d = new Deduplicator(64, 10, skipped -> { });
         assertTrue(d.firstTime(env(1, 1, 100_000)));
         int accepted = 0;
         for (long s = 1; s <= 300; s++) {
@@ -75,15 +101,15 @@ public class DeduplicatorTest {
     }
 
     @Test
-    public void evictsLeastRecentlyUsedOrigins() {
-        Deduplicator d = new Deduplicator(64, 2);
+    public void evictsLeastRecentlyUsedStreams() {
+        Deduplicator d = new Deduplicator(64, 2, skipped -> { });
         d.firstTime(env(1, 1, 1));
         d.firstTime(env(2, 1, 1));
         d.firstTime(env(1, 1, 2)); // origin 1 used last
         d.firstTime(env(3, 1, 1)); // evicts origin 2
-        assertEquals(2, d.origins());
+        assertEquals(2, d.streams());
         assertFalse(d.firstTime(env(1, 1, 1)));
-        assertTrue("an evicted origin starts afresh", d.firstTime(env(2, 1, 1)));
+        assertTrue("an evicted stream starts afresh", d.firstTime(env(2, 1, 1)));
     }
 
     @Test
@@ -110,13 +136,13 @@ public class DeduplicatorTest {
 
     @Test
     public void validatesItsBounds() {
-        assertThrows(IllegalArgumentException.class, () -> new Deduplicator(100, 10));
-        assertThrows(IllegalArgumentException.class, () -> new Deduplicator(64, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Deduplicator(100, 10, skipped -> { }));
+        assertThrows(IllegalArgumentException.class, () -> new Deduplicator(64, 0, skipped -> { }));
     }
 
     @Test
     public void forgottenEnvelopesPassOnceMoreWhereverTheyAre() {
-        Deduplicator d = new Deduplicator(64, 10);
+        Deduplicator d = new Deduplicator(64, 10, skipped -> { });
         d.firstTime(env(1, 1, 50));
         d.firstTime(env(1, 1, 10)); // below the first seen seq
         for (long s = 51; s <= 200; s++) {
@@ -125,13 +151,13 @@ public class DeduplicatorTest {
         // 10: below first; 60: older than the window; 190: inside the window.
         for (long s : new long[] {10, 60, 190}) {
             assertFalse(d.firstTime(env(1, 1, s)));
-            d.forget(1, 1, s);
+            d.forget(env(1, 1, s));
             assertTrue("seq " + s + " passes again", d.firstTime(env(1, 1, s)));
             assertFalse("and only once", d.firstTime(env(1, 1, s)));
         }
         assertFalse("a neighbour was not forgotten", d.firstTime(env(1, 1, 189)));
-        d.forget(1, 1, 500); // never seen: nothing to do
-        d.forget(2, 1, 5); // unknown origin: nothing to do
+        d.forget(env(1, 1, 500)); // never seen: nothing to do
+        d.forget(env(2, 1, 5)); // unknown stream: nothing to do
         assertTrue(d.firstTime(env(1, 1, 500)));
         assertFalse(d.firstTime(env(1, 1, 500)));
     }

@@ -35,6 +35,7 @@ import org.xo.core.EnvelopeCodec;
 import org.xo.core.Kind;
 import org.xo.core.Limits;
 import org.xo.core.MalformedDatagramException;
+import org.xo.core.RoomIndex;
 import org.xo.transport.Interfaces;
 import org.xo.transport.UdpConfig;
 import org.xo.transport.UdpMulticastTransport;
@@ -255,7 +256,7 @@ public class NormTransportTest {
             EnvelopeCodec codec = new EnvelopeCodec(true);
             for (ByteBuffer packet : captured) {
                 MalformedDatagramException e = assertThrows(MalformedDatagramException.class,
-                        () -> codec.decode(packet.duplicate()));
+                        () -> codec.decode(packet.duplicate(), RoomIndex.EMPTY));
                 assertEquals(MalformedDatagramException.Reason.FOREIGN, e.reason());
             }
         }
