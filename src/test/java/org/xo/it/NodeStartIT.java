@@ -149,7 +149,8 @@ public class NodeStartIT {
 
         /**
          * What clients store through Openfire (roster, offline messages, private storage, vCards, persistent rooms
-         * with logged history, pubsub) works and is still there after a restart on the same home.
+         * with logged history, pubsub) works and is still there after a restart on the same home, and the restart
+         * applies the options it was given.
          */
         @Test
         public void clientStateSurvivesARestart() throws Exception {
@@ -158,7 +159,9 @@ public class NodeStartIT {
             EntityBareJid roomJid = JidCreate.entityBareFrom("archive@conference." + DOMAIN);
             BareJid bobJid = JidCreate.bareFrom("bob@" + DOMAIN);
             try {
+                int firstPort;
                 try (NodeProcess node = node().multicastPort(multicastPort).home(home).start()) {
+                    firstPort = node.clientPort();
                     XMPPTCPConnection bob = connect(node, "bob", "secret");
                     Roster.getInstanceFor(bob).setSubscriptionMode(Roster.SubscriptionMode.accept_all);
                     XMPPTCPConnection alice = connect(node, "alice", "secret");
@@ -196,11 +199,19 @@ public class NodeStartIT {
                     } finally {
                         alice.instantShutdown();
                     }
+                    assertTrue(node.logTail(), node.log().contains("XO plugin started"));
+                    assertFalse(node.logTail(), node.log().contains("XO is disabled"));
                     assertEquals(0, node.stop());
                     assertNoErrors(node);
                 }
 
-                try (NodeProcess node = node().multicastPort(multicastPort).home(home).start()) {
+                // Options given to the later start take effect from its first moment: another client port (a
+                // listener setting) and a --set for the XO plugin; on a server layout both live in its database.
+                try (NodeProcess node = node().multicastPort(multicastPort).home(home)
+                        .args("--set", "xo.enabled=false").start()) {
+                    assertNotEquals(firstPort, node.clientPort());
+                    assertTrue(node.readyLine(), node.readyLine().contains("clients=127.0.0.1:" + node.clientPort()));
+                    assertEquals(Set.of("127.0.0.1:" + node.clientPort()), tcpListeners(node.serverPid()));
                     BlockingQueue<Message> offline = new ArrayBlockingQueue<>(10);
                     XMPPTCPConnection bob = connect(node, "bob", "secret", c -> c.addAsyncStanzaListener(
                             stanza -> offline.add((Message) stanza), MessageTypeFilter.CHAT));
@@ -230,6 +241,8 @@ public class NodeStartIT {
                         Message logged = history.poll(10, TimeUnit.SECONDS);
                         assertTrue("room history not restored\n" + node.logTail(), logged != null);
                         assertEquals("logged line", logged.getBody());
+                        assertTrue("--set did not reach the XO plugin\n" + node.logTail(),
+                                node.log().contains("XO is disabled (xo.enabled=false)"));
                     } finally {
                         alice.instantShutdown();
                         bob.instantShutdown();
@@ -238,53 +251,6 @@ public class NodeStartIT {
                 }
             } finally {
                 deleteTree(home);
-            }
-        }
-
-        /**
-         * Options given to a later start take effect from its first moment: another client port (a listener
-         * setting), a --set for the XO plugin. On a server layout both live in its database by then.
-         */
-        @Test
-        public void aRestartAppliesChangedOptions() throws Exception {
-            Path home = Files.createTempDirectory("xo-node-options-");
-            try {
-                int firstPort;
-                try (NodeProcess node = node().home(home).multicastPort(NodeProcess.freePort()).start()) {
-                    firstPort = node.clientPort();
-                    connect(node, "alice", "x").instantShutdown();
-                    assertTrue(node.logTail(), node.log().contains("XO plugin started"));
-                    assertFalse(node.logTail(), node.log().contains("XO is disabled"));
-                    assertEquals(0, node.stop());
-                }
-                try (NodeProcess node = node().home(home).multicastPort(NodeProcess.freePort())
-                        .args("--set", "xo.enabled=false").start()) {
-                    assertNotEquals(firstPort, node.clientPort());
-                    assertTrue(node.readyLine(), node.readyLine().contains("clients=127.0.0.1:" + node.clientPort()));
-                    connect(node, "alice", "y").instantShutdown();
-                    assertTrue("--set did not reach the XO plugin\n" + node.logTail(),
-                            node.log().contains("XO is disabled (xo.enabled=false)"));
-                    assertEquals(Set.of("127.0.0.1:" + node.clientPort()), tcpListeners(node.serverPid()));
-                }
-            } finally {
-                deleteTree(home);
-            }
-        }
-
-        @Test
-        public void twoNodesRunSideBySide() throws Exception {
-            int multicastPort = NodeProcess.freePort();
-            try (NodeProcess a = node().name("node-a").multicastPort(multicastPort).start();
-                 NodeProcess b = node().name("node-b").multicastPort(multicastPort).start()) {
-                assertNotEquals(a.clientPort(), b.clientPort());
-                assertNotEquals(a.home(), b.home());
-                for (NodeProcess node : new NodeProcess[] {a, b}) {
-                    assertTrue(node.logTail(), node.isAlive());
-                    assertTrue(node.logTail(), node.log().contains("XO plugin started"));
-                    connect(node, "bob", "x").instantShutdown();
-                    // e.g. a second node failing to bind a port the first one holds
-                    assertNoErrors(node);
-                }
             }
         }
 

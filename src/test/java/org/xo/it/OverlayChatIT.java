@@ -64,9 +64,16 @@ public class OverlayChatIT {
         bob = new XmppTestClient(beta.clientPort(), "beta.test", "bob");
     }
 
+    /** Whatever a test did, the shared pair's logs stay free of errors (a second node failing to bind, say). */
     @After
-    public void disconnect() {
+    public void disconnectAndCheckTheLogs() {
         NodeProcess.closeAll(alice, bob);
+        for (NodeProcess node : new NodeProcess[] {alpha, beta}) {
+            if (node != null) { // null when the pair did not start: @Before's failure says why
+                assertEquals("errors in the log of " + node.home() + "\n" + node.logTail(), List.of(),
+                        node.logErrors());
+            }
+        }
     }
 
     @AfterClass
