@@ -34,7 +34,7 @@ import org.xo.core.RoomIndex;
  * history shows the same id to a user who joins later.
  */
 @RunWith(Parameterized.class)
-public class StanzaIdIT {
+public class MessageIdIT {
     private static final String ROOM = "stable";
     private static final String SID_NS = "urn:xmpp:sid:0";
 
@@ -94,8 +94,8 @@ public class StanzaIdIT {
         alice.say(ROOM, body);
         Message atBob = bob.awaitMessage(m -> body.equals(m.getBody()), "alice's message, its text exact");
         Message own = alice.awaitMessage(m -> body.equals(m.getBody()), "alice's own copy");
-        System.out.println("StanzaIdIT " + openfire + ": Smack sent " + sentByAlice.get(sentByAlice.size() - 1));
-        System.out.println("StanzaIdIT " + openfire + ": bob got " + atBob.toXML());
+        System.out.println("MessageIdIT " + openfire + ": Smack sent " + sentByAlice.get(sentByAlice.size() - 1));
+        System.out.println("MessageIdIT " + openfire + ": bob got " + atBob.toXML());
 
         List<String> atBeta = stanzaIds(atBob, ROOM + "@conference.beta.test");
         List<String> atAlpha = stanzaIds(own, ROOM + "@conference.alpha.test");
