@@ -11,7 +11,6 @@ import org.xmpp.packet.JID;
 import org.xmpp.packet.Message;
 import org.xmpp.packet.Packet;
 import org.xmpp.packet.Presence;
-import org.xo.core.Envelope;
 import org.xo.core.Kind;
 import org.xo.engine.XoEngine;
 
@@ -65,7 +64,8 @@ final class OccupantMirror implements PacketInterceptor {
             if (incoming && !processed) {
                 endHold(); // one whose packet never came back processed (another interceptor rejected it)
                 if (isForOverlayRoom(packet)) {
-                    // A client cannot set the ids its room assigns (XEP-0359), nor the overlay's that become the room's.
+                    // A client cannot set the ids its room assigns (XEP-0359), nor the overlay's that become the
+                    // room's.
                     Stanzas.removeStanzaIds(packet, overlay.stanzaIdAssigners(packet.getTo().getNode()));
                     inFlight.set(packet);
                     asSent.set(packet.createCopy());
@@ -237,14 +237,10 @@ final class OccupantMirror implements PacketInterceptor {
             publish(room, seat.nick(), kind, stanza, counter);
             return;
         }
-        Envelope sent = overlay.publish(hold, room, seat.nick(), kind, stanza);
-        if (sent == null) {
-            stats.increment("mirror.oversized");
-        } else {
+        if (overlay.publish(hold, room, seat.nick(), kind, stanza)) {
             stats.increment(counter);
-            if (!sent.overlayId().equals(hold.overlayId())) {
-                stats.increment("mirror.stanza-id-mismatch"); // the hold was broken: local copies show another id
-            }
+        } else {
+            stats.increment("mirror.oversized");
         }
     }
 

@@ -316,16 +316,21 @@ final class Overlay {
     private static final Duration HOLD_WAIT = Duration.ofSeconds(1);
 
     /**
-     * Publishes the held event, as {@link #publish(String, String, Kind, String)} does.
+     * Publishes the held event, as {@link #publish(String, String, Kind, String)} does; counts
+     * mirror.stanza-id-mismatch when the hold was broken meanwhile, so that the local copies showed another id.
      *
-     * @return the envelope as sent, or null when it was refused (logged) or the overlay does not carry the room
+     * @return false when the envelope was refused (too large for the wire format); the engine counts and logs it
      */
-    Envelope publish(XoEngine.StreamHold hold, String room, String nick, Kind kind, String stanza) {
+    boolean publish(XoEngine.StreamHold hold, String room, String nick, Kind kind, String stanza) {
         try {
-            return hold.publish(nick, kind, stanza);
+            Envelope sent = hold.publish(nick, kind, stanza);
+            if (sent != null && !sent.overlayId().equals(hold.overlayId())) {
+                bridgeStats.increment("mirror.stanza-id-mismatch");
+            }
+            return true;
         } catch (IllegalArgumentException | IllegalStateException e) {
             Log.warn("XO did not send a {} from {} in {}", kind, nick, room, e);
-            return null;
+            return false;
         }
     }
 

@@ -39,7 +39,8 @@ import org.xo.transport.UdpMulticastTransport;
  * and every message must reach the other engine. Bodies are English-like text (common words), so compression is
  * what real chat sees. The stanza is the plain groupchat message that travels body-only ({@code xo_} keys), and the
  * same with the id a Smack 4.4 client gives it ({@code xo_client_} keys): what the plugin mirrors of a client's
- * message, {@code <message type="groupchat" id="…"><body>…</body></message>} (MessageIdIT checks that shape on the air).
+ * message, {@code <message type="groupchat" id="…"><body>…</body></message>} (MessageIdIT sees that shape on the
+ * air).
  * <p>
  * The same messages through a plain Openfire (the XO plugin disabled, one node) with M Smack clients in the room:
  * {@code plain_bytes_per_msg} is the TCP payload both ways between all clients and the server (the sender's message
