@@ -5,8 +5,14 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.net.NetworkInterface;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import org.jivesoftware.smack.filter.StanzaTypeFilter;
 import org.jivesoftware.smack.packet.ExtensionElement;
@@ -30,8 +36,8 @@ import org.xo.core.RoomIndex;
 /**
  * XEP-0359 across nodes: a message from alice on alpha reaches bob on beta with a stanza-id by beta's room whose id
  * is the one alice's own copy carries by alpha's room, the overlay id of the envelope on the air; Smack's plain
- * groupchat message travels in the codec's compact form; an id a client sets by the room is not believed; the room's
- * history shows the same id to a user who joins later.
+ * groupchat message travels in the codec's compact form; an id a client sets by the room is not believed; two users of
+ * one node talking at once get an id each; the room's history shows the same id to a user who joins later.
  */
 @RunWith(Parameterized.class)
 public class MessageIdIT {
@@ -132,12 +138,61 @@ public class MessageIdIT {
         }
         assertEquals(0L, (long) alice.xoStats().getOrDefault("mirror.stanza-id-mismatch", 0L));
 
-        // The room's history on beta, for a user who joins later, shows the same id.
+        // The room's history on beta, for a user who joins later, shows the same id (before the 40 messages below
+        // push it out of the room's 25 last).
         try (XmppTestClient carol = new XmppTestClient(beta.clientPort(), "beta.test", "carol")) {
             carol.join(ROOM, "carol");
             Message history = carol.awaitMessage(m -> body.equals(m.getBody()), "alice's message in the history");
             assertEquals(history.toXML().toString(), atBeta, stanzaIds(history, ROOM + "@conference.beta.test"));
         }
+
+        // Two users of alpha talking at once: every message has one id, the same on both nodes, each its own.
+        try (XmppTestClient dan = new XmppTestClient(alpha.clientPort(), "alpha.test", "dan")) {
+            dan.join(ROOM, "dan");
+            XmppTestClient.eventually("bob sees dan", () -> bob.occupantNicks(ROOM).contains("dan"));
+            List<String> bodies = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                bodies.add("from alice " + i);
+                bodies.add("from dan " + i);
+            }
+            CompletableFuture<Void> danTalks = CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < 20; i++) {
+                        dan.say(ROOM, "from dan " + i);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            for (int i = 0; i < 20; i++) {
+                alice.say(ROOM, "from alice " + i);
+            }
+            danTalks.get(30, TimeUnit.SECONDS);
+            Map<String, String> idsAtAlpha = idsByBody(alice, bodies, ROOM + "@conference.alpha.test");
+            Map<String, String> idsAtBeta = idsByBody(bob, bodies, ROOM + "@conference.beta.test");
+            assertEquals(idsAtAlpha, idsAtBeta);
+            assertEquals("each message its own id", bodies.size(), new HashSet<>(idsAtAlpha.values()).size());
+            assertEquals(0L, (long) alice.xoStats().getOrDefault("mirror.unheld", 0L));
+            assertEquals(0L, (long) alice.xoStats().getOrDefault("mirror.stanza-id-mismatch", 0L));
+        }
+
+    }
+
+    /** @return by body, the one stanza-id by the room of each of these messages as the client received them */
+    private static Map<String, String> idsByBody(XmppTestClient client, List<String> bodies, String room)
+            throws InterruptedException {
+        Map<String, String> ids = new HashMap<>();
+        XmppTestClient.eventually(client.connection.getUser() + " has every message", () -> {
+            for (Message m : client.received) {
+                if (bodies.contains(m.getBody())) {
+                    List<String> byRoom = stanzaIds(m, room);
+                    assertEquals(m.toXML().toString(), 1, byRoom.size());
+                    ids.put(m.getBody(), byRoom.get(0));
+                }
+            }
+            return ids.size() == bodies.size();
+        });
+        return ids;
     }
 
     /** @return the one groupchat envelope from that nick heard since the last call */
