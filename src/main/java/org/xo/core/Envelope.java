@@ -33,6 +33,11 @@ public record Envelope(long originNode, int originEpoch, long seq, long originTi
      * rooms apart where they are shown side by side.
      */
     public String overlayId() {
+        return overlayId(originNode, originEpoch, room, seq);
+    }
+
+    /** @return the {@link #overlayId()} of the envelope with these fields */
+    public static String overlayId(long originNode, int originEpoch, String room, long seq) {
         ByteBuffer b = ByteBuffer.allocate(8 + 4 + RoomHash.BYTES + Varint.MAX_BYTES);
         b.putLong(originNode).putInt(originEpoch);
         RoomHash.put(b, RoomHash.of(room));

@@ -33,26 +33,38 @@ import static org.xo.core.MalformedDatagramException.Reason.VERSION;
  *            payload              to the end of the datagram (after inflation when bit0 is set): 1..255 envelopes
  *                                 back to back, nothing after the last
  * envelope = head        u8       bits 0-6 kind code; bit 7 = a form byte follows
- *            form        u8       only when head bit 7 is set, then not 0; without it all three bits are 0:
- *                                 bit0 = stanza is XML, else the body-only form below
+ *            form        u8       only when head bit 7 is set, then not 0; without it all four bits are 0:
+ *                                 bit0 = stanza is XML, else the compact message form below
  *                                 bit1 = room is the full address, else its {@link RoomHash}
  *                                 bit2 = the envelope's own originNode i64 and originEpoch i32 follow
- *                                 bits 3-7 reserved, 0
+ *                                 bit3 = the compact message has an id (only without bit0)
+ *                                 bits 4-7 reserved, 0
  *            [originNode i64, originEpoch i32]  when form bit2
  *            seq         varint   1.. (the envelope's number in its stream, see {@link Envelope})
  *            timeDelta   zigzag   origin time minus the datagram's origin time (baseTime)
  *            room        6 bytes  {@link RoomHash}, or when form bit1: roomLen u8 + room UTF-8 (normalized
  *                                 {@link OverlayRoom} address, 1..255 bytes)
  *            nickLen u8 + nick UTF-8 (0..255 bytes)
- *            stanzaLen varint + stanza UTF-8 (0..{@value Limits#MAX_STANZA_BYTES} bytes); in the body-only form the
- *                                 text is what stands between {@code <body>} and {@code </body>} of the stanza
- *                                 {@value #BODY_ONLY_PREFIX}…{@value #BODY_ONLY_SUFFIX} (escaped as it was, no
- *                                 {@code <} in it), which the receiver rebuilds to the character
+ *            [idLen u8 + id UTF-8 (0..255 bytes)]  when form bit3
+ *            stanzaLen varint + stanza UTF-8 (0..{@value Limits#MAX_STANZA_BYTES} bytes); in the compact form the
+ *                                 text is the body only, see below
  * </pre>
+ * The compact message form stands for exactly one of two stanza texts, character for character, and the receiver
+ * rebuilds that very text:
+ * <pre>
+ *   without id (form bit3 clear): {@value #BODY_ONLY_PREFIX}BODY{@value #BODY_ONLY_SUFFIX}
+ *   with id (form bit3 set):      {@value #ID_PREFIX}ID{@value #ID_SUFFIX}BODY{@value #BODY_ONLY_SUFFIX}
+ * </pre>
+ * BODY is the escaped text between {@code <body>} and {@code </body>} as it was (no {@code <} in it), ID the escaped
+ * text of the id attribute as it was (no {@code <} and no {@code "} in it, at most 255 bytes): nothing is unescaped
+ * or normalized. Attribute order is type then id, as written above; the same message with its attributes the other
+ * way round, another quote character, whitespace, a namespace declaration or any other attribute or child is XML.
+ * The adapter writes a client's plain groupchat message in exactly this shape.
+ * <p>
  * The encoder writes room events (kind codes below 0x40) with the room hash and control envelopes (state requests,
- * beacons) with the full address; the body-only form whenever the stanza is exactly that plain groupchat message,
- * whatever the kind. A plain groupchat message alone in a datagram thus costs 16 bytes of header, about 4 of
- * baseTime, and 11 plus nick plus body in the envelope (seq and body below 128 bytes).
+ * beacons) with the full address; the compact form whenever the stanza is exactly one of those two texts, whatever
+ * the kind. A plain groupchat message alone in a datagram thus costs 16 bytes of header, about 4 of baseTime, and 11
+ * plus nick plus body in the envelope (seq and body below 128 bytes); its id adds 3 bytes plus the id.
  * <p>
  * A receiver resolves a room hash against the rooms it has open ({@link RoomIndex}): a hash of no open room is
  * another room's envelope, counted ({@link Decoded#otherRooms()}); a hash two open rooms share is counted as
@@ -76,6 +88,9 @@ public final class EnvelopeCodec {
     /** The stanza that travels as its body text only, around that text. */
     public static final String BODY_ONLY_PREFIX = "<message type=\"groupchat\"><body>";
     public static final String BODY_ONLY_SUFFIX = "</body></message>";
+    /** The compact message with an id, around the id; the body and {@link #BODY_ONLY_SUFFIX} follow. */
+    public static final String ID_PREFIX = "<message type=\"groupchat\" id=\"";
+    public static final String ID_SUFFIX = "\"><body>";
 
     private static final byte MAGIC_0 = 0x58;
     private static final byte MAGIC_1 = 0x4F;
@@ -84,11 +99,13 @@ public final class EnvelopeCodec {
     private static final int FORM_XML = 0x01;
     private static final int FORM_ROOM_NAME = 0x02;
     private static final int FORM_ORIGIN = 0x04;
+    private static final int FORM_ID = 0x08;
+    private static final int MAX_ID_BYTES = 255;
     /** Codes from here on are control envelopes, sent with the full room address. */
     private static final int FIRST_CONTROL_CODE = 0x40;
-    /** An envelope's bytes besides seq, room, nick and stanza text, at most: head, form, origin, timeDelta, nickLen,
-     * stanzaLen (3 bytes up to {@link Limits#MAX_STANZA_BYTES}). */
-    private static final int ENVELOPE_MAX_FIXED_BYTES = 1 + 1 + 12 + Varint.MAX_BYTES + 1 + 3;
+    /** An envelope's bytes besides seq, room, nick, id and stanza text, at most: head, form, origin, timeDelta,
+     * nickLen, idLen, stanzaLen (3 bytes up to {@link Limits#MAX_STANZA_BYTES}). */
+    private static final int ENVELOPE_MAX_FIXED_BYTES = 1 + 1 + 12 + Varint.MAX_BYTES + 1 + 1 + 3;
 
     /**
      * Preset DEFLATE dictionary: fragments that recur in MUC traffic, so that even a single small stanza compresses.
@@ -163,9 +180,15 @@ public final class EnvelopeCodec {
      * (the exact size depends on its neighbours): the pacer's budget unit
      */
     public static int encodedSize(Envelope e) {
-        String body = bodyOnly(e.stanza());
-        return ENVELOPE_MAX_FIXED_BYTES + Varint.size(e.seq()) + roomBytes(e) + utf8Length(e.nick())
-                + utf8Length(body == null ? e.stanza() : body);
+        Compact compact = Compact.of(e.stanza());
+        int text = compact == null ? utf8Length(e.stanza())
+                : utf8Length(compact.body()) + (compact.id() == null ? 0 : utf8Length(compact.id()));
+        return ENVELOPE_MAX_FIXED_BYTES + Varint.size(e.seq()) + roomBytes(e) + utf8Length(e.nick()) + text;
+    }
+
+    /** @return whether the stanza travels in the compact message form (see the class comment) */
+    public static boolean isCompact(String stanza) {
+        return Compact.of(stanza) != null;
     }
 
     private static boolean fullRoom(Envelope e) {
@@ -176,14 +199,37 @@ public final class EnvelopeCodec {
         return fullRoom(e) ? 1 + utf8Length(e.room()) : RoomHash.BYTES;
     }
 
-    /** @return the body text when the stanza is the plain groupchat message that travels body-only, else null */
-    private static String bodyOnly(String stanza) {
-        if (!stanza.startsWith(BODY_ONLY_PREFIX) || !stanza.endsWith(BODY_ONLY_SUFFIX)
-                || stanza.length() < BODY_ONLY_PREFIX.length() + BODY_ONLY_SUFFIX.length()) {
-            return null;
+    /** A stanza in the compact message form: its id text (null for none) and body text, both escaped as written. */
+    private record Compact(String id, String body) {
+        /** @return the parts of a stanza that is exactly one of the compact texts, else null */
+        static Compact of(String stanza) {
+            if (!stanza.endsWith(BODY_ONLY_SUFFIX)) {
+                return null;
+            }
+            int bodyEnd = stanza.length() - BODY_ONLY_SUFFIX.length();
+            if (stanza.startsWith(BODY_ONLY_PREFIX) && bodyEnd >= BODY_ONLY_PREFIX.length()) {
+                return ofParts(null, stanza.substring(BODY_ONLY_PREFIX.length(), bodyEnd));
+            }
+            if (!stanza.startsWith(ID_PREFIX)) {
+                return null;
+            }
+            int idEnd = stanza.indexOf(ID_SUFFIX, ID_PREFIX.length());
+            if (idEnd < 0 || idEnd + ID_SUFFIX.length() > bodyEnd) {
+                return null;
+            }
+            return ofParts(stanza.substring(ID_PREFIX.length(), idEnd), stanza.substring(idEnd + ID_SUFFIX.length(),
+                    bodyEnd));
         }
-        String body = stanza.substring(BODY_ONLY_PREFIX.length(), stanza.length() - BODY_ONLY_SUFFIX.length());
-        return body.indexOf('<') < 0 ? body : null;
+
+        private static Compact ofParts(String id, String body) {
+            boolean idFits = id == null || id.indexOf('"') < 0 && id.indexOf('<') < 0 && utf8Length(id) >= 0
+                    && utf8Length(id) <= MAX_ID_BYTES;
+            return idFits && body.indexOf('<') < 0 ? new Compact(id, body) : null;
+        }
+
+        String stanza() {
+            return (id == null ? BODY_ONLY_PREFIX : ID_PREFIX + id + ID_SUFFIX) + body + BODY_ONLY_SUFFIX;
+        }
     }
 
     /**
@@ -266,9 +312,10 @@ public final class EnvelopeCodec {
     }
 
     private static void putEnvelope(ByteBuffer out, Envelope e, Envelope first) {
-        String body = bodyOnly(e.stanza());
+        Compact compact = Compact.of(e.stanza());
         boolean ownOrigin = e.originNode() != first.originNode() || e.originEpoch() != first.originEpoch();
-        int form = (body == null ? FORM_XML : 0) | (fullRoom(e) ? FORM_ROOM_NAME : 0) | (ownOrigin ? FORM_ORIGIN : 0);
+        int form = (compact == null ? FORM_XML : compact.id() == null ? 0 : FORM_ID)
+                | (fullRoom(e) ? FORM_ROOM_NAME : 0) | (ownOrigin ? FORM_ORIGIN : 0);
         if (form == 0) {
             out.put((byte) e.kind().code());
         } else {
@@ -287,7 +334,11 @@ public final class EnvelopeCodec {
         }
         byte[] nick = e.nick().getBytes(StandardCharsets.UTF_8);
         out.put((byte) nick.length).put(nick);
-        byte[] stanza = (body == null ? e.stanza() : body).getBytes(StandardCharsets.UTF_8);
+        if (compact != null && compact.id() != null) {
+            byte[] id = compact.id().getBytes(StandardCharsets.UTF_8);
+            out.put((byte) id.length).put(id);
+        }
+        byte[] stanza = (compact == null ? e.stanza() : compact.body()).getBytes(StandardCharsets.UTF_8);
         Varint.write(out, stanza.length);
         out.put(stanza);
     }
@@ -413,7 +464,8 @@ public final class EnvelopeCodec {
             if ((head & HEAD_FORM) != 0) {
                 need(p, 1, i);
                 form = p.get() & 0xff;
-                if (form == 0 || (form & ~(FORM_XML | FORM_ROOM_NAME | FORM_ORIGIN)) != 0) {
+                if (form == 0 || (form & ~(FORM_XML | FORM_ROOM_NAME | FORM_ORIGIN | FORM_ID)) != 0
+                        || (form & (FORM_XML | FORM_ID)) == (FORM_XML | FORM_ID)) {
                     throw new MalformedDatagramException(BAD_FIELD, at + ": form 0x" + Integer.toHexString(form));
                 }
             }
@@ -444,6 +496,11 @@ public final class EnvelopeCodec {
             }
             need(p, 1, i);
             String nick = text(p, p.get() & 0xff, utf8, "nick", i);
+            String id = null;
+            if ((form & FORM_ID) != 0) {
+                need(p, 1, i);
+                id = text(p, p.get() & 0xff, utf8, "id", i);
+            }
             long stanzaLength = varint(p, BAD_FIELD, at);
             if (stanzaLength < 0 || stanzaLength > Limits.MAX_STANZA_BYTES) {
                 throw new MalformedDatagramException(BAD_FIELD, at + ": stanza of "
@@ -451,10 +508,11 @@ public final class EnvelopeCodec {
             }
             String stanza = text(p, (int) stanzaLength, utf8, "stanza", i);
             if ((form & FORM_XML) == 0) {
-                if (stanza.indexOf('<') >= 0) {
-                    throw new MalformedDatagramException(BAD_FIELD, at + ": markup in a body-only stanza");
+                Compact compact = Compact.ofParts(id, stanza);
+                if (compact == null) {
+                    throw new MalformedDatagramException(BAD_FIELD, at + ": markup in a compact message");
                 }
-                stanza = BODY_ONLY_PREFIX + stanza + BODY_ONLY_SUFFIX;
+                stanza = compact.stanza();
             }
             Kind kind = Kind.fromCode(head & ~HEAD_FORM);
             if (kind == null) {

@@ -28,6 +28,8 @@ public final class EngineStats {
         ENVELOPES_AMBIGUOUS_ROOM("envelopes.ambiguous-room"),
         /** Seqs a stream (origin run and room) skipped when it jumped ahead: what a repair would ask for. */
         STREAM_GAPS("stream.gaps"),
+        /** Holds of a room's next seq that their holder did not end in time, broken (see XoEngine.holdStream). */
+        STREAM_HOLDS_BROKEN("stream.holds-broken"),
         DROPPED_FOREIGN("dropped.foreign"),
         DROPPED_VERSION("dropped.version"),
         DROPPED_FLAGS("dropped.flags"),

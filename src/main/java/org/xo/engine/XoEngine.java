@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
@@ -115,6 +117,13 @@ public final class XoEngine implements AutoCloseable {
         int refs = 1;
         /** Why the room's group could not be joined; null while the overlay carries the room. */
         volatile String uncarried;
+        /** Taken briefly to number the room's envelopes and queue them in seq order. */
+        final ReentrantLock stream = new ReentrantLock();
+        /** Signalled under {@link #stream} when a hold ends. */
+        final Condition holdEnded = stream.newCondition();
+        /** Under {@link #stream}: who holds the room's next seq (see {@link #holdStream}), and until when. */
+        StreamHold holder;
+        long holdDeadline;
 
         OpenRoom(OverlayRoom room, Inet4Address group, RoomState state) {
             this.room = room;
@@ -259,6 +268,10 @@ public final class XoEngine implements AutoCloseable {
      * @throws IllegalStateException    when the engine is not running or the room is not open (also counted)
      */
     public Envelope publish(String room, String nick, Kind kind, String stanza) {
+        return publish(room, nick, kind, stanza, null);
+    }
+
+    private Envelope publish(String room, String nick, Kind kind, String stanza, StreamHold hold) {
         try {
             requireRunning();
             if (kind == null || kind.code() >= 0x40) {
@@ -280,10 +293,13 @@ public final class XoEngine implements AutoCloseable {
                     return null;
                 }
                 // Per room in seq order, so that receivers see a gap only where something was lost.
-                synchronized (open) {
+                lockStream(open, hold);
+                try {
                     e = new Envelope(config.nodeId(), originEpoch, nextSeq(r.jid()), now, r.jid(), nick, kind, stanza);
                     open.state.recordLocal(e);
                     pacer.submit(open.group, e);
+                } finally {
+                    unlockStream(open, hold);
                 }
             } finally {
                 sendGate.readLock().unlock();
@@ -345,16 +361,127 @@ public final class XoEngine implements AutoCloseable {
         // The send gate before the room's stream, as in publish: the other order could deadlock with a reconfigure.
         sendGate.readLock().lock();
         try {
-            synchronized (open) {
+            lockStream(open, null);
+            try {
                 Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq(open.room.jid()),
                         System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
                 sent = submit(open.group, request);
+            } finally {
+                unlockStream(open, null);
             }
         } finally {
             sendGate.readLock().unlock();
         }
         if (sent) {
             stats.increment(Counter.STATE_REQUESTS_SENT);
+        }
+    }
+
+    /**
+     * Holds the next seq of a room's stream for one event, so that its overlay id is known before it is published:
+     * until the hold publishes or is closed, other events of the room wait. The Openfire adapter needs it because the
+     * origin's own room delivers a message before the adapter knows that the room accepted it. A hold that outlives
+     * {@link #HOLD_TIMEOUT} (its holder failed to close it) is broken by the next event of the room (counted as
+     * stream.holds-broken); it then publishes with the next seq of its time, another overlay id.
+     *
+     * @param room overlay room address or bare room name
+     * @param wait how long to wait for another hold of the room to end
+     * @return the hold, or null when the room is not open or not carried, the engine not running, or the wait ran out
+     */
+    public StreamHold holdStream(String room, Duration wait) {
+        OpenRoom open = state == State.RUNNING ? rooms.get(resolve(room).jid()) : null;
+        if (open == null || open.uncarried != null) {
+            return null;
+        }
+        open.stream.lock();
+        try {
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (open.holder != null && !holdExpired(open)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return null;
+                }
+                open.holdEnded.awaitNanos(Math.max(1, Math.min(left, open.holdDeadline - System.nanoTime())));
+            }
+            StreamHold hold = new StreamHold(open, nextSeqs.computeIfAbsent(open.room.jid(), r -> new AtomicLong(1))
+                    .get());
+            open.holder = hold;
+            open.holdDeadline = System.nanoTime() + HOLD_TIMEOUT.toNanos();
+            return hold;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } finally {
+            open.stream.unlock();
+        }
+    }
+
+    /** How long a hold keeps a room's next seq at the most: far longer than a server takes to route one message. */
+    public static final Duration HOLD_TIMEOUT = Duration.ofSeconds(2);
+
+    /** Under the room's stream lock: whether the current hold is past its deadline (then it is broken, and counted). */
+    private boolean holdExpired(OpenRoom open) {
+        if (System.nanoTime() - open.holdDeadline < 0) {
+            return false;
+        }
+        open.holder = null;
+        stats.increment(Counter.STREAM_HOLDS_BROKEN);
+        return true;
+    }
+
+    /** Takes the room's stream lock once no other hold than {@code mine} (null: none) keeps the next seq. */
+    private void lockStream(OpenRoom open, StreamHold mine) {
+        open.stream.lock();
+        try {
+            while (open.holder != null && open.holder != mine && !holdExpired(open)) {
+                open.holdEnded.awaitNanos(Math.max(open.holdDeadline - System.nanoTime(), 1));
+            }
+        } catch (InterruptedException e) {
+            open.stream.unlock();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while room " + open.room.jid() + " was held.", e);
+        }
+    }
+
+    /** Releases the room's stream lock; {@code mine}, if it still holds the room, ends with it. */
+    private void unlockStream(OpenRoom open, StreamHold mine) {
+        if (mine != null && open.holder == mine) {
+            open.holder = null;
+            open.holdEnded.signalAll();
+        }
+        open.stream.unlock();
+    }
+
+    /**
+     * The next seq of one room's stream, held for one event ({@link #holdStream}). Publish through it at most once,
+     * and close it in any case (closing after publishing does nothing).
+     */
+    public final class StreamHold implements AutoCloseable {
+        private final OpenRoom open;
+        private final long seq;
+
+        private StreamHold(OpenRoom open, long seq) {
+            this.open = open;
+            this.seq = seq;
+        }
+
+        /** @return the overlay id the held event will have ({@link Envelope#overlayId()}) */
+        public String overlayId() {
+            return Envelope.overlayId(config.nodeId(), originEpoch, open.room.jid(), seq);
+        }
+
+        /**
+         * Publishes the held event, as {@link XoEngine#publish} does; its seq is the held one unless the hold was
+         * broken meanwhile.
+         */
+        public Envelope publish(String nick, Kind kind, String stanza) {
+            return XoEngine.this.publish(open.room.jid(), nick, kind, stanza, this);
+        }
+
+        @Override
+        public void close() {
+            open.stream.lock();
+            unlockStream(open, this);
         }
     }
 

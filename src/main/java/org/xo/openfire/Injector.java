@@ -280,6 +280,11 @@ final class Injector implements EngineListener {
         message.setFrom(virtualJid(p));
         message.setTo(overlay.localRoomJid(room, null));
         message.setType(Message.Type.groupchat);
+        // The overlay id, by the overlay room: the room's copies to local users carry it as the room's id
+        // (OccupantMirror).
+        List<JID> assigners = overlay.stanzaIdAssigners(room);
+        Stanzas.removeStanzaIds(message, assigners);
+        Stanzas.setStanzaId(message, assigners.get(1), envelope.overlayId());
         send(p, message);
         stats.increment(envelope.kind() == Kind.SUBJECT ? "injected.subject" : "injected.groupchat");
     }

@@ -1,5 +1,7 @@
 package org.xo.openfire;
 
+import java.util.List;
+
 import org.jivesoftware.openfire.interceptor.PacketInterceptor;
 import org.jivesoftware.openfire.session.ClientSession;
 import org.jivesoftware.openfire.session.Session;
@@ -10,6 +12,7 @@ import org.xmpp.packet.Message;
 import org.xmpp.packet.Packet;
 import org.xmpp.packet.Presence;
 import org.xo.core.Kind;
+import org.xo.engine.XoEngine;
 
 /**
  * Sees what local clients send to overlay rooms and hands it to the overlay as envelopes.
@@ -34,6 +37,8 @@ final class OccupantMirror implements PacketInterceptor {
     private final ThreadLocal<Packet> inFlight = new ThreadLocal<>();
     private final ThreadLocal<Packet> asSent = new ThreadLocal<>();
     private final ThreadLocal<Boolean> rejected = new ThreadLocal<>();
+    /** The overlay seq held for the groupchat message in flight, whose id its local copies carry. */
+    private final ThreadLocal<XoEngine.StreamHold> held = new ThreadLocal<>();
 
     OccupantMirror(Overlay overlay, LocalOccupancy occupancy, Injector injector, BridgeStats stats) {
         this.overlay = overlay;
@@ -57,29 +62,94 @@ final class OccupantMirror implements PacketInterceptor {
                 return;
             }
             if (incoming && !processed) {
+                endHold(); // one whose packet never came back processed (another interceptor rejected it)
                 if (isForOverlayRoom(packet)) {
+                    // A client cannot set the ids its room assigns (XEP-0359), nor the overlay's that become the
+                    // room's.
+                    Stanzas.removeStanzaIds(packet, overlay.stanzaIdAssigners(packet.getTo().getNode()));
                     inFlight.set(packet);
                     asSent.set(packet.createCopy());
                     rejected.set(Boolean.FALSE);
+                    if (packet instanceof Message message) {
+                        holdOverlayId(message);
+                    }
                 }
             } else if (incoming) {
                 if (inFlight.get() == packet) {
                     Packet original = asSent.get();
                     inFlight.remove();
                     asSent.remove();
-                    if (Boolean.TRUE.equals(rejected.get())) {
-                        stats.increment("mirror.rejected-by-room");
-                    } else {
-                        mirror(original);
+                    try {
+                        if (Boolean.TRUE.equals(rejected.get())) {
+                            stats.increment("mirror.rejected-by-room");
+                        } else {
+                            mirror(original);
+                        }
+                    } finally {
+                        endHold();
                     }
                 }
-            } else if (!processed && inFlight.get() != null && isRoomError(packet)) {
-                rejected.set(Boolean.TRUE);
+            } else if (!processed) {
+                if (inFlight.get() != null && isRoomError(packet)) {
+                    rejected.set(Boolean.TRUE);
+                }
+                if (packet instanceof Message message) {
+                    giveRoomTheOverlayId(message);
+                }
             }
         } catch (RuntimeException e) {
             // Never disturb Openfire's routing: count, log, carry on.
             stats.increment("mirror.errors");
             Log.warn("XO could not mirror {}", packet.toXML(), e);
+        }
+    }
+
+    /**
+     * A local occupant's groupchat message, before the room processes it: the room delivers it to the local occupants
+     * before this node knows whether the room accepted it, so the overlay seq it will have is held now (other events
+     * of the room wait for it, for milliseconds), and the overlay id travels into the room by the overlay room, for
+     * {@link #giveRoomTheOverlayId}. The mirrored copy was taken before: it does not carry it. Without a hold (overlay
+     * off, room not carried, or held by another message beyond the wait) the local copies have no overlay id.
+     */
+    private void holdOverlayId(Message message) {
+        JID to = message.getTo();
+        if (message.getType() != Message.Type.groupchat || to.getResource() != null
+                || occupancy.seat(message.getFrom(), to.getNode()) == null) {
+            return;
+        }
+        XoEngine.StreamHold hold = overlay.holdStream(to.getNode());
+        if (hold == null) {
+            stats.increment("mirror.unheld");
+            return;
+        }
+        held.set(hold);
+        Stanzas.setStanzaId(message, overlay.stanzaIdAssigners(to.getNode()).get(1), hold.overlayId());
+    }
+
+    private void endHold() {
+        XoEngine.StreamHold hold = held.get();
+        if (hold != null) {
+            held.remove();
+            hold.close();
+        }
+    }
+
+    /**
+     * A room's groupchat message on its way to a local user: when it came from the overlay, the room's stanza-id
+     * (XEP-0359) becomes the overlay id, the same on every node, so that clients recognise a message they saw before.
+     * Here rather than when the message enters the room, because Openfire 5.x replaces any stanza-id by the room there
+     * with one of its own; 4.2.0 adds none, and gets one here.
+     */
+    private void giveRoomTheOverlayId(Message message) {
+        JID from = message.getFrom();
+        if (message.getType() != Message.Type.groupchat || from == null || from.getNode() == null
+                || !overlay.isLocalMucDomain(from.getDomain())) {
+            return;
+        }
+        List<JID> assigners = overlay.stanzaIdAssigners(from.getNode());
+        String overlayId = Stanzas.stanzaId(message, assigners.get(1));
+        if (overlayId != null) {
+            Stanzas.setStanzaId(message, assigners.get(0), overlayId);
         }
     }
 
@@ -159,11 +229,18 @@ final class OccupantMirror implements PacketInterceptor {
             return;
         }
         boolean subjectOnly = message.getBody() == null && message.getSubject() != null;
-        String stanza = Stanzas.readdressForOverlay(message, overlay.overlayJid(room, null));
-        if (subjectOnly) {
-            publish(room, seat.nick(), Kind.SUBJECT, stanza, "mirrored.subject");
+        String stanza = Stanzas.groupchatForOverlay(message);
+        Kind kind = subjectOnly ? Kind.SUBJECT : Kind.GROUPCHAT;
+        String counter = subjectOnly ? "mirrored.subject" : "mirrored.groupchat";
+        XoEngine.StreamHold hold = held.get();
+        if (hold == null) {
+            publish(room, seat.nick(), kind, stanza, counter);
+            return;
+        }
+        if (overlay.publish(hold, room, seat.nick(), kind, stanza)) {
+            stats.increment(counter);
         } else {
-            publish(room, seat.nick(), Kind.GROUPCHAT, stanza, "mirrored.groupchat");
+            stats.increment("mirror.oversized");
         }
     }
 

@@ -12,6 +12,7 @@ import org.jivesoftware.openfire.muc.MultiUserChatService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xmpp.packet.JID;
+import org.xo.core.Envelope;
 import org.xo.core.Kind;
 import org.xo.core.OverlayRoom;
 import org.xo.discovery.RoomInfo;
@@ -239,6 +240,14 @@ final class Overlay {
         return new JID(room, overlayService, nick, true);
     }
 
+    /**
+     * @return who assigns stanza-ids (XEP-0359) to a room's messages: the local room, and the overlay room that XO's
+     * ids travel under into the local room (see {@link OccupantMirror})
+     */
+    List<JID> stanzaIdAssigners(String room) {
+        return List.of(localRoomJid(room, null), overlayJid(room, null));
+    }
+
     String overlayRoom(String room) {
         return OverlayRoom.of(room, overlayService).toString();
     }
@@ -285,6 +294,39 @@ final class Overlay {
         }
         try {
             running.publish(overlayRoom(room), nick, kind, stanza);
+            return true;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            Log.warn("XO did not send a {} from {} in {}", kind, nick, room, e);
+            return false;
+        }
+    }
+
+    /**
+     * Holds the room's next overlay seq for a message the room is about to process (see {@link OccupantMirror}).
+     *
+     * @return the hold, or null when the overlay is off or does not carry the room, or the room stays held by another
+     * message for {@link #HOLD_WAIT}
+     */
+    XoEngine.StreamHold holdStream(String room) {
+        XoEngine running = engine;
+        return running == null ? null : running.holdStream(overlayRoom(room), HOLD_WAIT);
+    }
+
+    /** How long a message waits for the one before it in the same room to be published: they take milliseconds. */
+    private static final Duration HOLD_WAIT = Duration.ofSeconds(1);
+
+    /**
+     * Publishes the held event, as {@link #publish(String, String, Kind, String)} does; counts
+     * mirror.stanza-id-mismatch when the hold was broken meanwhile, so that the local copies showed another id.
+     *
+     * @return false when the envelope was refused (too large for the wire format); the engine counts and logs it
+     */
+    boolean publish(XoEngine.StreamHold hold, String room, String nick, Kind kind, String stanza) {
+        try {
+            Envelope sent = hold.publish(nick, kind, stanza);
+            if (sent != null && !sent.overlayId().equals(hold.overlayId())) {
+                bridgeStats.increment("mirror.stanza-id-mismatch");
+            }
             return true;
         } catch (IllegalArgumentException | IllegalStateException e) {
             Log.warn("XO did not send a {} from {} in {}", kind, nick, room, e);

@@ -2,16 +2,23 @@ package org.xo.openfire;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 
 import org.dom4j.DocumentException;
+import org.dom4j.DocumentHelper;
 import org.dom4j.Element;
 import org.dom4j.Namespace;
+import org.dom4j.Node;
 import org.dom4j.QName;
-import org.dom4j.io.XPP3Reader;
+import org.xmlpull.v1.XmlPullParser;
 import org.xmlpull.v1.XmlPullParserException;
+import org.xmlpull.v1.XmlPullParserFactory;
 import org.xmpp.packet.JID;
+import org.xmpp.packet.Message;
 import org.xmpp.packet.Packet;
+import org.xo.core.EnvelopeCodec;
 
 /**
  * Stanza text to and from Tinder packets. Received stanzas come from the network, so parsing is hardened: XPP3
@@ -22,9 +29,23 @@ final class Stanzas {
     static final String MUC_NS = "http://jabber.org/protocol/muc";
     /** XO's own extension: which node a private message is for. */
     static final String XO_NS = "urn:xo:0";
+    /** XEP-0359 unique and stable stanza ids. */
+    static final QName STANZA_ID = QName.get("stanza-id", Namespace.get("urn:xmpp:sid:0"));
+    private static final String CLIENT_NS = "jabber:client";
 
-    /** A pull parser per thread: cheaper than a SAX parser, which reconfigures itself for every document. */
-    private static final ThreadLocal<XPP3Reader> READER = ThreadLocal.withInitial(XPP3Reader::new);
+    /**
+     * A pull parser per thread: cheaper than a SAX parser, which reconfigures itself for every document. Not dom4j's
+     * XPP3Reader: it drops entity references, so {@code a &amp; b} came out as {@code a  b}.
+     */
+    private static final ThreadLocal<XmlPullParser> PARSER = ThreadLocal.withInitial(() -> {
+        try {
+            XmlPullParserFactory factory = XmlPullParserFactory.newInstance();
+            factory.setNamespaceAware(true);
+            return factory.newPullParser();
+        } catch (XmlPullParserException e) {
+            throw new IllegalStateException("No XML pull parser", e);
+        }
+    });
 
     private Stanzas() {
     }
@@ -36,10 +57,48 @@ final class Stanzas {
             throw new DocumentException("DTDs are not allowed in XMPP stanzas");
         }
         try {
-            return READER.get().read(new StringReader(xml)).getRootElement();
+            return build(xml);
         } catch (IOException | XmlPullParserException | RuntimeException e) {
             throw new DocumentException("Malformed stanza: " + e.getMessage(), e);
         }
+    }
+
+    /** Builds the element tree; next() reports character data with entities and CDATA resolved, comments skipped. */
+    private static Element build(String xml) throws IOException, XmlPullParserException, DocumentException {
+        XmlPullParser parser = PARSER.get();
+        parser.setInput(new StringReader(xml));
+        Element root = null;
+        Element current = null;
+        for (int event = parser.next(); event != XmlPullParser.END_DOCUMENT; event = parser.next()) {
+            if (event == XmlPullParser.START_TAG) {
+                QName name = QName.get(parser.getName(), Namespace.get(prefix(parser.getPrefix()),
+                        parser.getNamespace()));
+                Element element = current == null ? DocumentHelper.createElement(name) : current.addElement(name);
+                int depth = parser.getDepth();
+                for (int i = parser.getNamespaceCount(depth - 1); i < parser.getNamespaceCount(depth); i++) {
+                    element.add(Namespace.get(prefix(parser.getNamespacePrefix(i)), parser.getNamespaceUri(i)));
+                }
+                for (int i = 0; i < parser.getAttributeCount(); i++) {
+                    element.addAttribute(QName.get(parser.getAttributeName(i),
+                            Namespace.get(prefix(parser.getAttributePrefix(i)), parser.getAttributeNamespace(i))),
+                            parser.getAttributeValue(i));
+                }
+                root = root == null ? element : root;
+                current = element;
+            } else if (event == XmlPullParser.END_TAG) {
+                current = current.getParent();
+            } else if (event == XmlPullParser.TEXT && current != null) {
+                current.addText(parser.getText());
+            }
+        }
+        if (root == null) {
+            throw new DocumentException("No element");
+        }
+        return root;
+    }
+
+    private static String prefix(String prefix) {
+        return prefix == null ? "" : prefix;
     }
 
     /**
@@ -56,6 +115,109 @@ final class Stanzas {
             owned.getElement().remove(join);
         }
         return owned.toXML();
+    }
+
+    /**
+     * A local occupant's groupchat message (a body or a subject) for the overlay, from a copy the caller owns: without
+     * the sender's address and without {@code to} (the receiving node's {@link Injector} addresses it to its own copy
+     * of the room). A plain message, type and id and one body and nothing else, comes out in the codec's compact
+     * shape ({@link EnvelopeCodec}).
+     *
+     * @return its XML
+     */
+    static String groupchatForOverlay(Message owned) {
+        owned.setFrom((JID) null);
+        owned.setTo((JID) null);
+        String compact = compactText(owned.getElement());
+        return compact != null ? compact : owned.toXML();
+    }
+
+    /** @return the message in the codec's compact shape, or null when it holds more than type, id and one body */
+    private static String compactText(Element message) {
+        String namespace = message.getNamespaceURI();
+        if (!namespace.isEmpty() && !CLIENT_NS.equals(namespace) || !message.additionalNamespaces().isEmpty()
+                || !"groupchat".equals(message.attributeValue("type")) || message.elements().size() != 1) {
+            return null;
+        }
+        int attributes = message.attributeCount();
+        String id = message.attributeValue("id");
+        Element body = message.elements().get(0);
+        if (attributes != (id == null ? 1 : 2) || !"body".equals(body.getName())
+                || !namespace.equals(body.getNamespaceURI()) || body.attributeCount() != 0 || !body.elements().isEmpty()
+                || !body.additionalNamespaces().isEmpty()) {
+            return null;
+        }
+        Element plain = DocumentHelper.createElement("message");
+        plain.addAttribute("type", "groupchat");
+        if (id != null) {
+            plain.addAttribute("id", id);
+        }
+        String bodyText = textOf(body);
+        if (bodyText == null) {
+            return null;
+        }
+        plain.addElement("body").setText(bodyText);
+        String text = plain.asXML();
+        return EnvelopeCodec.isCompact(text) ? text : null;
+    }
+
+    /**
+     * @return the character data of an element that holds nothing else, or null; entity references count as the text
+     * they stand for (the pull parser keeps {@code &amp;} as a node of its own, which {@link Element#getText} omits)
+     */
+    private static String textOf(Element element) {
+        StringBuilder text = new StringBuilder();
+        for (Node node : element.content()) {
+            switch (node.getNodeType()) {
+                case Node.TEXT_NODE, Node.CDATA_SECTION_NODE, Node.ENTITY_REFERENCE_NODE -> text.append(node.getText());
+                default -> {
+                    return null;
+                }
+            }
+        }
+        return text.toString();
+    }
+
+    /**
+     * Removes the stanza-ids that claim one of these assigners (XEP-0359 security considerations: only the assigner
+     * may set them).
+     */
+    static void removeStanzaIds(Packet packet, List<JID> assigners) {
+        for (Iterator<Element> ids = packet.getElement().elementIterator(STANZA_ID); ids.hasNext(); ) {
+            String by = ids.next().attributeValue("by");
+            if (by != null && assigners.stream().anyMatch(a -> a.toString().equals(by))) {
+                ids.remove();
+            }
+        }
+    }
+
+    /** @return the id of the packet's stanza-id by that assigner, or null */
+    static String stanzaId(Packet packet, JID assigner) {
+        for (Element sid : packet.getElement().elements(STANZA_ID)) {
+            if (assigner.toString().equals(sid.attributeValue("by"))) {
+                return sid.attributeValue("id");
+            }
+        }
+        return null;
+    }
+
+    /** Makes the packet's one stanza-id by that assigner say {@code id}: Openfire 5.x's own is overwritten. */
+    static void setStanzaId(Packet packet, JID assigner, String id) {
+        Element existing = null;
+        for (Iterator<Element> ids = packet.getElement().elementIterator(STANZA_ID); ids.hasNext(); ) {
+            Element sid = ids.next();
+            if (assigner.toString().equals(sid.attributeValue("by"))) {
+                if (existing == null) {
+                    existing = sid;
+                } else {
+                    ids.remove();
+                }
+            }
+        }
+        if (existing == null) {
+            existing = packet.getElement().addElement(STANZA_ID).addAttribute("by", assigner.toString());
+        }
+        existing.addAttribute("id", id);
     }
 
     static void addTargetNode(Packet packet, long node) {

@@ -16,7 +16,9 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
+import org.jivesoftware.smack.packet.id.StandardStanzaIdSource;
 import org.jivesoftware.smackx.muc.MultiUserChat;
 import org.jivesoftware.smackx.xdata.form.FillableForm;
 import org.xo.core.EnvelopeCodec;
@@ -35,7 +37,10 @@ import org.xo.transport.UdpMulticastTransport;
  * one message per datagram and in bursts, in rooms of M occupants. Two real engines on loopback multicast with the
  * default settings (compression on); the figures are the sender's own byte counter (UDP payload, no IP/UDP headers)
  * and every message must reach the other engine. Bodies are English-like text (common words), so compression is
- * what real chat sees. The stanza is the plain groupchat message that travels body-only.
+ * what real chat sees. The stanza is the plain groupchat message that travels body-only ({@code xo_} keys), and the
+ * same with the id a Smack 4.4 client gives it ({@code xo_client_} keys): what the plugin mirrors of a client's
+ * message, {@code <message type="groupchat" id="…"><body>…</body></message>} (MessageIdIT sees that shape on the
+ * air).
  * <p>
  * The same messages through a plain Openfire (the XO plugin disabled, one node) with M Smack clients in the room:
  * {@code plain_bytes_per_msg} is the TCP payload both ways between all clients and the server (the sender's message
@@ -69,7 +74,10 @@ final class BytesBench {
                 Map<String, Object> result = new LinkedHashMap<>();
                 result.put("body_bytes", body);
                 result.put("occupants", occupants);
-                measure(lo, body, occupants, messages, burst, result);
+                measure(lo, body, occupants, messages, burst, result, "xo", random -> stanza(random, body));
+                StandardStanzaIdSource smackIds = new StandardStanzaIdSource();
+                measure(lo, body, occupants, messages, burst, result, "xo_client",
+                        random -> clientStanza(random, body, smackIds.getNewStanzaId()));
                 String plainBytes = plain.get(body + "x" + occupants);
                 if (plainBytes != null) {
                     result.put("plain_bytes_per_msg", plainBytes);
@@ -79,8 +87,11 @@ final class BytesBench {
         }
     }
 
+    /** Puts {@code <keys>_bytes_per_msg} (one per datagram), {@code <keys>_burst_bytes_per_msg} and, for "xo",
+     * burst_datagrams_per_msg into the result. */
     private static void measure(NetworkInterface lo, int bodyBytes, int occupants, int messages, int burst,
-                                Map<String, Object> result) throws Exception {
+                                Map<String, Object> result, String keys, Function<Random, String> stanzas)
+            throws Exception {
         int port;
         try (DatagramSocket s = new DatagramSocket(0)) {
             port = s.getLocalPort();
@@ -97,6 +108,11 @@ final class BytesBench {
                         + "<item affiliation=\"none\" role=\"participant\"/></x></presence>");
             }
             await(() -> delivered.get() >= occupants, "the occupants' presences");
+            // The sender's reply to the receiver's state request (two datagrams and more with 100 occupants) must not
+            // fall among the counted messages: start once the sender has sent nothing for 300 ms.
+            for (long sent = -1; sent != sender.stats().get(Counter.DATAGRAMS_SENT); Thread.sleep(300)) {
+                sent = sender.stats().get(Counter.DATAGRAMS_SENT);
+            }
             Random random = new Random(bodyBytes * 1000L + occupants);
 
             long bytes = sender.stats().get(Counter.BYTES_SENT);
@@ -104,7 +120,7 @@ final class BytesBench {
             long before = delivered.get();
             for (int i = 0; i < messages; i++) {
                 long sent = sender.stats().get(Counter.DATAGRAMS_SENT);
-                sender.publish(room, "occupant1", Kind.GROUPCHAT, stanza(random, bodyBytes));
+                sender.publish(room, "occupant1", Kind.GROUPCHAT, stanzas.apply(random));
                 await(() -> sender.stats().get(Counter.DATAGRAMS_SENT) > sent, "message " + i + " sent");
             }
             await(() -> delivered.get() - before == messages, "every single message delivered");
@@ -122,7 +138,7 @@ final class BytesBench {
             for (int b = 0; b < bursts; b++) {
                 long queued = sender.stats().get(Counter.ENVELOPES_SENT) + burst;
                 for (int i = 0; i < burst; i++) {
-                    sender.publish(room, "occupant1", Kind.GROUPCHAT, stanza(random, bodyBytes));
+                    sender.publish(room, "occupant1", Kind.GROUPCHAT, stanzas.apply(random));
                 }
                 await(() -> sender.stats().get(Counter.ENVELOPES_SENT) >= queued, "burst " + b + " sent");
             }
@@ -131,10 +147,12 @@ final class BytesBench {
             long burstBytes = sender.stats().get(Counter.BYTES_SENT) - bytes;
             long burstDatagrams = sender.stats().get(Counter.DATAGRAMS_SENT) - datagrams;
 
-            result.put("xo_bytes_per_msg", fmt((double) singleBytes / messages));
-            result.put("xo_burst_bytes_per_msg", fmt((double) burstBytes / burstMessages));
-            result.put("burst_datagrams_per_msg", fmt((double) burstDatagrams / burstMessages));
-            progress("one per datagram: %s bytes/message; bursts: %s bytes/message in %d datagrams",
+            result.put(keys + "_bytes_per_msg", fmt((double) singleBytes / messages));
+            result.put(keys + "_burst_bytes_per_msg", fmt((double) burstBytes / burstMessages));
+            if (keys.equals("xo")) {
+                result.put("burst_datagrams_per_msg", fmt((double) burstDatagrams / burstMessages));
+            }
+            progress(keys + ": one per datagram: %s bytes/message; bursts: %s bytes/message in %d datagrams",
                     fmt((double) singleBytes / messages), fmt((double) burstBytes / burstMessages), burstDatagrams);
         }
     }
@@ -151,6 +169,12 @@ final class BytesBench {
     /** A plain groupchat message whose body is exactly {@code bytes} bytes of English-like ASCII text. */
     static String stanza(Random random, int bytes) {
         return EnvelopeCodec.BODY_ONLY_PREFIX + body(random, bytes) + EnvelopeCodec.BODY_ONLY_SUFFIX;
+    }
+
+    /** The groupchat message with a client's id, as the plugin mirrors it (see Stanzas.groupchatForOverlay). */
+    private static String clientStanza(Random random, int bytes, String id) {
+        return EnvelopeCodec.ID_PREFIX + id + EnvelopeCodec.ID_SUFFIX + body(random, bytes)
+                + EnvelopeCodec.BODY_ONLY_SUFFIX;
     }
 
     private static String body(Random random, int bytes) {

@@ -75,9 +75,12 @@ public class EnvelopeCodecFuzzTest {
             long node = random.nextLong();
             for (int i = 0; i < n; i++) {
                 Kind kind = Kind.values()[random.nextInt(Kind.values().length)];
-                String stanza = random.nextBoolean()
-                        ? "<presence><status>s\u00e9 \u4f1a " + i + "</status></presence>"
-                        : EnvelopeCodec.BODY_ONLY_PREFIX + "b\u00e9 &amp; " + i + EnvelopeCodec.BODY_ONLY_SUFFIX;
+                String stanza = switch (random.nextInt(3)) {
+                    case 0 -> "<presence><status>s\u00e9 \u4f1a " + i + "</status></presence>";
+                    case 1 -> EnvelopeCodec.BODY_ONLY_PREFIX + "b\u00e9 &amp; " + i + EnvelopeCodec.BODY_ONLY_SUFFIX;
+                    default -> EnvelopeCodec.ID_PREFIX + "id-\u00e9" + i + EnvelopeCodec.ID_SUFFIX + "b &lt; " + i
+                            + EnvelopeCodec.BODY_ONLY_SUFFIX;
+                };
                 // Mostly the first envelope's origin, as from one node, sometimes another (a repeated subject).
                 batch.add(new Envelope(random.nextInt(4) == 0 ? random.nextLong() : node, random.nextInt(),
                         1 + random.nextInt(1000), random.nextLong(), "room" + n + "@conference.xo", "n\u00efck" + i,

@@ -2,6 +2,7 @@ package org.xo.core;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
@@ -147,19 +148,74 @@ public class EnvelopeCodecTest {
     }
 
     @Test
-    public void onlyTheExactPlainMessageTravelsBodyOnly() throws Exception {
+    public void onlyTheExactPlainMessageTravelsCompact() throws Exception {
         Envelope plainMessage = message(1, "a", "x");
         byte[] bodyOnly = plain.encode(List.of(plainMessage));
         assertEquals("no form byte", 1, bodyOnly[18]);
         for (String stanza : List.of("<message type=\"groupchat\"><body>a<b/></body></message>",
                 "<message type=\"groupchat\"><body><![CDATA[x]]></body></message>",
-                "<message type=\"groupchat\" id=\"1\"><body>x</body></message>",
-                "<message type=\"groupchat\"><body>x</body><body>y</body></message>")) {
+                "<message id=\"1\" type=\"groupchat\"><body>x</body></message>",
+                "<message type=\"groupchat\" id='1'><body>x</body></message>",
+                "<message type=\"groupchat\" id=\"1\" xml:lang=\"en\"><body>x</body></message>",
+                "<message type=\"groupchat\" id=\"a\"b\"><body>x</body></message>",
+                "<message type=\"groupchat\" id=\"<\"><body>x</body></message>",
+                "<message type=\"groupchat\" id=\"" + "i".repeat(256) + "\"><body>x</body></message>",
+                "<message type=\"groupchat\" id=\"1\"><body>x</body><body>y</body></message>",
+                "<message type=\"groupchat\" id=\"1\"><body>x</body></message> ",
+                "<message xmlns=\"jabber:client\" type=\"groupchat\"><body>x</body></message>",
+                "<message type=\"groupchat\"><body>x</body></message></body></message>")) {
             Envelope e = new Envelope(NODE, EPOCH, 1, EPOCH * 1000L + 123, ROOM, "a", Kind.GROUPCHAT, stanza);
+            assertFalse(stanza, EnvelopeCodec.isCompact(stanza));
             byte[] d = plain.encode(List.of(e));
             assertEquals(stanza, (byte) 0x81, d[18]);
             assertEquals(stanza, 0x01, d[19]); // form: XML
             assertEquals(List.of(e), decode(plain, d));
+        }
+    }
+
+    @Test
+    public void aPlainGroupchatMessageWithAnIdIsLaidOutAsDocumented() throws Exception {
+        String stanza = "<message type=\"groupchat\" id=\"Ab1-&amp;2\"><body>hi &amp; bye</body></message>";
+        assertTrue(EnvelopeCodec.isCompact(stanza));
+        Envelope e = new Envelope(NODE, EPOCH, 5, EPOCH * 1000L + 123, ROOM, "alice", Kind.GROUPCHAT, stanza);
+        byte[] d = plain.encode(List.of(e));
+        ByteBuffer expected = ByteBuffer.allocate(100);
+        expected.put(new byte[] {'X', 'O', 2, 0}).putLong(NODE).putInt(EPOCH);
+        expected.put(new byte[] {(byte) 0xF6, 0x01});
+        expected.put((byte) 0x81).put((byte) 0x08).put((byte) 5).put((byte) 0); // head, form: id, seq, timeDelta
+        RoomHash.put(expected, RoomHash.of(ROOM));
+        expected.put((byte) 5).put("alice".getBytes(StandardCharsets.UTF_8));
+        expected.put((byte) 10).put("Ab1-&amp;2".getBytes(StandardCharsets.UTF_8)); // the id as written, escaped
+        expected.put((byte) 12).put("hi &amp; bye".getBytes(StandardCharsets.UTF_8));
+        assertArrayEquals(Arrays.copyOf(expected.array(), expected.position()), d);
+        assertTrue(EnvelopeCodec.encodedSize(e) >= d.length - 18);
+        assertEquals("rebuilt to the character", List.of(e), decode(plain, d));
+        assertEquals(List.of(e), decode(plain, packed.encode(List.of(e))));
+    }
+
+    @Test
+    public void compactMessagesRoundTripExactlyAtTheirEdges() throws Exception {
+        List<Envelope> batch = new ArrayList<>();
+        List<String> ids = List.of("", "x", "\u00e9\u4f1a\ud83d\ude00", "a'b&gt;c&#10;d", "&quot;",
+                "i".repeat(255), "\u00e9".repeat(127));
+        List<String> bodies = List.of("", " ", "&lt;b&gt; &amp; \"q\" 'a'", "\u00e9\ud83d\ude00\n\t",
+                "</body>".substring(1), "x".repeat(Limits.MAX_STANZA_BYTES / 4));
+        int seq = 1;
+        for (String id : ids) {
+            for (String body : bodies) {
+                String stanza = EnvelopeCodec.ID_PREFIX + id + EnvelopeCodec.ID_SUFFIX + body
+                        + EnvelopeCodec.BODY_ONLY_SUFFIX;
+                assertTrue(stanza, EnvelopeCodec.isCompact(stanza));
+                batch.add(new Envelope(NODE, EPOCH, seq++, EPOCH * 1000L, ROOM, "n", Kind.GROUPCHAT, stanza));
+            }
+        }
+        for (Envelope e : batch) {
+            for (EnvelopeCodec codec : List.of(plain, packed)) {
+                byte[] d = codec.encode(List.of(e));
+                assertEquals(List.of(e), decode(plain, d));
+                assertTrue("the id and body travel, not the XML around them",
+                        d.length < EnvelopeCodec.MAX_HEADER_BYTES + EnvelopeCodec.encodedSize(e) + 1);
+            }
         }
     }
 
@@ -255,8 +311,18 @@ public class EnvelopeCodecTest {
         markup.put((byte) 1).put((byte) 1).put((byte) 0).put(new byte[RoomHash.BYTES]).put((byte) 0);
         markup.put((byte) 3).put("<b>".getBytes(StandardCharsets.US_ASCII)); // body-only may not hold markup
         assertReason(Reason.BAD_FIELD, bytes(markup));
+        for (String id : new String[] {"a\"b", "<x"}) { // an id that would not rebuild the same text
+            ByteBuffer badId = envelopeStart();
+            badId.put((byte) 0x81).put((byte) 0x08).put((byte) 1).put((byte) 0).put(new byte[RoomHash.BYTES])
+                    .put((byte) 0).put((byte) id.length()).put(id.getBytes(StandardCharsets.US_ASCII)).put((byte) 0);
+            assertReason(Reason.BAD_FIELD, bytes(badId));
+        }
+        ByteBuffer cutId = envelopeStart();
+        cutId.put((byte) 0x81).put((byte) 0x08).put((byte) 1).put((byte) 0).put(new byte[RoomHash.BYTES])
+                .put((byte) 0).put((byte) 9).put((byte) 'a');
+        assertReason(Reason.BAD_FIELD, bytes(cutId));
 
-        for (int form : new int[] {0x00, 0x08, 0x80}) {
+        for (int form : new int[] {0x00, 0x09, 0x10, 0x80}) { // none, XML with an id, reserved bits
             ByteBuffer b = envelopeStart();
             b.put((byte) 0x81).put((byte) form).put((byte) 1).put((byte) 0).put(new byte[RoomHash.BYTES])
                     .put((byte) 0).put((byte) 0);

@@ -470,7 +470,7 @@ public class XoEngineTest {
         assertEquals(List.of("datagrams.sent", "datagrams.received", "bytes.sent", "bytes.received",
                 "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
                 "envelopes.other-room", "envelopes.unknown-kind", "envelopes.ambiguous-room", "stream.gaps",
-                "dropped.foreign", "dropped.version",
+                "stream.holds-broken", "dropped.foreign", "dropped.version",
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
                 "publish.rejected", "publish.uncarried", "rooms.uncarried", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
                 "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",

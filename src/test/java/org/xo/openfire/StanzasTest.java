@@ -1,0 +1,111 @@
+package org.xo.openfire;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+
+import java.util.List;
+
+import org.dom4j.Element;
+import org.dom4j.Namespace;
+import org.dom4j.QName;
+import org.junit.Test;
+import org.xmpp.packet.JID;
+import org.xmpp.packet.Message;
+import org.xo.core.EnvelopeCodec;
+
+public class StanzasTest {
+    private static final JID ROOM = new JID("lobby@conference.alpha.local");
+    private static final JID OVERLAY_ROOM = new JID("lobby@conference.xo");
+
+    private static Message fromClient(String xml) throws Exception {
+        return new Message(Stanzas.parse(xml), true);
+    }
+
+    @Test
+    public void parsingKeepsEntitiesCdataAndNamespaces() throws Exception {
+        Message parsed = fromClient("<message xmlns=\"jabber:client\" xml:lang=\"en\" id=\"&quot;1\">"
+                + "<body>a &amp; &lt;b&gt; <![CDATA[<c>]]>&#233;<!-- no --></body>"
+                + "<x xmlns=\"urn:y\"><p:q xmlns:p=\"urn:p\" p:r=\"1\"/></x></message>");
+        assertEquals("a & <b> <c>\u00e9", parsed.getBody());
+        assertEquals("\"1", parsed.getID());
+        assertEquals("en", parsed.getElement().attributeValue(QName.get("lang", Namespace.XML_NAMESPACE)));
+        Element q = parsed.getChildElement("x", "urn:y").elements().get(0);
+        assertEquals("urn:p", q.getNamespaceURI());
+        assertEquals("1", q.attributeValue(QName.get("r", Namespace.get("p", "urn:p"))));
+        assertEquals("what the parser read, it writes back", parsed.toXML(),
+                new Message(Stanzas.parse(parsed.toXML()), true).toXML());
+    }
+
+    @Test
+    public void aSmackGroupchatMessageTravelsCompactWithItsIdAndNoAddresses() throws Exception {
+        // As Smack 4.4's MultiUserChat.sendMessage writes it, and as Openfire hands it over (from set, jabber:client).
+        Message sent = fromClient("<message xmlns=\"jabber:client\" to=\"lobby@conference.alpha.local\" id=\"Xy1-9\""
+                + " type=\"groupchat\" from=\"alice@alpha.local/r\"><body>hi &amp; &lt;you&gt; \"q\"</body></message>");
+        String stanza = Stanzas.groupchatForOverlay(sent);
+        assertEquals("<message type=\"groupchat\" id=\"Xy1-9\"><body>hi &amp; &lt;you&gt; \"q\"</body></message>",
+                stanza);
+        assertTrue(EnvelopeCodec.isCompact(stanza));
+        Message rebuilt = new Message(Stanzas.parse(stanza), true);
+        assertEquals("Xy1-9", rebuilt.getID());
+        assertEquals("hi & <you> \"q\"", rebuilt.getBody());
+    }
+
+    @Test
+    public void anIdThatNeedsEscapingStaysCompactAndParsesBack() throws Exception {
+        String stanza = Stanzas.groupchatForOverlay(fromClient("<message type='groupchat' id='a\"b&amp;c&lt;'>"
+                + "<body><!--c-->x <![CDATA[< y]]></body></message>"));
+        assertTrue(stanza, EnvelopeCodec.isCompact(stanza));
+        Message rebuilt = new Message(Stanzas.parse(stanza), true);
+        assertEquals("a\"b&c<", rebuilt.getID());
+        assertEquals("x < y", rebuilt.getBody());
+    }
+
+    @Test
+    public void anythingBesidesTypeIdAndOneBodyStaysXmlWithoutAddresses() throws Exception {
+        for (String xml : List.of(
+                "<message xmlns=\"jabber:client\" type=\"groupchat\" id=\"1\"><body>x</body>"
+                        + "<origin-id xmlns=\"urn:xmpp:sid:0\" id=\"1\"/></message>",
+                "<message xmlns=\"jabber:client\" type=\"groupchat\" id=\"1\" xml:lang=\"de\"><body>x</body></message>",
+                "<message xmlns=\"jabber:client\" type=\"groupchat\"><subject>topic</subject></message>",
+                "<message xmlns=\"jabber:client\" type=\"groupchat\"><body xml:lang=\"de\">x</body></message>",
+                "<message xmlns=\"jabber:client\" type=\"groupchat\"><body>x</body><body>y</body></message>")) {
+            Message message = fromClient(xml.replace("<message ", "<message to=\"" + ROOM + "\" from=\"a@b/c\" "));
+            String stanza = Stanzas.groupchatForOverlay(message);
+            assertFalse(stanza, EnvelopeCodec.isCompact(stanza));
+            Message parsed = new Message(Stanzas.parse(stanza), true);
+            assertNull(stanza, parsed.getTo());
+            assertNull(stanza, parsed.getFrom());
+            assertEquals(stanza, Stanzas.parse(xml).elements().size(), parsed.getElement().elements().size());
+        }
+    }
+
+    @Test
+    public void removesOnlyTheStanzaIdsOfTheGivenAssigners() throws Exception {
+        Message message = fromClient("<message type=\"groupchat\"><body>x</body>"
+                + "<stanza-id xmlns=\"urn:xmpp:sid:0\" id=\"forged\" by=\"" + ROOM + "\"/>"
+                + "<stanza-id xmlns=\"urn:xmpp:sid:0\" id=\"forged-too\" by=\"" + OVERLAY_ROOM + "\"/>"
+                + "<stanza-id xmlns=\"urn:xmpp:sid:0\" id=\"kept\" by=\"alice@alpha.local\"/></message>");
+        Stanzas.removeStanzaIds(message, List.of(ROOM, OVERLAY_ROOM));
+        assertNull(Stanzas.stanzaId(message, ROOM));
+        assertNull(Stanzas.stanzaId(message, OVERLAY_ROOM));
+        assertEquals("kept", Stanzas.stanzaId(message, new JID("alice@alpha.local")));
+    }
+
+    @Test
+    public void setStanzaIdLeavesExactlyOneByTheAssigner() throws Exception {
+        Message openfire5 = fromClient("<message type=\"groupchat\"><body>x</body>"
+                + "<stanza-id xmlns=\"urn:xmpp:sid:0\" id=\"uuid-1\" by=\"" + ROOM + "\"/>"
+                + "<stanza-id xmlns=\"urn:xmpp:sid:0\" id=\"uuid-2\" by=\"" + ROOM + "\"/></message>");
+        Stanzas.setStanzaId(openfire5, ROOM, "overlay-id");
+        assertEquals(1, openfire5.getElement().elements(Stanzas.STANZA_ID).size());
+        assertEquals("overlay-id", Stanzas.stanzaId(openfire5, ROOM));
+
+        Message openfire42 = fromClient("<message type=\"groupchat\"><body>x</body></message>");
+        Stanzas.setStanzaId(openfire42, ROOM, "overlay-id");
+        Stanzas.setStanzaId(openfire42, ROOM, "overlay-id"); // the same packet object to the next occupant
+        assertEquals(1, openfire42.getElement().elements(Stanzas.STANZA_ID).size());
+        assertEquals("overlay-id", Stanzas.stanzaId(openfire42, ROOM));
+    }
+}
