@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * holding it would only add latency to every lone chat message; a message following another within IMTimeout is
  * where batching pays (a burst), so it waits as in the paper. Consecutive partial datagrams for a group are thus
  * at least IMTimeout apart, except when an oversized envelope or a flush forces out what was held. A timeout of 0
- * (γ 0 or maxDelay 0) sends every envelope at once, alone: no pacing.
+ * (γ 0 or maxDelay 0) sends every envelope at once, alone: no pacing. Quiet is judged per group, not for the whole
+ * link: datagrams are per group, so holding an envelope because another group is busy could only delay it.
  * <p>
  * Envelopes are never split or reordered: datagrams for one group leave in submission order, each holding whole
  * envelopes, at most {@link Limits#MAX_ENVELOPES_PER_DATAGRAM} of them. The sink runs under the group's lock (that
