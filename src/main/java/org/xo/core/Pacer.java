@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
 
 import org.slf4j.Logger;
@@ -21,15 +22,26 @@ import org.slf4j.LoggerFactory;
 /**
  * Batches envelopes per multicast group with the timeout algorithm of Leggio and Kojo ("On the efficient
  * implementation of instant messaging servers for wireless users", section 5), with the datagram payload budget in
- * the role of the TCP MSS:
+ * the role of the TCP MSS and each group in the role of the destination client A:
  * <ul>
- * <li>an envelope arriving at an empty queue is held and the timer {@code IMTimeout = γ · estimatedRTT}, clamped to
- * {@code [0, maxDelay]}, is started;</li>
+ * <li>an envelope arriving at an empty queue when nothing was sent to its group for at least
+ * {@code IMTimeout = γ · EstimatedRTT} (clamped to {@code [0, maxDelay]}), or never, goes out at once, alone;</li>
+ * <li>an envelope arriving at an empty queue when a datagram went to its group less than IMTimeout ago is held and
+ * the IMTimeout timer is started;</li>
  * <li>while the queued bytes reach the budget, full datagrams go out at once; if something remains the timer is
  * restarted, otherwise it is cancelled;</li>
  * <li>when the timer fires, everything queued goes out (in as few datagrams as the budget allows);</li>
  * <li>an envelope larger than the budget goes out alone at once, after what was queued before it.</li>
  * </ul>
+ * Why the first rule: Algorithm 1 of the paper holds even the first message of an idle link for IMTimeout, but the
+ * paper sets IMTimeout for a purpose, "at most one small TCP segment is sent on the network in an RTT", and asks it
+ * to be as long as interactivity allows. A message after a quiet spell of IMTimeout cannot break that bound, so
+ * holding it would only add latency to every lone chat message; a message following another within IMTimeout is
+ * where batching pays (a burst), so it waits as in the paper. Consecutive partial datagrams for a group are thus
+ * at least IMTimeout apart, except when an oversized envelope or a flush forces out what was held. A timeout of 0
+ * (γ 0 or maxDelay 0) sends every envelope at once, alone: no pacing. Quiet is judged per group, not for the whole
+ * link: datagrams are per group, so holding an envelope because another group is busy could only delay it.
+ * <p>
  * Envelopes are never split or reordered: datagrams for one group leave in submission order, each holding whole
  * envelopes, at most {@link Limits#MAX_ENVELOPES_PER_DATAGRAM} of them. The sink runs under the group's lock (that
  * is what keeps the order), on the submitting thread or on the single daemon timer thread "xo-pacer"; it should
@@ -69,6 +81,8 @@ public final class Pacer implements AutoCloseable {
     private final ToIntFunction<Envelope> sizer;
     private final BiConsumer<InetAddress, List<Envelope>> sink;
     private final ScheduledExecutorService timer;
+    /** Nanosecond ticks, as {@link System#nanoTime}; only differences count. */
+    private final LongSupplier clock;
     private final Map<InetAddress, GroupQueue> queues = new ConcurrentHashMap<>();
     private final Object rttLock = new Object();
     private volatile double estimatedRttNanos;
@@ -79,7 +93,14 @@ public final class Pacer implements AutoCloseable {
      * @param sink  receives each datagram's worth of envelopes for a group, in order
      */
     public Pacer(Settings settings, ToIntFunction<Envelope> sizer, BiConsumer<InetAddress, List<Envelope>> sink) {
+        this(settings, sizer, sink, System::nanoTime);
+    }
+
+    /** As above, with the clock that tells how long ago a group last sent (tests step it by hand). */
+    Pacer(Settings settings, ToIntFunction<Envelope> sizer, BiConsumer<InetAddress, List<Envelope>> sink,
+          LongSupplier clock) {
         this.settings = settings;
+        this.clock = clock;
         this.sizer = sizer;
         this.sink = sink;
         this.estimatedRttNanos = settings.initialRtt().toNanos();
@@ -148,6 +169,8 @@ public final class Pacer implements AutoCloseable {
         private final ArrayDeque<Envelope> envelopes = new ArrayDeque<>();
         private final ArrayDeque<Integer> sizes = new ArrayDeque<>();
         private int queuedBytes;
+        private boolean sentAny;
+        private long lastSentNanos;
         private ScheduledFuture<?> pending;
         /** Identifies the live timer: a timeout firing after a cancel or restart sees a newer value, ignores itself. */
         private long timerGeneration;
@@ -162,6 +185,10 @@ public final class Pacer implements AutoCloseable {
                 drain();
                 emit(List.of(e));
                 cancelTimer();
+                return;
+            }
+            if (envelopes.isEmpty() && idle()) {
+                emit(List.of(e));
                 return;
             }
             // A datagram never holds more than the budget: what would overflow goes first, as a full datagram.
@@ -223,7 +250,14 @@ public final class Pacer implements AutoCloseable {
         private void emit(List<Envelope> datagram) {
             if (!datagram.isEmpty()) {
                 sink.accept(group, datagram);
+                sentAny = true;
+                lastSentNanos = clock.getAsLong();
             }
+        }
+
+        /** @return whether nothing went to this group for at least IMTimeout: a new envelope need not wait */
+        private boolean idle() {
+            return !sentAny || clock.getAsLong() - lastSentNanos >= imTimeout().toNanos();
         }
 
         private void startTimer() {

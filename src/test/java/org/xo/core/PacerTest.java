@@ -1,6 +1,7 @@
 package org.xo.core;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.After;
 import org.junit.Test;
@@ -22,6 +24,8 @@ public class PacerTest {
     }
 
     private final LinkedBlockingQueue<Sent> sent = new LinkedBlockingQueue<>();
+    /** The pacer's clock; it stands still unless a test moves it, so "sent recently" stays true. */
+    private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private Pacer pacer;
 
     @After
@@ -38,8 +42,14 @@ public class PacerTest {
 
     private Pacer pacer(int budget, Duration initialRtt, Duration maxDelay) {
         pacer = new Pacer(new Pacer.Settings(budget, 2.0, initialRtt, maxDelay), e -> (int) e.seq(),
-                (g, list) -> sent.add(new Sent(g, List.copyOf(list), Thread.currentThread().getName())));
+                (g, list) -> sent.add(new Sent(g, List.copyOf(list), Thread.currentThread().getName())), now::get);
         return pacer;
+    }
+
+    /** Makes the group's link busy: a lone envelope on an idle link goes out at once; the next ones are paced. */
+    private void busy(InetAddress group) {
+        pacer.submit(group, env(1));
+        assertEquals(List.of(env(1)), sent.poll().envelopes());
     }
 
     private static Envelope env(long size) {
@@ -50,6 +60,7 @@ public class PacerTest {
     public void batchesSmallEnvelopesUntilTheTimerFires() throws Exception {
         // IMTimeout 200 ms: ample for the submissions below to land in one batch.
         pacer(1000, Duration.ofMillis(100), Duration.ofMillis(500));
+        busy(G1);
         List<Envelope> all = new ArrayList<>();
         for (int i = 1; i <= 20; i++) {
             Envelope e = env(i); // 210 bytes in all, far below the budget
@@ -60,13 +71,14 @@ public class PacerTest {
         assertEquals(G1, first.group());
         assertEquals("one datagram, in order", all, first.envelopes());
         assertEquals("xo-pacer", first.thread());
-        assertEquals(null, sent.poll(100, TimeUnit.MILLISECONDS));
+        assertNull(sent.poll(100, TimeUnit.MILLISECONDS));
     }
 
     @Test
     public void sendsFullDatagramsAtOnceWhenTheBudgetIsReached() throws Exception {
         // A timer that would never fire during the test: only the budget can trigger these sends.
         pacer(100, Duration.ofHours(1)).sampleRtt(Duration.ofHours(10));
+        busy(G1);
         pacer.submit(G1, env(40));
         pacer.submit(G1, env(50));
         assertTrue(sent.isEmpty());
@@ -85,6 +97,7 @@ public class PacerTest {
     @Test
     public void oversizedEnvelopeGoesAloneAfterWhatWasQueued() {
         pacer(100, Duration.ofHours(1)).sampleRtt(Duration.ofHours(10));
+        busy(G1);
         pacer.submit(G1, env(10));
         pacer.submit(G1, env(20));
         pacer.submit(G1, env(150));
@@ -96,6 +109,8 @@ public class PacerTest {
     @Test
     public void keepsGroupsApartAndFlushesEachOnItsTimer() throws Exception {
         pacer(1000, Duration.ofMillis(100), Duration.ofMillis(500));
+        busy(G1);
+        busy(G2);
         pacer.submit(G1, env(1));
         pacer.submit(G2, env(2));
         pacer.submit(G1, env(3));
@@ -109,12 +124,67 @@ public class PacerTest {
     @Test
     public void neverExceedsTheEnvelopeCountOfADatagram() {
         pacer(10_000, Duration.ofHours(1)).sampleRtt(Duration.ofHours(10));
+        busy(G1);
         for (int i = 0; i < 300; i++) {
             pacer.submit(G1, env(1));
         }
         assertEquals(Limits.MAX_ENVELOPES_PER_DATAGRAM, sent.poll().envelopes().size());
         pacer.flushAll();
         assertEquals(300 - Limits.MAX_ENVELOPES_PER_DATAGRAM, sent.poll().envelopes().size());
+    }
+
+    @Test
+    public void aLoneEnvelopeOnAnIdleLinkGoesOutAtOnceFromTheSubmittingThread() {
+        pacer(1000, Duration.ofHours(1)).sampleRtt(Duration.ofHours(10));
+        pacer.submit(G1, env(5));
+        Sent s = sent.poll(); // handed to the sink inside submit: no timer was involved
+        assertEquals(List.of(env(5)), s.envelopes());
+        assertEquals(Thread.currentThread().getName(), s.thread());
+        pacer.submit(G2, env(6)); // another group's link is idle too
+        assertEquals(List.of(env(6)), sent.poll().envelopes());
+    }
+
+    @Test
+    public void anEnvelopeWithinIMTimeoutOfTheLastDatagramIsHeldOneAfterGoesAtOnce() {
+        pacer(1000, Duration.ofMinutes(30), Duration.ofHours(2)); // IMTimeout 1 h: only flushAll sends what is held
+        long timeout = pacer.imTimeout().toNanos();
+        busy(G1);
+        now.addAndGet(timeout - 1);
+        pacer.submit(G1, env(7));
+        assertNull("sent 1 ns less than IMTimeout ago: held", sent.poll());
+        pacer.flushAll(); // the held datagram leaves now, so the quiet spell starts again from here
+        assertEquals(List.of(env(7)), sent.poll().envelopes());
+        now.addAndGet(timeout - 1);
+        pacer.submit(G1, env(8));
+        assertNull(sent.poll());
+        pacer.flushAll();
+        assertEquals(List.of(env(8)), sent.poll().envelopes());
+        now.addAndGet(timeout);
+        pacer.submit(G1, env(9));
+        assertEquals("quiet for IMTimeout: at once", List.of(env(9)), sent.poll().envelopes());
+    }
+
+    @Test
+    public void theTimerSendsWhatWasHeldAndCountsAsTraffic() throws Exception {
+        pacer(1000, Duration.ofMillis(250), Duration.ofSeconds(1)); // IMTimeout 500 ms of real time
+        busy(G1);
+        pacer.submit(G1, env(2));
+        pacer.submit(G1, env(3));
+        Sent s = sent.poll(10, TimeUnit.SECONDS);
+        assertEquals(List.of(env(2), env(3)), s.envelopes());
+        assertEquals("xo-pacer", s.thread());
+        pacer.submit(G1, env(4)); // the pacer's clock stood still: the timer's datagram was just now
+        assertNull(sent.poll());
+        assertEquals(List.of(env(4)), sent.poll(10, TimeUnit.SECONDS).envelopes());
+    }
+
+    @Test
+    public void aZeroTimeoutSendsEveryEnvelopeAtOnceAlone() {
+        pacer(1000, Duration.ZERO);
+        for (int i = 1; i <= 3; i++) {
+            pacer.submit(G1, env(i));
+            assertEquals(List.of(env(i)), sent.poll().envelopes());
+        }
     }
 
     @Test
@@ -134,6 +204,7 @@ public class PacerTest {
     @Test
     public void closeFlushesAndRefusesMore() {
         pacer(1000, Duration.ofHours(1)).sampleRtt(Duration.ofHours(10));
+        busy(G1);
         pacer.submit(G1, env(7));
         pacer.close();
         assertEquals(List.of(env(7)), sent.poll().envelopes());

@@ -11,17 +11,17 @@ import org.xo.transport.Transport;
 
 /**
  * A real transport whose node can be cut off (a radio out of range: nothing leaves, nothing arrives) and which
- * records what it sends, per group.
+ * records what it sends, per group, with the time ({@link System#nanoTime}) just before it went to the socket.
  */
-final class MuteableTransport implements Transport {
-    record Sent(InetAddress group, int bytes, byte[] data) {
+public final class MuteableTransport implements Transport {
+    public record Sent(InetAddress group, int bytes, byte[] data, long nanos) {
     }
 
     private final Transport inner;
-    final List<Sent> sent = new CopyOnWriteArrayList<>();
+    public final List<Sent> sent = new CopyOnWriteArrayList<>();
     volatile boolean muted;
 
-    MuteableTransport(Transport inner) {
+    public MuteableTransport(Transport inner) {
         this.inner = inner;
     }
 
@@ -49,8 +49,9 @@ final class MuteableTransport implements Transport {
         if (!muted) {
             byte[] copy = new byte[datagram.remaining()];
             datagram.duplicate().get(copy);
-            sent.add(new Sent(group, copy.length, copy));
+            long now = System.nanoTime();
             inner.send(group, datagram);
+            sent.add(new Sent(group, copy.length, copy, now));
         }
     }
 

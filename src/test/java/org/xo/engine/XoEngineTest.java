@@ -363,8 +363,10 @@ public class XoEngineTest {
         // A pacer that would hold a partial datagram for 10 s: only close() can send it in time.
         Node a = node(EngineConfig.builder().nodeId(1).udp(UdpConfig.on(lo).withPort(port)).discovery(false)
                 .initialRtt(Duration.ofSeconds(5)).maxDelay(Duration.ofSeconds(10)).build(), false);
-        a.engine.openRoom(LOBBY);
+        a.engine.openRoom(LOBBY); // its state request leaves at once (the group was idle); what follows is paced
+        long datagrams = a.stat(Counter.DATAGRAMS_SENT);
         Envelope e = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("bye"));
+        assertEquals("held", datagrams, a.stat(Counter.DATAGRAMS_SENT));
         a.engine.close();
         assertEquals(e, b.next());
         assertThrows(IllegalStateException.class, () -> a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, "x"));
