@@ -80,6 +80,18 @@ public class LiveSettingsIT {
         bob.awaitMessage(m -> "first from alice".equals(m.getBody()), "alice's first message");
         bob.say("ops", "first from bob");
         alice.awaitMessage(m -> "first from bob".equals(m.getBody()), "bob's first message");
+        bothGot("first from alice");
+        bothGot("first from bob");
+    }
+
+    /**
+     * Waits until both clients have a message, the sender's own copy from its room included: a mark taken before a
+     * late copy arrives would count it as a message delivered again.
+     */
+    private void bothGot(String body) throws InterruptedException {
+        for (XmppTestClient c : List.of(alice, bob)) {
+            c.awaitMessage(m -> body.equals(m.getBody()), "'" + body + "' at " + c.domain);
+        }
     }
 
     /** What the nodes logged about applying settings, for the record (timings are not asserted). */
@@ -177,6 +189,7 @@ public class LiveSettingsIT {
         bob.awaitMessage(m -> (longBody + "before").equals(m.getBody()), "alice's long message");
         XmppTestClient.eventually("alpha's long message went compressed", () -> room.drain().stream()
                 .anyMatch(d -> d.flags() == 1 && carries(d.envelopes(), longBody + "before")));
+        bothGot(longBody + "before");
         List<String> bodiesBefore = markWhatClientsGot();
 
         // One setting per request, one after the other, as an admin page saves a form.
