@@ -36,6 +36,11 @@ public record Envelope(long originNode, int originEpoch, long seq, long originTi
         return overlayId(originNode, originEpoch, room, seq);
     }
 
+    /** @return the stream the envelope is numbered in */
+    public StreamId stream() {
+        return new StreamId(originNode, originEpoch, room);
+    }
+
     /** @return the {@link #overlayId()} of the envelope with these fields */
     public static String overlayId(long originNode, int originEpoch, String room, long seq) {
         ByteBuffer b = ByteBuffer.allocate(8 + 4 + RoomHash.BYTES + Varint.MAX_BYTES);

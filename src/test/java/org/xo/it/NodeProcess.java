@@ -487,11 +487,17 @@ public final class NodeProcess implements AutoCloseable {
         return read(home.resolve("logs/openfire.log"));
     }
 
-    /** The ERROR lines of {@link #log()}, without Openfire 5's colour codes. */
+    /**
+     * The ERROR lines of {@link #log()}, without Openfire 5's colour codes. Once Openfire shuts down, only XO's own
+     * errors count: Openfire 5.1.1's SoftwareVersionManager queries a client 5 s after its login and, when the
+     * server stops within those 5 s, logs a NullPointerException of its own (SessionManager already gone).
+     */
     public List<String> logErrors() {
         List<String> errors = new ArrayList<>();
+        boolean shuttingDown = false;
         for (String line : ANSI_ESCAPE.matcher(log()).replaceAll("").split("\n")) {
-            if (ERROR_LINE.matcher(line).matches()) {
+            shuttingDown |= line.contains("XMPPServer - Shutting down");
+            if (ERROR_LINE.matcher(line).matches() && (!shuttingDown || line.contains(" org.xo."))) {
                 errors.add(line);
             }
         }

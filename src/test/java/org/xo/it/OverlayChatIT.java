@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.DatagramChannel;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -15,6 +16,7 @@ import org.jivesoftware.smack.packet.Presence;
 import org.junit.After;
 import org.junit.AfterClass;
 import org.junit.Before;
+import org.junit.Rule;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.junit.runners.Parameterized;
@@ -47,6 +49,9 @@ public class OverlayChatIT {
     private static int multicastPort;
     private XmppTestClient alice;
     private XmppTestClient bob;
+
+    @Rule
+    public final StuckThreadsOnFailure stuckThreads = new StuckThreadsOnFailure(() -> Arrays.asList(alpha, beta));
 
     @Before
     public void connectToThePairOfThisOpenfire() throws Exception {
