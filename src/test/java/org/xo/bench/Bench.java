@@ -128,6 +128,9 @@ public final class Bench {
     }
 
     static String fmt(double value) {
+        if (Double.isInfinite(value)) {
+            return value > 0 ? "inf" : "-inf";
+        }
         return String.format(java.util.Locale.ROOT, "%.2f", value);
     }
 }
