@@ -6,10 +6,12 @@ import static org.junit.Assert.assertTrue;
 
 import java.io.InputStream;
 import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
+import java.sql.Driver;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -18,24 +20,34 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
+import java.util.stream.Stream;
 
+import org.hsqldb.jdbc.JDBCDriver;
 import org.jivesoftware.database.SchemaManager;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
+import org.junit.runners.Parameterized.Parameter;
+import org.junit.runners.Parameterized.Parameters;
 import org.xo.core.Envelope;
 import org.xo.core.Kind;
 import org.xo.core.Limits;
 import org.xo.core.StreamId;
+import org.xo.it.Openfire;
 import org.xo.sync.RoomLog;
 
 /**
- * {@link DatabaseRoomLog} on a real HSQLDB database in files (the version Openfire 4.2.0 embeds), with the very
- * schema script the plugin ships, run by Openfire's own script runner.
+ * {@link DatabaseRoomLog} on a real HSQLDB database in files, with the very schema script the plugin ships, run by
+ * Openfire's own script runner; once with the HSQLDB that Openfire 4.2.0 embeds (2.3), once with the one of the
+ * Openfire 5.1.1 server layout's lib/ (2.7), loaded on its own.
  */
+@RunWith(Parameterized.class)
 public class DatabaseRoomLogTest {
     private static final String ROOM = "ops@conference.xo";
     private static final long ALPHA = 0xA1L;
@@ -43,14 +55,36 @@ public class DatabaseRoomLogTest {
     private static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
     private static final RoomLog.Bounds WIDE = new RoomLog.Bounds(1_000_000, 1_000_000, Duration.ofDays(3650));
 
+    @Parameters(name = "hsqldb of openfire {0}")
+    public static Object[] openfires() {
+        return Openfire.values();
+    }
+
+    @Parameter
+    public Openfire openfire;
+
     @Rule
     public TemporaryFolder folder = new TemporaryFolder();
 
+    /** The layout's HSQLDB, in a class loader of its own; null for the one on the class path (Openfire 4.2.0's). */
+    private URLClassLoader layoutHsqldb;
+    private Driver driver;
     private String url;
     private DatabaseRoomLog log;
 
     @Before
     public void installTheSchema() throws Exception {
+        if (openfire == Openfire.V4_2_0) {
+            driver = new JDBCDriver();
+        } else {
+            openfire.requireOrSkip();
+            Path jar;
+            try (Stream<Path> lib = Files.list(openfire.layout().resolve("lib"))) {
+                jar = lib.filter(p -> p.getFileName().toString().matches("hsqldb-.+\\.jar")).findFirst().orElseThrow();
+            }
+            layoutHsqldb = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+            driver = (Driver) layoutHsqldb.loadClass("org.hsqldb.jdbc.JDBCDriver").getDeclaredConstructor().newInstance();
+        }
         url = "jdbc:hsqldb:file:" + folder.getRoot().toPath().resolve("db/openfire") + ";hsqldb.lock_file=false";
         try (Connection c = connect(); Statement s = c.createStatement()) {
             // Openfire's own table of schema versions, as its openfire_hsqldb.sql makes it.
@@ -63,8 +97,13 @@ public class DatabaseRoomLogTest {
 
     @After
     public void closeAndShutDown() throws Exception {
-        log.close();
-        shutDown();
+        if (log != null) {
+            log.close();
+            shutDown();
+        }
+        if (layoutHsqldb != null) {
+            layoutHsqldb.close();
+        }
     }
 
     @Test
@@ -254,7 +293,10 @@ public class DatabaseRoomLogTest {
     }
 
     private Connection connect() throws SQLException {
-        return DriverManager.getConnection(url, "sa", "");
+        Properties credentials = new Properties();
+        credentials.setProperty("user", "sa");
+        credentials.setProperty("password", "");
+        return driver.connect(url, credentials);
     }
 
     /** Closes the database files, as Openfire's shutdown does: the next open reads them as a restarted node. */
