@@ -21,7 +21,10 @@ import org.xo.transport.UdpMulticastTransport;
 import org.xo.transport.norm.NormConfig;
 import org.xo.transport.norm.NormTransport;
 
-/** Builds engine settings from the plugin's properties: the one place where properties become engine configuration. */
+/**
+ * Builds engine settings, and the room log's bounds, from the plugin's properties: the one place where properties
+ * become engine configuration.
+ */
 final class EngineFactory {
     private EngineFactory() {
     }
@@ -123,6 +126,8 @@ final class EngineFactory {
     }
 
     /**
+     * What the {@code xo.log.*} settings let the room log keep.
+     *
      * @throws IllegalArgumentException with one sentence naming the property that is invalid
      */
     static RoomLog.Bounds logBounds() {

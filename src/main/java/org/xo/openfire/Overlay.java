@@ -298,7 +298,7 @@ final class Overlay {
         try {
             Envelope sent = running.publish(overlayRoom(room), nick, kind, stanza);
             if (sent != null) {
-                roomLog.append(sent); // TODO(room-log integration): the engine's, see EngineFactory.create
+                roomLog.append(sent); // TODO(room-log integration): the engine's job, see EngineFactory.create
             }
             return true;
         } catch (IllegalArgumentException | IllegalStateException e) {
@@ -331,10 +331,10 @@ final class Overlay {
         try {
             Envelope sent = hold.publish(nick, kind, stanza);
             if (sent != null) {
-                roomLog.append(sent); // TODO(room-log integration): the engine's, see EngineFactory.create
-            }
-            if (sent != null && !sent.overlayId().equals(hold.overlayId())) {
-                bridgeStats.increment("mirror.stanza-id-mismatch");
+                roomLog.append(sent); // TODO(room-log integration): the engine's job, see EngineFactory.create
+                if (!sent.overlayId().equals(hold.overlayId())) {
+                    bridgeStats.increment("mirror.stanza-id-mismatch");
+                }
             }
             return true;
         } catch (IllegalArgumentException | IllegalStateException e) {
