@@ -6,11 +6,14 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.function.Supplier;
 
+import org.jivesoftware.database.DbConnectionManager;
+import org.xo.core.Envelope;
 import org.xo.core.GroupAddressing;
 import org.xo.core.Pacer;
 import org.xo.engine.EngineConfig;
 import org.xo.engine.EngineListener;
 import org.xo.engine.XoEngine;
+import org.xo.sync.RoomLog;
 import org.xo.transport.Interfaces;
 import org.xo.transport.Transport;
 import org.xo.transport.UdpConfig;
@@ -18,7 +21,10 @@ import org.xo.transport.UdpMulticastTransport;
 import org.xo.transport.norm.NormConfig;
 import org.xo.transport.norm.NormTransport;
 
-/** Builds engine settings from the plugin's properties: the one place where properties become engine configuration. */
+/**
+ * Builds engine settings, and the room log's bounds, from the plugin's properties: the one place where properties
+ * become engine configuration.
+ */
 final class EngineFactory {
     private EngineFactory() {
     }
@@ -82,8 +88,51 @@ final class EngineFactory {
         return NormTransport.orUdp(NormConfig.from(udp, config.nodeId()).withInitialGrtt(rtt), udp);
     }
 
-    static XoEngine create(String transportKind, EngineConfig config, EngineListener listener) {
-        return new XoEngine(config, transport(transportKind, config.udp(), config), listener);
+    /**
+     * The engine for these settings, not started.
+     * <p>
+     * TODO(room-log integration, issue 10): once XoEngine takes the log, make this
+     * {@code new XoEngine(config, transport(..), listener, roomLog)} and delete {@link #appendingTo}, and the appends
+     * in {@link Overlay#publish}: until then the adapter feeds the log what this node sends and receives.
+     */
+    static XoEngine create(String transportKind, EngineConfig config, EngineListener listener, RoomLog roomLog) {
+        return new XoEngine(config, transport(transportKind, config.udp(), config), appendingTo(roomLog, listener));
+    }
+
+    /** The listener, with each remote event appended to the log first. */
+    private static EngineListener appendingTo(RoomLog roomLog, EngineListener listener) {
+        return new EngineListener() {
+            @Override
+            public void onRemoteEvent(Envelope e) {
+                roomLog.append(e);
+                listener.onRemoteEvent(e);
+            }
+
+            @Override
+            public void onNodeLost(long nodeId) {
+                listener.onNodeLost(nodeId);
+            }
+
+            @Override
+            public void onNodeReturned(long nodeId) {
+                listener.onNodeReturned(nodeId);
+            }
+        };
+    }
+
+    /** The room log in Openfire's database, pruned by the current {@code xo.log.*} settings. */
+    static DatabaseRoomLog roomLog() {
+        return DatabaseRoomLog.open(DbConnectionManager::getConnection, EngineFactory::logBounds);
+    }
+
+    /**
+     * What the {@code xo.log.*} settings let the room log keep.
+     *
+     * @throws IllegalArgumentException with one sentence naming the property that is invalid
+     */
+    static RoomLog.Bounds logBounds() {
+        return new RoomLog.Bounds(XoSettings.LOG_MAX_PER_ROOM.get(), XoSettings.LOG_MAX_PER_ORIGIN.get(),
+                Duration.ofHours(XoSettings.LOG_MAX_AGE_HOURS.get()));
     }
 
     /** Runs a check of one property's value; its failure becomes one sentence that names the property. */

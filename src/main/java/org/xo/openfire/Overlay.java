@@ -31,6 +31,8 @@ final class Overlay {
 
     private final String xmppDomain;
     private final BridgeStats bridgeStats;
+    /** The node's room log: outlives engine runs, as it outlives restarts. */
+    private final DatabaseRoomLog roomLog;
     private volatile XoEngine engine;
     private volatile String mucSubdomain;
     private volatile String overlayService;
@@ -40,9 +42,10 @@ final class Overlay {
     /** The running engine's transport, as {@link XoSettings#TRANSPORT} names it. */
     private volatile String transport;
 
-    Overlay(String xmppDomain, BridgeStats bridgeStats) {
+    Overlay(String xmppDomain, BridgeStats bridgeStats, DatabaseRoomLog roomLog) {
         this.xmppDomain = xmppDomain;
         this.bridgeStats = bridgeStats;
+        this.roomLog = roomLog;
     }
 
     /**
@@ -81,7 +84,7 @@ final class Overlay {
      * @throws IOException when the multicast socket cannot be opened
      */
     void start(EngineListener listener, Wanted wanted) throws IOException {
-        XoEngine started = EngineFactory.create(wanted.transport(), wanted.engine(), listener);
+        XoEngine started = EngineFactory.create(wanted.transport(), wanted.engine(), listener, roomLog);
         synchronized (this) {
             stop();
             mucSubdomain = wanted.mucService();
@@ -293,7 +296,10 @@ final class Overlay {
             return true;
         }
         try {
-            running.publish(overlayRoom(room), nick, kind, stanza);
+            Envelope sent = running.publish(overlayRoom(room), nick, kind, stanza);
+            if (sent != null) {
+                roomLog.append(sent); // TODO(room-log integration): the engine's job, see EngineFactory.create
+            }
             return true;
         } catch (IllegalArgumentException | IllegalStateException e) {
             Log.warn("XO did not send a {} from {} in {}", kind, nick, room, e);
@@ -324,8 +330,11 @@ final class Overlay {
     boolean publish(XoEngine.StreamHold hold, String room, String nick, Kind kind, String stanza) {
         try {
             Envelope sent = hold.publish(nick, kind, stanza);
-            if (sent != null && !sent.overlayId().equals(hold.overlayId())) {
-                bridgeStats.increment("mirror.stanza-id-mismatch");
+            if (sent != null) {
+                roomLog.append(sent); // TODO(room-log integration): the engine's job, see EngineFactory.create
+                if (!sent.overlayId().equals(hold.overlayId())) {
+                    bridgeStats.increment("mirror.stanza-id-mismatch");
+                }
             }
             return true;
         } catch (IllegalArgumentException | IllegalStateException e) {
@@ -357,6 +366,7 @@ final class Overlay {
             all.put("pacing.timeout-us", running.pacingTimeout().toNanos() / 1000);
         }
         all.putAll(bridgeStats.snapshot());
+        all.putAll(roomLog.counters());
         return all;
     }
 }

@@ -65,7 +65,8 @@ public final class StatusReport {
             Map.entry("mirrored", List.of("mirrored.", "mirror.")),
             Map.entry("injected", List.of("injected.", "inject.", "room-to-remote.", "remote.")),
             Map.entry("rooms", List.of("rooms.")),
-            Map.entry("settings", List.of("settings.")));
+            Map.entry("settings", List.of("settings.")),
+            Map.entry("log", List.of("log.")));
 
     private final long time;
     private final Node node;

@@ -27,6 +27,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
 
     private final BridgeStats stats = new BridgeStats();
     private final LocalOccupancy occupancy = new LocalOccupancy();
+    private DatabaseRoomLog roomLog;
     private Overlay overlay;
     private Injector injector;
     private OverlayComponent component;
@@ -39,7 +40,8 @@ public class XoPlugin implements Plugin, PropertyEventListener {
     @Override
     public void initializePlugin(PluginManager manager, File pluginDirectory) {
         XMPPServer server = XMPPServer.getInstance();
-        overlay = new Overlay(server.getServerInfo().getXMPPDomain(), stats);
+        roomLog = EngineFactory.roomLog();
+        overlay = new Overlay(server.getServerInfo().getXMPPDomain(), stats, roomLog);
         injector = new Injector(overlay, occupancy, stats, server.getPacketRouter());
         mirror = new OccupantMirror(overlay, occupancy, injector, stats);
         settings = new SettingsApplier(overlay, injector, mirror, occupancy, stats);
@@ -98,6 +100,10 @@ public class XoPlugin implements Plugin, PropertyEventListener {
             }
             runQuietly("removing the component",
                     () -> InternalComponentManager.getInstance().removeComponent(OverlayComponent.SUBDOMAIN, component));
+        }
+        if (roomLog != null) {
+            // After the overlay: what it sent last (the departures) is written before the writer stops.
+            runQuietly("closing the room log", roomLog::close);
         }
         if (unloadedAtRunTime) {
             runQuietly("unloading libnorm", NormTransport::unloadLibraries);

@@ -11,7 +11,8 @@ import java.util.List;
  * already delivered is injected twice: interface, port, TTL and group base (every open room moves: its new group is
  * joined before the switch, nothing sent is lost or doubled by it, and the room asks for and repeats its state so
  * that nodes changing before or after catch up on what was said in between, within the history replay), pacing
- * (from the next datagram), compression (the next datagrams), history replay (open rooms' logs are resized),
+ * (from the next datagram), compression (the next datagrams), history replay (open rooms' logs are resized), the
+ * room log's bounds (from its next prune),
  * node name (next beacon and DNS-SD record), discovery and its interval, timeout and control group, DNS-SD.
  * Nodes with different ports, interfaces or group bases do not hear each other: change them on every node.
  * Turning discovery off on one node while others keep it makes them lose this node when it stays silent for their
@@ -70,6 +71,18 @@ public final class XoSettings {
     public static final Setting<Integer> HISTORY_REPLAY = Setting.integer("xo.history.replay", 25, 0, 1000)
             .unit("xo.unit.messages");
 
+    /**
+     * Bounds of the room log, the events of every node in the rooms this node holds, kept in Openfire's database
+     * across restarts ({@link DatabaseRoomLog}): per room, per origin node in a room (so that one chatty node cannot
+     * push out everyone else's), and by age. Older events go first, at the next prune (once a minute).
+     */
+    public static final Setting<Integer> LOG_MAX_PER_ROOM = Setting.integer("xo.log.max-per-room", 10_000, 1, 1_000_000)
+            .unit("xo.unit.events");
+    public static final Setting<Integer> LOG_MAX_PER_ORIGIN =
+            Setting.integer("xo.log.max-per-origin", 5_000, 1, 1_000_000).unit("xo.unit.events");
+    public static final Setting<Integer> LOG_MAX_AGE_HOURS = Setting.integer("xo.log.max-age-hours", 72, 1, 87_600)
+            .unit("xo.unit.hours");
+
     /** Beacons announce this node and its rooms to the network; off, nodes are never declared lost either. */
     public static final Setting<Boolean> DISCOVERY = Setting.flag("xo.discovery.enabled", true);
     /**
@@ -92,7 +105,7 @@ public final class XoSettings {
     /** Every setting, in the order the Settings page shows them. */
     public static final List<Setting<?>> ALL = List.of(ENABLED, NODE_NAME, NODE_ID, MUC_SERVICE, OVERLAY_SERVICE,
             INTERFACE, TRANSPORT, PORT, TTL, GROUP_BASE, PACING_GAMMA, PACING_RTT_MS, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES,
-            COMPRESSION, HISTORY_REPLAY, DISCOVERY, BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, CONTROL_GROUP, DNS_SD);
+            COMPRESSION, HISTORY_REPLAY, LOG_MAX_PER_ROOM, LOG_MAX_PER_ORIGIN, LOG_MAX_AGE_HOURS, DISCOVERY, BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, CONTROL_GROUP, DNS_SD);
 
     private XoSettings() {
     }

@@ -138,6 +138,6 @@ public class SettingsFormTest {
                 assertFalse(setting.key(), messages.get(setting.unitKey()).startsWith("???"));
             }
         }
-        assertEquals(21, XoSettings.ALL.size());
+        assertEquals(24, XoSettings.ALL.size());
     }
 }

@@ -130,13 +130,14 @@ public class StatusReportTest {
         counters.put("bytes.received", 700L);
         counters.put("bytes.sent", 500L);
         counters.putAll(new BridgeStats().snapshot());
+        counters.put("log.events", 3L);
 
         StatusReport report = report(StatusReport.State.RUNNING, null, counters);
         List<StatusReport.CounterGroup> groups = StatusReport.group(counters);
         String json = report.toJson(messages);
 
         assertEquals(List.of("traffic", "filtered", "dropped", "sync", "discovery", "mirrored", "injected", "rooms",
-                "settings", "other"), groups.stream().map(StatusReport.CounterGroup::id).toList());
+                "settings", "log", "other"), groups.stream().map(StatusReport.CounterGroup::id).toList());
         assertEquals(List.of("node.id"), List.copyOf(groups.get(groups.size() - 1).counters().keySet()));
         assertTrue(groups.get(2).counters().keySet().containsAll(List.of("dropped.foreign", "dropped.truncated",
                 "publish.uncarried", "send.errors")));

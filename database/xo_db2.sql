@@ -1,0 +1,18 @@
+-- XO room log: the events of every origin in the rooms this node holds (org.xo.openfire.DatabaseRoomLog).
+-- Openfire's SchemaManager runs this script when ofVersion has no row 'xo'.
+-- Stanzas are up to 60,000 UTF-8 bytes (org.xo.core.Limits): CLOB, since VARCHAR ends at 32,672 bytes.
+
+CREATE TABLE ofXoEvent (
+  room          VARCHAR(255)    NOT NULL,
+  originNode    BIGINT          NOT NULL,
+  originEpoch   INTEGER         NOT NULL,
+  seq           BIGINT          NOT NULL,
+  originTime    BIGINT          NOT NULL,
+  kind          INTEGER         NOT NULL,
+  nick          VARCHAR(255),
+  stanza        CLOB(1M),
+  CONSTRAINT ofXoEvent_pk PRIMARY KEY (room, originNode, originEpoch, seq)
+);
+CREATE INDEX ofXoEvent_time_idx ON ofXoEvent (room, originTime);
+
+INSERT INTO ofVersion (name, version) VALUES ('xo', 1);
