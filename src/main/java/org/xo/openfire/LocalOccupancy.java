@@ -78,6 +78,11 @@ final class LocalOccupancy {
         return false;
     }
 
+    /** @return the local occupants of a room */
+    synchronized List<Seat> seatsIn(String room) {
+        return all().stream().filter(s -> s.room().equals(room)).toList();
+    }
+
     synchronized List<Seat> all() {
         List<Seat> all = new ArrayList<>();
         seatsByUser.values().forEach(seats -> all.addAll(seats.values()));

@@ -3,6 +3,7 @@ package org.xo.openfire;
 import java.util.List;
 
 import org.jivesoftware.openfire.interceptor.PacketInterceptor;
+import org.jivesoftware.openfire.interceptor.PacketRejectedException;
 import org.jivesoftware.openfire.session.ClientSession;
 import org.jivesoftware.openfire.session.Session;
 import org.slf4j.Logger;
@@ -40,15 +41,20 @@ final class OccupantMirror implements PacketInterceptor {
     /** The overlay seq held for the groupchat message in flight, whose id its local copies carry. */
     private final ThreadLocal<XoEngine.StreamHold> held = new ThreadLocal<>();
 
-    OccupantMirror(Overlay overlay, LocalOccupancy occupancy, Injector injector, BridgeStats stats) {
+    private final HistoryReplay history;
+
+    OccupantMirror(Overlay overlay, LocalOccupancy occupancy, Injector injector, HistoryReplay history,
+                   BridgeStats stats) {
         this.overlay = overlay;
         this.occupancy = occupancy;
         this.injector = injector;
+        this.history = history;
         this.stats = stats;
     }
 
     @Override
-    public void interceptPacket(Packet packet, Session session, boolean incoming, boolean processed) {
+    public void interceptPacket(Packet packet, Session session, boolean incoming, boolean processed)
+            throws PacketRejectedException {
         try {
             if (incoming && processed && isSessionGoingOffline(packet)) {
                 // Routed when a client signs off or its connection ends; the session may already be gone (null).
@@ -72,6 +78,8 @@ final class OccupantMirror implements PacketInterceptor {
                     rejected.set(Boolean.FALSE);
                     if (packet instanceof Message message) {
                         holdOverlayId(message);
+                    } else {
+                        history.joinArriving((Presence) packet);
                     }
                 }
             } else if (incoming) {
@@ -79,17 +87,27 @@ final class OccupantMirror implements PacketInterceptor {
                     Packet original = asSent.get();
                     inFlight.remove();
                     asSent.remove();
+                    boolean refused = Boolean.TRUE.equals(rejected.get());
+                    JID user = original.getFrom(); // before mirror() readdresses the copy for the overlay
+                    String room = original.getTo().getNode();
                     try {
-                        if (Boolean.TRUE.equals(rejected.get())) {
+                        if (refused) {
                             stats.increment("mirror.rejected-by-room");
                         } else {
                             mirror(original);
                         }
                     } finally {
                         endHold();
+                        if (original instanceof Presence) {
+                            history.joinProcessed(user, room, !refused && occupancy.seat(user, room) != null);
+                        }
                     }
                 }
             } else if (!processed) {
+                if (history.holdBack(packet)) {
+                    // Openfire's history or subject for a join in progress: XO's follows once the join is through.
+                    throw new PacketRejectedException("held back for XO's history");
+                }
                 if (inFlight.get() != null && isRoomError(packet)) {
                     rejected.set(Boolean.TRUE);
                 }

@@ -19,6 +19,7 @@ import org.xo.discovery.RoomInfo;
 import org.xo.engine.EngineConfig;
 import org.xo.engine.EngineListener;
 import org.xo.engine.XoEngine;
+import org.xo.sync.RoomLog;
 
 /**
  * The Openfire side's handle on the XO engine: maps local room names to overlay addresses and back, and owns the
@@ -97,6 +98,11 @@ final class Overlay {
         }
         Log.info("XO overlay running as node {} ({}), rooms of {}.{} mirrored as <room>@{}",
                 wanted.engine().nodeName(), Long.toHexString(nodeId), mucSubdomain, xmppDomain, overlayService);
+    }
+
+    /** @return the room log while the overlay runs, null otherwise (rooms are then plain Openfire rooms) */
+    RoomLog roomLog() {
+        return engine == null ? null : roomLog;
     }
 
     boolean isRunning() {

@@ -43,7 +43,9 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         roomLog = EngineFactory.roomLog();
         overlay = new Overlay(server.getServerInfo().getXMPPDomain(), stats, roomLog);
         injector = new Injector(overlay, occupancy, stats, server.getPacketRouter());
-        mirror = new OccupantMirror(overlay, occupancy, injector, stats);
+        HistoryReplay history = new HistoryReplay(overlay, occupancy, overlay::roomLog,
+                server.getPacketRouter()::route, stats);
+        mirror = new OccupantMirror(overlay, occupancy, injector, history, stats);
         settings = new SettingsApplier(overlay, injector, mirror, occupancy, stats);
         SettingsQuery settingsQuery = new SettingsQuery(jid -> server.getAdmins().contains(jid), settings, stats);
         component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter(), settingsQuery);

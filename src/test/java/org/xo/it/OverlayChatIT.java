@@ -1,6 +1,7 @@
 package org.xo.it;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 
 import java.net.InetAddress;
@@ -13,6 +14,7 @@ import java.util.Map;
 
 import org.jivesoftware.smack.packet.Message;
 import org.jivesoftware.smack.packet.Presence;
+import org.jivesoftware.smackx.delay.packet.DelayInformation;
 import org.junit.After;
 import org.junit.AfterClass;
 import org.junit.Before;
@@ -85,6 +87,15 @@ public class OverlayChatIT {
     public static void stopPair() {
         NodeProcess.closeAll(alpha, beta);
         pairFor = null;
+    }
+
+    private static int indexOf(List<Message> messages, String body) {
+        for (int i = 0; i < messages.size(); i++) {
+            if (body.equals(messages.get(i).getBody())) {
+                return i;
+            }
+        }
+        throw new AssertionError("no '" + body + "' in " + messages);
     }
 
     private static boolean from(Message m, String room, String domain, String nick) {
@@ -163,6 +174,19 @@ public class OverlayChatIT {
                     () -> carol.occupantNicks("briefing").containsAll(List.of("alice", "bob")));
             Message history = carol.awaitMessage(m -> "first point".equals(m.getBody()), "history from alpha");
             assertTrue(from(history, "briefing", "beta.test", "alice"));
+            // XO's history: from the room log, in origin-time order, dated with the origin time, then the subject
+            // (empty here), as XEP-0045 asks, on Openfire 4.2 too.
+            XmppTestClient.eventually("carol got the subject after the history",
+                    () -> carol.received.stream().anyMatch(m -> m.getBody() == null));
+            List<Message> got = List.copyOf(carol.received);
+            int first = indexOf(got, "first point");
+            int second = indexOf(got, "second point");
+            int subject = got.indexOf(got.stream().filter(m -> m.getBody() == null).findFirst().orElseThrow());
+            assertTrue("history in origin order, then the subject: " + got, first < second && second < subject);
+            DelayInformation firstDelay = DelayInformation.from(got.get(first));
+            assertNotNull("history is dated", firstDelay);
+            assertTrue("dated with its origin time, before the second: " + firstDelay.getStamp(),
+                    !firstDelay.getStamp().after(DelayInformation.from(got.get(second)).getStamp()));
         }
     }
 

@@ -1,0 +1,234 @@
+package org.xo.openfire;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import org.dom4j.DocumentException;
+import org.dom4j.Element;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xmpp.packet.JID;
+import org.xmpp.packet.Message;
+import org.xmpp.packet.Packet;
+import org.xmpp.packet.Presence;
+import org.xo.core.Envelope;
+import org.xo.core.Kind;
+import org.xo.sync.RoomLog;
+
+/**
+ * The history of overlay rooms, served from the room log: one order rule on every node, origin time (ties by origin
+ * node, run, seq), each message dated with its origin time (XEP-0203, from the room). Openfire's own replay knows only
+ * what reached this node, in the order it arrived, dated on arrival; so for overlay rooms it is held back on its way
+ * to the joining user, and so is the room's subject, which then follows XO's history as XEP-0045 asks (Openfire 4.2
+ * sends no subject on join: XO sends the log's latest, or an empty one).
+ * <p>
+ * Messages that reach this node late (repaired after a partition) go the same way to the room's current local
+ * occupants, dated, but not through the room: their senders may have left long ago, and a room accepts messages only
+ * from its occupants. The log holds them for later joiners.
+ * <p>
+ * Joins are matched by user and room between the interceptor's calls; one whose processing never completes is
+ * forgotten after {@link #PENDING_MS}.
+ */
+final class HistoryReplay {
+    private static final Logger Log = LoggerFactory.getLogger(HistoryReplay.class);
+    static final String DELAY_NS = "urn:xmpp:delay";
+    /** How long a join may take between the room receiving it and the interceptor seeing it processed. */
+    private static final long PENDING_MS = 30_000;
+    /** Joins in progress at once; more are served by Openfire's own history (counted). */
+    private static final int MAX_PENDING = 10_000;
+
+    private record Join(JID user, String room) {
+    }
+
+    private static final class Pending {
+        final HistoryRequest request;
+        final long startedNanos = System.nanoTime();
+        volatile Message subject;
+
+        Pending(HistoryRequest request) {
+            this.request = request;
+        }
+    }
+
+    private final Overlay overlay;
+    private final LocalOccupancy occupancy;
+    private final Supplier<RoomLog> log;
+    private final Consumer<Packet> router;
+    private final BridgeStats stats;
+    private final Map<Join, Pending> pending = new ConcurrentHashMap<>();
+
+    /**
+     * @param log    the running overlay's room log, or null while the overlay does not run (Openfire's history is
+     *               then left alone)
+     * @param router routes a packet (Openfire's packet router in the plugin)
+     */
+    HistoryReplay(Overlay overlay, LocalOccupancy occupancy, Supplier<RoomLog> log, Consumer<Packet> router,
+                  BridgeStats stats) {
+        this.overlay = overlay;
+        this.occupancy = occupancy;
+        this.log = log;
+        this.router = router;
+        this.stats = stats;
+    }
+
+    /** A local user's presence to an overlay room, before the room processes it: a join if the user is not seated. */
+    void joinArriving(Presence presence) {
+        JID user = presence.getFrom();
+        String room = presence.getTo().getNode();
+        if (presence.getType() != null || presence.getTo().getResource() == null || log.get() == null
+                || occupancy.seat(user, room) != null) {
+            return;
+        }
+        expireStale();
+        if (pending.size() >= MAX_PENDING) {
+            stats.increment("history.openfire-served");
+            return;
+        }
+        pending.put(new Join(user, room), new Pending(HistoryRequest.of(presence.getElement())));
+    }
+
+    /**
+     * A packet on its way to a local client, before delivery. @return true when it is Openfire's history or subject
+     * for a join in progress, which XO sends itself once the join is through
+     */
+    boolean holdBack(Packet packet) {
+        if (pending.isEmpty() || !(packet instanceof Message message) || message.getType() != Message.Type.groupchat
+                || message.getFrom() == null || message.getTo() == null) {
+            return false;
+        }
+        Pending join = pending.get(new Join(message.getTo(), message.getFrom().getNode()));
+        if (join == null || !overlay.isLocalMucDomain(message.getFrom().getDomain())) {
+            return false;
+        }
+        if (message.getBody() == null && message.getSubject() != null) {
+            join.subject = message.createCopy();
+            return true;
+        }
+        if (message.getChildElement("delay", DELAY_NS) != null) {
+            stats.increment("history.openfire-held-back");
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * The room processed the join. When it seated the user, XO's history follows, then the subject; when it refused
+     * (nick taken, banned, ...), the subject it held back is dropped, as the room sent the user no history either.
+     */
+    void joinProcessed(JID user, String room, boolean seated) {
+        Pending join = pending.remove(new Join(user, room));
+        RoomLog roomLog = log.get();
+        if (join == null || !seated || roomLog == null) {
+            return;
+        }
+        List<Envelope> events;
+        try {
+            events = roomLog.recent(overlay.overlayRoom(room), Set.of(Kind.GROUPCHAT, Kind.SUBJECT),
+                    join.request.messagesToRead() + 1);
+        } catch (RuntimeException e) {
+            stats.increment("history.log-errors");
+            Log.warn("XO could not read the history of room {} from its log", room, e);
+            events = List.of();
+        }
+        Envelope latestSubject = null;
+        List<Envelope> messages = new ArrayList<>();
+        for (Envelope e : events) {
+            if (e.kind() == Kind.SUBJECT) {
+                latestSubject = e;
+            } else {
+                messages.add(e);
+            }
+        }
+        Instant now = Instant.now();
+        for (Envelope e : join.request.select(messages, now, ev -> ev.stanza().length())) {
+            Message m = dated(e, room, user);
+            if (m != null) {
+                router.accept(m);
+                stats.increment("history.sent");
+            }
+        }
+        router.accept(subjectFor(join.subject, latestSubject, room, user));
+    }
+
+    /** A message that reached this node late: straight to each local occupant of the room, dated. */
+    void deliverLate(Envelope e, String room) {
+        for (LocalOccupancy.Seat seat : occupancy.seatsIn(room)) {
+            Message m = dated(e, room, seat.user());
+            if (m != null) {
+                router.accept(m);
+            }
+        }
+        stats.increment("late.delivered");
+    }
+
+    /** @return the event as the room would show it to {@code user}, dated with its origin time; null if malformed */
+    private Message dated(Envelope e, String room, JID user) {
+        Element stanza;
+        try {
+            stanza = Stanzas.parse(e.stanza());
+        } catch (DocumentException ex) {
+            stats.increment("history.bad-stanza");
+            return null;
+        }
+        Message m = new Message(stanza.createCopy(), true);
+        Stanzas.removeXoElements(m);
+        List<JID> assigners = overlay.stanzaIdAssigners(room);
+        Stanzas.removeStanzaIds(m, assigners);
+        m.setFrom(overlay.localRoomJid(room, shownNick(e, room)));
+        m.setTo(user);
+        m.setType(Message.Type.groupchat);
+        Stanzas.setStanzaId(m, assigners.get(0), e.overlayId());
+        m.getElement().addElement("delay", DELAY_NS)
+                .addAttribute("from", overlay.localRoomJid(room, null).toString())
+                .addAttribute("stamp", Instant.ofEpochMilli(e.originTime()).toString()); // XEP-0082, UTC
+        return m;
+    }
+
+    /**
+     * The nick an event's sender is shown under: its own, suffixed as the nick rule suffixes remote participants
+     * (four hex digits of the origin node) when a local occupant holds the same nick now.
+     */
+    private String shownNick(Envelope e, String room) {
+        if (e.originNode() == overlay.nodeId() || !occupancy.hasNick(room, e.nick())) {
+            return e.nick();
+        }
+        String id = Long.toHexString(e.originNode());
+        return e.nick() + "#" + id.substring(0, Math.min(4, id.length()));
+    }
+
+    private Message subjectFor(Message heldBack, Envelope latest, String room, JID user) {
+        if (heldBack != null) {
+            return heldBack;
+        }
+        Message subject = null;
+        if (latest != null) {
+            subject = dated(latest, room, user);
+        }
+        if (subject == null || subject.getSubject() == null) {
+            // XEP-0045 7.2.15: a room without a subject sends an empty one, which tells clients the join is complete.
+            subject = new Message();
+            subject.setType(Message.Type.groupchat);
+            subject.setFrom(overlay.localRoomJid(room, null));
+            subject.setTo(user);
+            subject.getElement().addElement("subject");
+        }
+        return subject;
+    }
+
+    private void expireStale() {
+        long now = System.nanoTime();
+        for (Iterator<Pending> it = pending.values().iterator(); it.hasNext(); ) {
+            if (now - it.next().startedNanos > PENDING_MS * 1_000_000) {
+                it.remove();
+                stats.increment("history.joins-expired");
+            }
+        }
+    }
+}
