@@ -33,7 +33,7 @@ import org.xo.transport.UdpConfig;
  * @param nodeTimeout     silence after which a node is lost and its occupants leave; at least 2 intervals
  * @param controlGroup    multicast group of the beacons (same port as the rooms; TTL is the transport's)
  * @param dnsSd           whether the node also registers and discovers XO nodes with DNS-SD (JmDNS) on the local
- *                        link of the multicast interface; never without discovery
+ *                        link of the multicast interface; never without discovery, never with an overlay key
  * @param overlayKeys     the key ring every datagram is sealed with and must be sealed with ({@code org.xo.security});
  *                        null for an open overlay, which anyone on the network can read and speak in
  */
@@ -83,7 +83,9 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             throw new IllegalArgumentException("Node timeout must be at least two beacon intervals ("
                     + beaconInterval.multipliedBy(2).toMillis() + " ms), was " + nodeTimeout + ".");
         }
-        dnsSd = dnsSd && discovery;
+        // DNS-SD records are neither authenticated nor encrypted: on a keyed overlay they would tell anyone on the link
+        // the rooms and subjects, and let anyone add nodes and rooms to the directory. Sealed beacons discover instead.
+        dnsSd = dnsSd && discovery && overlayKeys == null;
         if (controlGroup == null || !controlGroup.isMulticastAddress()) {
             throw new IllegalArgumentException("Control group must be an IPv4 multicast address, was " + controlGroup
                     + ".");

@@ -93,7 +93,8 @@ public final class XoSettings {
      * File of the overlay key ring (made with {@code bin/xo-node --generate-key FILE}, see
      * {@code org.xo.security.OverlayKeys}); empty for an open overlay that anyone on the network can read and speak
      * in. Every node of an overlay needs the same key. Applied in place (the file is read again whenever the
-     * settings are applied, so a rotation is: replace the file's contents, then save the settings).
+     * settings are applied, so a rotation is: replace the file's contents, then save the settings). With a key,
+     * {@link #DNS_SD} is not used: its records are in clear and unauthenticated.
      */
     public static final Setting<String> KEY_FILE = Setting.keyFile("xo.security.key-file");
 

@@ -480,6 +480,9 @@ public class XoEngineTest {
                 "dropped.unknown-key", "dropped.unauthenticated", "dropped.replayed", "dropped.stale", "dropped.sealed"),
                 new ArrayList<>(new EngineStats().snapshot().keySet()));
         assertNull("no overlay key unless one is given", c.overlayKeys());
+        assertFalse("DNS-SD's clear records are not used on a keyed overlay", EngineConfig.builder().udp(UdpConfig.on(lo))
+                .dnsSd(true).overlayKeys(org.xo.security.OverlayKeys.of(org.xo.security.OverlayKeys.randomSecret()))
+                .build().dnsSd());
     }
 
     private record Garbage(byte[] bytes, Counter reason) {
