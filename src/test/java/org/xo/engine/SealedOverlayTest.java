@@ -32,9 +32,12 @@ import org.xo.security.Sealer;
 import org.xo.transport.Interfaces;
 import org.xo.transport.UdpConfig;
 import org.xo.transport.UdpMulticastTransport;
+import org.xo.transport.norm.Libnorm;
+import org.xo.transport.norm.NormConfig;
+import org.xo.transport.norm.NormTransport;
 
 /**
- * Keyed engines on real UDP multicast on loopback, all on one port: key holders chat while an engine with another
+ * Keyed engines on real UDP multicast (and NORM, where libnorm is installed) on loopback, all on one port: key holders chat while an engine with another
  * key, an open engine and a raw socket sending clear, forged, tampered and replayed datagrams are all dropped and
  * counted by reason.
  */
@@ -69,11 +72,16 @@ public class SealedOverlayTest {
                 .overlayKeys(keys);
     }
 
-    /** @return the engine's index, for {@link #heard} */
+    /** An engine with the room open, on UDP multicast; what it hears is {@code heard.get(i)}, i in start order. */
     private XoEngine engine(long id, OverlayKeys keys) throws Exception {
+        return engine(id, keys, false);
+    }
+
+    private XoEngine engine(long id, OverlayKeys keys, boolean norm) throws Exception {
         LinkedBlockingQueue<Envelope> queue = new LinkedBlockingQueue<>();
-        XoEngine engine = new XoEngine(config(id, keys).build(), new UdpMulticastTransport(UdpConfig.on(lo)
-                .withPort(port)), queue::add);
+        UdpConfig udp = UdpConfig.on(lo).withPort(port);
+        XoEngine engine = new XoEngine(config(id, keys).build(), norm ? new NormTransport(NormConfig.from(udp, id))
+                : new UdpMulticastTransport(udp), queue::add);
         engine.start();
         engine.openRoom(LOBBY);
         engines.add(engine);
@@ -165,6 +173,37 @@ public class SealedOverlayTest {
         b.reconfigure(config(2, OverlayKeys.of(secret, next)).build(), UdpMulticastTransport::new);
         assertEquals(a.publish(LOBBY, "alice", Kind.GROUPCHAT, message("step 2")), nextDelivered(1));
         assertEquals(b.publish(LOBBY, "bob", Kind.GROUPCHAT, message("old key")), nextDelivered(0));
+    }
+
+    @Test
+    public void keyHoldersChatOverNormTooAndAnotherKeyIsDropped() throws Exception {
+        Libnorm.requireOrSkip();
+        port = freePortPair(); // NORM takes the port after the multicast port
+        XoEngine a = engine(1, key, true);
+        XoEngine b = engine(2, key, true);
+        XoEngine c = engine(3, otherKey, true);
+        assertEquals("norm", a.transportKind());
+        assertEquals(a.publish(LOBBY, "alice", Kind.GROUPCHAT, message("over norm")), nextDelivered(1));
+        c.publish(LOBBY, "carol", Kind.GROUPCHAT, message("strangers"));
+        assertEquals(b.publish(LOBBY, "bob", Kind.GROUPCHAT, message("sealed too")), nextDelivered(0));
+        waitFor(() -> a.stats().get(Counter.DROPPED_UNKNOWN_KEY) > 0 && b.stats().get(Counter.DROPPED_UNKNOWN_KEY) > 0
+                && c.stats().get(Counter.DROPPED_UNKNOWN_KEY) > 0);
+        assertNull(heard.get(0).poll(200, TimeUnit.MILLISECONDS));
+        assertNull(heard.get(1).poll(0, TimeUnit.MILLISECONDS));
+        assertTrue("the stranger heard " + heard.get(2), heard.get(2).isEmpty());
+    }
+
+    /** @return a free UDP port whose successor is free too */
+    private static int freePortPair() throws Exception {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (DatagramSocket first = new DatagramSocket(0);
+                 DatagramSocket second = new DatagramSocket(first.getLocalPort() + 1)) {
+                return first.getLocalPort();
+            } catch (java.net.SocketException taken) {
+                // the next one is in use: try another pair
+            }
+        }
+        throw new AssertionError("no two consecutive free UDP ports");
     }
 
     private static Envelope forgedEnvelope() {
