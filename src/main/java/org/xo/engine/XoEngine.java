@@ -74,8 +74,9 @@ import org.xo.transport.UdpConfig;
  * keyed overlay, {@link EngineConfig#overlayKeys()}) → {@link Transport}.
  * Receive path (transport thread): the overlay key's gate ({@link Opener}: on a keyed overlay a datagram that is not
  * sealed, authentic and new is dropped before it is parsed; on an open one a sealed datagram is) → decode (room
- * hashes resolved against the open rooms) → drop own, other-room and duplicate envelopes → answer STATE_REQUESTs with the room's {@link RoomState#snapshotForReplay()} (the original
- * envelopes, which receivers that have them drop) → listener. Every drop is counted in {@link #stats()}.
+ * hashes resolved against the open rooms) → drop own, other-room and duplicate envelopes → answer STATE_REQUESTs
+ * with the room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them drop)
+ * → listener. Every drop is counted in {@link #stats()}.
  * <p>
  * A room whose multicast group cannot be joined (the transport says why, e.g. the process is out of file
  * descriptors) is open but not carried: it lives on in the local server only, {@link #uncarriedRooms()} tells why,
