@@ -181,6 +181,26 @@ public class DatagramSealTest {
     }
 
     @Test
+    public void randomBytesBehindASealedHeaderAreRejectedWithAReasonNeverAnotherException() {
+        java.util.Random random = new java.util.Random(11);
+        Opener opener = receiver();
+        byte[] genuine = new Sealer(NODE, clock::get).seal(key, OPEN);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] b = new byte[random.nextInt(120)];
+            random.nextBytes(b);
+            if (b.length >= 6 && random.nextBoolean()) {
+                System.arraycopy(genuine, 0, b, 0, 6); // the real magic, flags and key id: it gets to the cipher
+            }
+            try {
+                opener.open(key, ByteBuffer.wrap(b));
+                throw new AssertionError("random bytes were let in: " + java.util.Arrays.toString(b));
+            } catch (SealException expected) {
+                assertTrue(expected.reason() != SealException.Reason.REPLAYED);
+            }
+        }
+    }
+
+    @Test
     public void theSenderTableIsBounded() throws Exception {
         Opener opener = receiver();
         byte[] firstSender = new Sealer(1, clock::get).seal(key, OPEN);
