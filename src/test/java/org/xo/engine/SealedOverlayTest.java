@@ -157,10 +157,15 @@ public class SealedOverlayTest {
     }
 
     @Test
-    public void aKeyRotatesInPlaceWithBothKeysAcceptedDuringTheOverlap() throws Exception {
+    public void aKeyIsSetAndRotatedInPlaceWithBothKeysAcceptedDuringTheOverlap() throws Exception {
         byte[] next = OverlayKeys.randomSecret();
-        XoEngine a = engine(1, key);
-        XoEngine b = engine(2, key);
+        // Open at first, then keyed in place (the settings' key file set while the nodes run).
+        XoEngine a = engine(1, null);
+        XoEngine b = engine(2, null);
+        assertEquals(List.of("overlay key: none (open overlay) \u2192 " + key.idsText()),
+                a.reconfigure(config(1, key).build(), UdpMulticastTransport::new));
+        b.reconfigure(config(2, key).build(), UdpMulticastTransport::new);
+        assertEquals(a.publish(LOBBY, "alice", Kind.GROUPCHAT, message("keyed now")), nextDelivered(1));
         // Step 1 on a: it accepts the new key but still seals with the old one, so b (not yet given it) hears it.
         a.reconfigure(config(1, OverlayKeys.of(secret, next)).build(), UdpMulticastTransport::new);
         assertEquals(a.publish(LOBBY, "alice", Kind.GROUPCHAT, message("step 1")), nextDelivered(1));
