@@ -33,6 +33,7 @@
     <tr><td><fmt:message key="xo.status.domain"/></td><td id="xo-domain"><c:out value="${xo.domain}"/></td></tr>
     <tr><td><fmt:message key="xo.status.openfire"/></td><td id="xo-openfire"><c:out value="${xo.openfire}"/></td></tr>
     <tr><td><fmt:message key="xo.status.transport"/></td><td id="xo-transport"><c:out value="${xo.transport}"/></td></tr>
+    <tr><td><fmt:message key="xo.status.security"/></td><td id="xo-security"><c:out value="${xo.security}"/></td></tr>
     <tr><td><fmt:message key="xo.status.overlay"/></td>
         <td><span id="xo-state" class="xo-state-<c:out value="${xo.state}"/>"><c:out value="${xo.stateText}"/></span></td></tr>
     </tbody>
@@ -149,6 +150,7 @@
         byId('xo-domain').textContent = d.node.domain;
         byId('xo-openfire').textContent = d.node.openfire;
         byId('xo-transport').textContent = d.node.transport;
+        byId('xo-security').textContent = d.node.security;
         var state = byId('xo-state');
         state.textContent = d.overlay.text;
         state.className = 'xo-state-' + d.overlay.state;

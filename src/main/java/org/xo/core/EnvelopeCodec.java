@@ -26,7 +26,8 @@ import static org.xo.core.MalformedDatagramException.Reason.VERSION;
  * datagram = magic       2 bytes  'X' 'O' (0x58 0x4F)
  *            version     u8       2
  *            flags       u8       bit0 = payload is raw DEFLATE (RFC 1951) with {@link #DICTIONARY} as preset
- *                                 dictionary; any other bit (authentication, encryption: reserved) → dropped (FLAGS)
+ *                                 dictionary; bit7 alone = sealed, opened before the codec sees it (see
+ *                                 org.xo.security.DatagramSeal); any other bit → dropped (FLAGS)
  *            originNode  i64      origin of the datagram's first envelope, and of every other that does not say
  *            originEpoch i32      otherwise (a state reply repeats subjects of other origins)
  *            baseTime    zigzag   origin time of the first envelope, milliseconds since originEpoch × 1000

@@ -13,7 +13,7 @@ public final class MalformedDatagramException extends Exception {
         FOREIGN,
         /** An XO wire version this decoder does not know. */
         VERSION,
-        /** Flags or key id this decoder does not support (authentication and encryption are reserved). */
+        /** Flags this decoder does not support (a sealed datagram is opened before it reaches the decoder). */
         FLAGS,
         /** Shorter than its header or its declared payload. */
         TRUNCATED,

@@ -11,6 +11,7 @@ import java.util.Objects;
 import org.xo.core.GroupAddressing;
 import org.xo.core.OverlayRoom;
 import org.xo.core.Pacer;
+import org.xo.security.OverlayKeys;
 import org.xo.sync.RoomState;
 import org.xo.transport.Interfaces;
 import org.xo.transport.UdpConfig;
@@ -32,12 +33,14 @@ import org.xo.transport.UdpConfig;
  * @param nodeTimeout     silence after which a node is lost and its occupants leave; at least 2 intervals
  * @param controlGroup    multicast group of the beacons (same port as the rooms; TTL is the transport's)
  * @param dnsSd           whether the node also registers and discovers XO nodes with DNS-SD (JmDNS) on the local
- *                        link of the multicast interface; never without discovery
+ *                        link of the multicast interface; never without discovery, never with an overlay key
+ * @param overlayKeys     the key ring every datagram is sealed with and must be sealed with ({@code org.xo.security});
+ *                        null for an open overlay, which anyone on the network can read and speak in
  */
 public record EngineConfig(long nodeId, String nodeName, String overlayService, Inet4Address groupBase,
                            UdpConfig udp, Pacer.Settings pacing, boolean compression, int historyReplay,
                            boolean discovery, Duration beaconInterval, Duration nodeTimeout,
-                           Inet4Address controlGroup, boolean dnsSd) {
+                           Inet4Address controlGroup, boolean dnsSd, OverlayKeys overlayKeys) {
     public static final String DEFAULT_OVERLAY_SERVICE = "conference.xo";
     /**
      * 10 s: ten rooms with full subjects stay under 100 bytes/s per node; discovery speed does not depend on it
@@ -80,7 +83,9 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             throw new IllegalArgumentException("Node timeout must be at least two beacon intervals ("
                     + beaconInterval.multipliedBy(2).toMillis() + " ms), was " + nodeTimeout + ".");
         }
-        dnsSd = dnsSd && discovery;
+        // DNS-SD records are neither authenticated nor encrypted: on a keyed overlay they would tell anyone on the link
+        // the rooms and subjects, and let anyone add nodes and rooms to the directory. Sealed beacons discover instead.
+        dnsSd = dnsSd && discovery && overlayKeys == null;
         if (controlGroup == null || !controlGroup.isMulticastAddress()) {
             throw new IllegalArgumentException("Control group must be an IPv4 multicast address, was " + controlGroup
                     + ".");
@@ -117,7 +122,12 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         difference(out, "node timeout ms", nodeTimeout.toMillis(), next.nodeTimeout.toMillis());
         difference(out, "control group", controlGroup.getHostAddress(), next.controlGroup.getHostAddress());
         difference(out, "DNS-SD", dnsSd, next.dnsSd);
+        difference(out, "overlay key", keysText(overlayKeys), keysText(next.overlayKeys));
         return out;
+    }
+
+    private static String keysText(OverlayKeys keys) {
+        return keys == null ? "none (open overlay)" : keys.idsText();
     }
 
     private static void difference(List<String> out, String name, Object before, Object after) {
@@ -128,7 +138,7 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
 
     /** Defaults: random node id, overlay service conference.xo, 239.192.0.0, UDP defaults on the first multicast
      * interface, 1400-byte / γ 2 / 1 ms / 50 ms pacing, compression on, 25 messages of history replay; discovery
-     * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250; DNS-SD on. */
+     * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250; DNS-SD on; no overlay key. */
     public static final class Builder {
         private long nodeId = new SecureRandom().nextLong();
         private String nodeName;
@@ -146,6 +156,7 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         private Duration nodeTimeout = DEFAULT_NODE_TIMEOUT;
         private Inet4Address controlGroup = DEFAULT_CONTROL_GROUP;
         private boolean dnsSd = true;
+        private OverlayKeys overlayKeys;
 
         private Builder() {
         }
@@ -243,12 +254,18 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             return this;
         }
 
+        /** Seal every datagram with these keys; default null, an open overlay. */
+        public Builder overlayKeys(OverlayKeys keys) {
+            this.overlayKeys = keys;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when a setting is out of range */
         public EngineConfig build() {
             return new EngineConfig(nodeId, nodeName != null ? nodeName : "node-" + Long.toHexString(nodeId),
                     overlayService, groupBase, udp != null ? udp : UdpConfig.on(Interfaces.defaultMulticast()),
                     new Pacer.Settings(payloadBudget, gamma, initialRtt, maxDelay), compression, historyReplay,
-                    discovery, beaconInterval, nodeTimeout, controlGroup, dnsSd);
+                    discovery, beaconInterval, nodeTimeout, controlGroup, dnsSd, overlayKeys);
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.xo.core.MalformedDatagramException;
+import org.xo.security.SealException;
 
 /** Live counters of one engine. Thread-safe; the names are stable (the admin status page shows them). */
 public final class EngineStats {
@@ -62,7 +63,15 @@ public final class EngineStats {
         /** Updates of this node's TXT record. */
         DNSSD_UPDATES("dnssd.updates"),
         /** DNS-SD failed to start (logged). */
-        DNSSD_FAILURES("dnssd.failures");
+        DNSSD_FAILURES("dnssd.failures"),
+        /** A clear (or foreign) datagram on a keyed overlay; see org.xo.security.Opener for these five. */
+        DROPPED_UNSEALED("dropped.unsealed"),
+        DROPPED_UNKNOWN_KEY("dropped.unknown-key"),
+        DROPPED_UNAUTHENTICATED("dropped.unauthenticated"),
+        DROPPED_REPLAYED("dropped.replayed"),
+        DROPPED_STALE("dropped.stale"),
+        /** A sealed datagram on an open overlay: only a node with the key can read it. */
+        DROPPED_SEALED("dropped.sealed");
 
         private final String key;
 
@@ -87,6 +96,17 @@ public final class EngineStats {
                 case COMPRESSION -> DROPPED_COMPRESSION;
             };
         }
+
+        /** @return the counter of datagrams the overlay key did not let in for that reason */
+        public static Counter dropped(SealException.Reason reason) {
+            return switch (reason) {
+                case UNSEALED -> DROPPED_UNSEALED;
+                case UNKNOWN_KEY -> DROPPED_UNKNOWN_KEY;
+                case UNAUTHENTICATED -> DROPPED_UNAUTHENTICATED;
+                case REPLAYED -> DROPPED_REPLAYED;
+                case STALE -> DROPPED_STALE;
+            };
+        }
     }
 
     private final Map<Counter, LongAdder> counters = new EnumMap<>(Counter.class);
@@ -109,10 +129,13 @@ public final class EngineStats {
         return counters.get(c).sum();
     }
 
-    /** @return the datagrams dropped as malformed, all reasons together */
+    /** @return the datagrams dropped as malformed or by the overlay key, all reasons together */
     public long droppedTotal() {
-        long n = 0;
+        long n = get(Counter.DROPPED_SEALED);
         for (MalformedDatagramException.Reason r : MalformedDatagramException.Reason.values()) {
+            n += get(Counter.dropped(r));
+        }
+        for (SealException.Reason r : SealException.Reason.values()) {
             n += get(Counter.dropped(r));
         }
         return n;

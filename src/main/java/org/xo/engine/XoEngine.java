@@ -50,6 +50,11 @@ import org.xo.discovery.MalformedBeaconException;
 import org.xo.discovery.NodeInfo;
 import org.xo.discovery.Source;
 import org.xo.engine.EngineStats.Counter;
+import org.xo.security.DatagramSeal;
+import org.xo.security.Opener;
+import org.xo.security.OverlayKeys;
+import org.xo.security.SealException;
+import org.xo.security.Sealer;
 import org.xo.sync.Deduplicator;
 import org.xo.sync.RoomState;
 import org.xo.transport.Interfaces;
@@ -65,10 +70,13 @@ import org.xo.transport.UdpConfig;
  * Rooms are named by their overlay address {@code name@service}, or by a bare name to which
  * {@link EngineConfig#overlayService()} is appended.
  * <p>
- * Send path: {@link #publish} → {@link RoomState} → {@link Pacer} → {@link EnvelopeCodec} → {@link Transport}.
- * Receive path (transport thread): decode (room hashes resolved against the open rooms) → drop own, other-room and
- * duplicate envelopes → answer STATE_REQUESTs with the room's {@link RoomState#snapshotForReplay()} (the original
- * envelopes, which receivers that have them drop) → listener. Every drop is counted in {@link #stats()}.
+ * Send path: {@link #publish} → {@link RoomState} → {@link Pacer} → {@link EnvelopeCodec} → {@link Sealer} (on a
+ * keyed overlay, {@link EngineConfig#overlayKeys()}) → {@link Transport}.
+ * Receive path (transport thread): the overlay key's gate ({@link Opener}: on a keyed overlay a datagram that is not
+ * sealed, authentic and new is dropped before it is parsed; on an open one a sealed datagram is) → decode (room
+ * hashes resolved against the open rooms) → drop own, other-room and duplicate envelopes → answer STATE_REQUESTs
+ * with the room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them drop)
+ * → listener. Every drop is counted in {@link #stats()}.
  * <p>
  * A room whose multicast group cannot be joined (the transport says why, e.g. the process is out of file
  * descriptors) is open but not carried: it lives on in the local server only, {@link #uncarriedRooms()} tells why,
@@ -168,6 +176,13 @@ public final class XoEngine implements AutoCloseable {
     private final LogThrottle listenerLog = LogThrottle.warn(LOG);
     private final LogThrottle sendLog = LogThrottle.warn(LOG);
     private final LogThrottle beaconLog = LogThrottle.debug(LOG);
+    /** Seals this run's datagrams when the overlay is keyed (a new salt per engine, see org.xo.security). */
+    private final Sealer sealer;
+    /** Replay windows of the senders heard; kept when the keys change, since they are keyed by sender only. */
+    private final Opener opener = new Opener();
+    private final LogThrottle sealLog = LogThrottle.debug(LOG);
+    /** Drop counters whose first datagram was logged as a warning in this run; later ones go to the debug log. */
+    private final Set<Counter> sealWarned = ConcurrentHashMap.newKeySet();
     private final Directory directory;
     /** The control address beacons carry in their room field (the overlay service never changes in place). */
     private final String controlRoom;
@@ -199,6 +214,7 @@ public final class XoEngine implements AutoCloseable {
         this.transport = transport;
         this.listener = listener;
         this.codec = new EnvelopeCodec(config.compression());
+        this.sealer = new Sealer(config.nodeId());
         this.addressing = new GroupAddressing(config.groupBase());
         this.controlRoom = OverlayRoom.of(CONTROL_ROOM_NAME, config.overlayService()).jid();
         this.directory = new Directory(config.nodeTimeout(), System::nanoTime);
@@ -253,6 +269,10 @@ public final class XoEngine implements AutoCloseable {
         }
         LOG.info("XO engine {} (node {}, epoch {}) started", config.nodeName(), Long.toHexString(config.nodeId()),
                 originEpoch);
+        if (config.overlayKeys() == null) {
+            LOG.warn("The XO overlay is open: anyone on the network can read its rooms and speak in them; set"
+                    + " xo.security.key-file to a key made with bin/xo-node --generate-key FILE");
+        }
     }
 
     /**
@@ -943,6 +963,10 @@ public final class XoEngine implements AutoCloseable {
     private void sendDatagram(InetAddress group, List<Envelope> batch) {
         try {
             byte[] datagram = codec.encode(batch);
+            OverlayKeys keys = config.overlayKeys();
+            if (keys != null) {
+                datagram = sealer.seal(keys, datagram);
+            }
             transport.send(group, ByteBuffer.wrap(datagram));
             stats.increment(Counter.DATAGRAMS_SENT);
             stats.add(Counter.BYTES_SENT, datagram.length);
@@ -957,6 +981,10 @@ public final class XoEngine implements AutoCloseable {
     private void onDatagram(ByteBuffer data, InetSocketAddress sender) {
         stats.increment(Counter.DATAGRAMS_RECEIVED);
         stats.add(Counter.BYTES_RECEIVED, data.remaining());
+        data = unseal(data, sender);
+        if (data == null) {
+            return;
+        }
         EnvelopeCodec.Decoded decoded;
         try {
             decoded = codec.decode(data, roomIndex);
@@ -978,6 +1006,39 @@ public final class XoEngine implements AutoCloseable {
         stats.add(Counter.ENVELOPES_AMBIGUOUS_ROOM, decoded.ambiguousRooms());
         for (Envelope e : decoded.envelopes()) {
             onEnvelope(e);
+        }
+    }
+
+    /**
+     * The overlay key's gate, before anything of the datagram is parsed.
+     *
+     * @return the open datagram, or null when it was dropped (and counted)
+     */
+    private ByteBuffer unseal(ByteBuffer data, InetSocketAddress sender) {
+        OverlayKeys keys = config.overlayKeys();
+        if (keys == null) {
+            if (DatagramSeal.isSealed(data)) {
+                sealDropped(Counter.DROPPED_SEALED, sender, "sealed, and this node has no overlay key"
+                        + " (xo.security.key-file)");
+                return null;
+            }
+            return data;
+        }
+        try {
+            return opener.open(keys, data).datagram();
+        } catch (SealException e) {
+            sealDropped(Counter.dropped(e.reason()), sender, e.getMessage());
+            return null;
+        }
+    }
+
+    private void sealDropped(Counter counter, InetSocketAddress sender, String why) {
+        stats.increment(counter);
+        String line = "Dropped a datagram from " + sender + ": " + why;
+        if (sealWarned.add(counter)) {
+            LOG.warn("{} (counted as {}; further ones are logged at debug level)", line, counter.key());
+        } else {
+            sealLog.log(line, null);
         }
     }
 

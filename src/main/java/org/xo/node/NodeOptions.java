@@ -43,11 +43,15 @@ final class NodeOptions {
             "  --reset-status-password  with --admin-port on the embedded 4.2.0: make and show a new password",
             "  --set KEY=VALUE       set any Openfire or XO property, e.g. --set xo.pacing.max-delay-ms=20;",
             "                        repeatable, applied last",
+            "  --generate-key FILE   write a new random overlay key to FILE (owner-only, never overwritten) and",
+            "                        exit; give every node the file with --set xo.security.key-file=FILE",
             "  --help                print this help");
 
     /** Dot-separated words: Openfire's property names, which a server layout's first start reads as XML elements. */
     private static final Pattern PROPERTY_NAME =
             Pattern.compile("[A-Za-z_][A-Za-z0-9_-]*(\\.[A-Za-z_][A-Za-z0-9_-]*)*");
+    /** The plugin's overlay key setting: a path. */
+    static final String KEY_FILE_PROPERTY = "xo.security.key-file";
     /** Loose IP-literal test: only such values are tried as an interface address, never looked up in DNS. */
     private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|.*:.*");
 
@@ -70,6 +74,8 @@ final class NodeOptions {
     /** Properties given with --set, in order. */
     final Map<String, String> properties = new LinkedHashMap<>();
     boolean help;
+    /** --generate-key: write a new overlay key to this file and exit. */
+    Path generateKey;
 
     /** Resolved by {@link #validate()}. */
     InetAddress bindAddress;
@@ -125,6 +131,7 @@ final class NodeOptions {
                 case "--openfire" -> o.openfireDir = Path.of(value);
                 case "--admin-port" -> o.adminPort = port(arg, value);
                 case "--set" -> o.property(value);
+                case "--generate-key" -> o.generateKey = Path.of(value);
                 default -> throw new ConfigException("Unknown option " + arg + " (see --help).");
             }
         }
@@ -144,7 +151,12 @@ final class NodeOptions {
             throw new ConfigException("--set needs a property name of dot-separated words (letters, digits, '-', '_'),"
                     + " not '" + key + "'.");
         }
-        properties.put(key, assignment.substring(eq + 1).trim());
+        String value = assignment.substring(eq + 1).trim();
+        if (key.equals(KEY_FILE_PROPERTY) && !value.isEmpty()) {
+            // Resolved here: a server layout's Openfire runs in another directory than the one the path was typed in.
+            value = Path.of(value).toAbsolutePath().normalize().toString();
+        }
+        properties.put(key, value);
     }
 
     private static int port(String option, String value) throws ConfigException {

@@ -65,6 +65,10 @@ public final class XoNode {
             if (options.pluginJar == null && !options.noPlugin) {
                 options.pluginJar = defaultPluginJar();
             }
+            if (options.generateKey != null) {
+                out.println(KeyGenerator.generate(options.pluginJar, options.generateKey));
+                return;
+            }
             options.validate();
             NodeHome home = new NodeHome(options.home);
             home.claim();

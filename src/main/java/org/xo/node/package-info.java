@@ -9,7 +9,8 @@
  * its parent first and would otherwise load them from there. The only coupling between node and plugin is
  * Openfire's property store: the node writes {@code xo.node.name}, {@code xo.multicast.interface} and
  * {@code xo.multicast.port} before the server starts, and the plugin reads them, exactly as it reads
- * properties set in a regular Openfire's admin console.
+ * properties set in a regular Openfire's admin console. The one exception, {@code --generate-key}
+ * ({@link org.xo.node.KeyGenerator}), runs the plugin JAR's key code in a class loader of its own and then exits.
  * <p>
  * Why these pieces exist: {@link org.xo.node.HsqlConnectionProvider} avoids proxool's need for
  * {@code --add-opens} on JDK 17; the schema script under {@code resources/database} is not published with

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.xo.engine.XoEngine;
+import org.xo.security.OverlayKeys;
 
 /**
  * The admin pages' handle on the running plugin. Pages and servlets are created by Openfire's PluginServlet, not by
@@ -49,7 +50,7 @@ public final class AdminConsole {
 
     /**
      * @return what status.jsp writes before its first poll, by name: nodeId, nodeName, domain, openfire, state,
-     * stateText, transport (a map, so that the JSP needs no class of its own to read it)
+     * stateText, transport, security (a map, so that the JSP needs no class of its own to read it)
      */
     public static Map<String, String> header(Locale locale) {
         StatusReport report = status();
@@ -61,6 +62,7 @@ public final class AdminConsole {
         header.put("state", report.state().name().toLowerCase());
         header.put("stateText", report.stateText(Messages.of(locale)));
         header.put("transport", report.transportText(Messages.of(locale)));
+        header.put("security", report.securityText(Messages.of(locale)));
         return header;
     }
 
@@ -84,11 +86,16 @@ public final class AdminConsole {
         }
         StatusReport.Node self = new StatusReport.Node(engine != null ? Long.toHexString(overlay.nodeId())
                 : storedId == null ? "" : storedId, name == null || name.isBlank() ? domain : name, domain,
-                openfireVersion, engine == null ? "" : engine.transportKind(), wantedTransport());
+                openfireVersion, engine == null ? "" : engine.transportKind(), wantedTransport(), keyIds(engine));
         return StatusReport.of(System.currentTimeMillis(), self, state, overlay.startFailure(), open, occupancy.all(),
                 injector.remoteOccupants(), overlay.uncarriedRooms(),
                 engine == null ? List.of() : engine.directory().nodes(), overlay.counters(),
                 overlay::localRoomName, overlay::overlayRoom);
+    }
+
+    private static List<String> keyIds(XoEngine engine) {
+        OverlayKeys keys = engine == null ? null : engine.config().overlayKeys();
+        return keys == null ? List.of() : keys.keys().stream().map(OverlayKeys.Key::idText).toList();
     }
 
     /** An invalid stored value reads as what the running engine would have taken: the default. */

@@ -3,6 +3,7 @@ package org.xo.openfire;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Supplier;
 
@@ -14,6 +15,7 @@ import org.xo.engine.EngineConfig;
 import org.xo.engine.EngineListener;
 import org.xo.engine.XoEngine;
 import org.xo.sync.RoomLog;
+import org.xo.security.OverlayKeys;
 import org.xo.transport.Interfaces;
 import org.xo.transport.Transport;
 import org.xo.transport.UdpConfig;
@@ -56,6 +58,7 @@ final class EngineFactory {
                     + ".");
         }
         InetAddress controlGroup = address(XoSettings.CONTROL_GROUP);
+        OverlayKeys keys = overlayKeys();
         return EngineConfig.builder()
                 .nodeId(nodeId)
                 .nodeName(nodeName)
@@ -73,7 +76,21 @@ final class EngineFactory {
                 .nodeTimeout(Duration.ofMillis(timeout))
                 .controlGroup(controlGroup)
                 .dnsSd(XoSettings.DNS_SD.get())
+                .overlayKeys(keys)
                 .build();
+    }
+
+    /** @return the key ring {@code xo.security.key-file} names, read now; null when it names none */
+    private static OverlayKeys overlayKeys() {
+        String file = XoSettings.KEY_FILE.get();
+        if (file.isEmpty()) {
+            return null;
+        }
+        try {
+            return OverlayKeys.load(Path.of(file));
+        } catch (OverlayKeys.KeyFileException | RuntimeException e) {
+            throw new IllegalArgumentException("Property " + XoSettings.KEY_FILE.key() + ": " + e.getMessage(), e);
+        }
     }
 
     /**

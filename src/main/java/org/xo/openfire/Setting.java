@@ -3,6 +3,7 @@ package org.xo.openfire;
 import java.lang.reflect.Method;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
@@ -12,6 +13,7 @@ import java.util.regex.Pattern;
 import org.jivesoftware.util.JiveGlobals;
 import org.xo.core.GroupAddressing;
 import org.xo.core.OverlayRoom;
+import org.xo.security.OverlayKeys;
 import org.xo.transport.Interfaces;
 
 /**
@@ -123,6 +125,24 @@ public final class Setting<T> {
         return new Setting<>(key, defaultValue, String::trim,
                 v -> ipv4(v) != null && accepts(() -> new GroupAddressing(ipv4(v))), Input.TEXT, null,
                 "xo.rule.group-base", Integer.toString(GroupAddressing.GROUP_BITS));
+    }
+
+    /**
+     * A key file of {@link OverlayKeys} format, read here to validate it; empty for none. A file that can no longer
+     * be read when the overlay starts is reported then, naming the property ({@link EngineFactory}).
+     */
+    static Setting<String> keyFile(String key) {
+        return new Setting<>(key, "", String::trim, v -> v.isEmpty() || readableKeyFile(v), Input.TEXT, null,
+                "xo.rule.key-file");
+    }
+
+    private static boolean readableKeyFile(String path) {
+        try {
+            OverlayKeys.load(Path.of(path));
+            return true;
+        } catch (OverlayKeys.KeyFileException | RuntimeException e) {
+            return false;
+        }
     }
 
     /** The same setting with a unit (a bundle key such as {@code xo.unit.ms}) shown next to its value. */

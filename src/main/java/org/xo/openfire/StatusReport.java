@@ -29,12 +29,13 @@ public final class StatusReport {
         UNLOADED
     }
 
-    /** This node: who it is and what it runs on. */
     /**
      * This node. {@code transport} is what carries the running overlay's datagrams (empty while it is off),
      * {@code wantedTransport} what {@code xo.transport} asks for: they differ when libnorm could not be loaded.
+     * {@code keyIds} are the running overlay's key ids, the sealing one first; empty for an open overlay.
      */
-    record Node(String id, String name, String domain, String openfire, String transport, String wantedTransport) {
+    record Node(String id, String name, String domain, String openfire, String transport, String wantedTransport,
+                List<String> keyIds) {
     }
 
     /** A room the engine has open here (overlay address), with its multicast group. */
@@ -89,7 +90,7 @@ public final class StatusReport {
 
     /** While the plugin is not there to ask. */
     static StatusReport unloaded(long time) {
-        return new StatusReport(time, new Node("", "", "", "", "", ""), State.UNLOADED, null, List.of(), List.of(), Map.of());
+        return new StatusReport(time, new Node("", "", "", "", "", "", List.of()), State.UNLOADED, null, List.of(), List.of(), Map.of());
     }
 
     /**
@@ -219,6 +220,22 @@ public final class StatusReport {
         return messages.get("xo.status.transport." + node.transport());
     }
 
+    /** @return whether the overlay's datagrams are sealed, and with which keys, in words; "-" while it is off */
+    public String securityText(Messages messages) {
+        List<String> ids = node.keyIds();
+        if (node.transport().isEmpty()) {
+            return "-";
+        }
+        if (ids.isEmpty()) {
+            return messages.get("xo.status.security.open");
+        }
+        if (ids.size() == 1) {
+            return messages.format("xo.status.security.keyed", ids.get(0));
+        }
+        return messages.format("xo.status.security.keyed-rotation", ids.get(0),
+                String.join(", ", ids.subList(1, ids.size())));
+    }
+
     /**
      * The JSON the Status page polls; see the README section on the admin pages for its shape. Texts an operator
      * reads are in the page's language; names and numbers are as the overlay knows them.
@@ -234,6 +251,7 @@ public final class StatusReport {
                 .name("domain").value(node.domain())
                 .name("openfire").value(node.openfire())
                 .name("transport").value(transportText(messages))
+                .name("security").value(securityText(messages))
                 .endObject();
         json.name("overlay").beginObject()
                 .name("state").value(state.name().toLowerCase())

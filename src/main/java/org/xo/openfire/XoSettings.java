@@ -102,10 +102,20 @@ public final class XoSettings {
     /** DNS-SD (mDNS, _xo-overlay._udp) on the multicast interface's link as well as beacons; needs discovery on. */
     public static final Setting<Boolean> DNS_SD = Setting.flag("xo.discovery.dns-sd", true);
 
+    /**
+     * File of the overlay key ring (made with {@code bin/xo-node --generate-key FILE}, see
+     * {@code org.xo.security.OverlayKeys}); empty for an open overlay that anyone on the network can read and speak
+     * in. Every node of an overlay needs the same key. Applied in place (the file is read again whenever the
+     * settings are applied, so a rotation is: replace the file's contents, then save the settings). With a key,
+     * {@link #DNS_SD} is not used: its records are in clear and unauthenticated.
+     */
+    public static final Setting<String> KEY_FILE = Setting.keyFile("xo.security.key-file");
+
     /** Every setting, in the order the Settings page shows them. */
     public static final List<Setting<?>> ALL = List.of(ENABLED, NODE_NAME, NODE_ID, MUC_SERVICE, OVERLAY_SERVICE,
             INTERFACE, TRANSPORT, PORT, TTL, GROUP_BASE, PACING_GAMMA, PACING_RTT_MS, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES,
-            COMPRESSION, HISTORY_REPLAY, LOG_MAX_PER_ROOM, LOG_MAX_PER_ORIGIN, LOG_MAX_AGE_HOURS, DISCOVERY, BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, CONTROL_GROUP, DNS_SD);
+            COMPRESSION, HISTORY_REPLAY, LOG_MAX_PER_ROOM, LOG_MAX_PER_ORIGIN, LOG_MAX_AGE_HOURS, DISCOVERY,
+            BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, CONTROL_GROUP, DNS_SD, KEY_FILE);
 
     private XoSettings() {
     }

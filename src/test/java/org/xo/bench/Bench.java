@@ -49,7 +49,7 @@ public final class Bench {
         System.err.println("       bin/xo-bench loss [--transports udp,norm] [--losses 0,10,20,30] [--messages N]"
                 + " [--rate PER_S]");
         System.err.println("       bin/xo-bench bytes [--messages N] [--burst N] [--plain true|false]"
-                + " [--plain-messages N]");
+                + " [--plain-messages N] [--key true|false]");
         System.err.println("       bin/xo-bench pacing [--rates 0.5,1,10,100,1000] [--chat-messages N] [--messages N]"
                 + " [--burst N] [--bursts N]");
         System.err.println("       bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S]"

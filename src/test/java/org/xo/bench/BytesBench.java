@@ -24,6 +24,7 @@ import org.jivesoftware.smackx.xdata.form.FillableForm;
 import org.xo.core.EnvelopeCodec;
 import org.xo.core.Kind;
 import org.xo.engine.EngineConfig;
+import org.xo.security.OverlayKeys;
 import org.xo.engine.EngineStats.Counter;
 import org.xo.engine.XoEngine;
 import org.xo.it.NodeProcess;
@@ -46,6 +47,7 @@ import org.xo.transport.UdpMulticastTransport;
  * {@code plain_bytes_per_msg} is the TCP payload both ways between all clients and the server (the sender's message
  * and the room's copy to each occupant, its echo included) through a {@link CountingRelay}, per message, without
  * IP and TCP headers as the XO figures are without IP and UDP headers. {@code --plain false} skips it.
+ * {@code --key true} seals the XO datagrams with an overlay key ({@code org.xo.security}), to see what that costs.
  */
 final class BytesBench {
     private static final String[] WORDS = ("the of and to in is you that it he was for on are as with his they at be "
@@ -64,6 +66,8 @@ final class BytesBench {
     static void run(Map<String, String> options) throws Exception {
         int messages = intOption(options, "messages", 100);
         int burst = intOption(options, "burst", 10);
+        // --key true: both engines seal with one overlay key, to measure what sealing costs on the air.
+        OverlayKeys key = "true".equals(options.get("key")) ? OverlayKeys.of(OverlayKeys.randomSecret()) : null;
         Map<String, String> plain = "false".equals(options.get("plain")) ? Map.of()
                 : plainOpenfire(intOption(options, "plain-messages", 20));
         NetworkInterface lo = Interfaces.resolve("lo");
@@ -74,9 +78,10 @@ final class BytesBench {
                 Map<String, Object> result = new LinkedHashMap<>();
                 result.put("body_bytes", body);
                 result.put("occupants", occupants);
-                measure(lo, body, occupants, messages, burst, result, "xo", random -> stanza(random, body));
+                result.put("sealed", key != null);
+                measure(lo, key, body, occupants, messages, burst, result, "xo", random -> stanza(random, body));
                 StandardStanzaIdSource smackIds = new StandardStanzaIdSource();
-                measure(lo, body, occupants, messages, burst, result, "xo_client",
+                measure(lo, key, body, occupants, messages, burst, result, "xo_client",
                         random -> clientStanza(random, body, smackIds.getNewStanzaId()));
                 String plainBytes = plain.get(body + "x" + occupants);
                 if (plainBytes != null) {
@@ -89,7 +94,7 @@ final class BytesBench {
 
     /** Puts {@code <keys>_bytes_per_msg} (one per datagram), {@code <keys>_burst_bytes_per_msg} and, for "xo",
      * burst_datagrams_per_msg into the result. */
-    private static void measure(NetworkInterface lo, int bodyBytes, int occupants, int messages, int burst,
+    private static void measure(NetworkInterface lo, OverlayKeys key, int bodyBytes, int occupants, int messages, int burst,
                                 Map<String, Object> result, String keys, Function<Random, String> stanzas)
             throws Exception {
         int port;
@@ -98,8 +103,8 @@ final class BytesBench {
         }
         String room = "bench" + bodyBytes + "x" + occupants + "@conference.xo";
         AtomicLong delivered = new AtomicLong();
-        try (XoEngine sender = engine(1, lo, port, e -> { });
-             XoEngine receiver = engine(2, lo, port, e -> delivered.incrementAndGet())) {
+        try (XoEngine sender = engine(1, lo, port, key, e -> { });
+             XoEngine receiver = engine(2, lo, port, key, e -> delivered.incrementAndGet())) {
             receiver.openRoom(room);
             sender.openRoom(room);
             for (int i = 1; i <= occupants; i++) {
@@ -157,10 +162,10 @@ final class BytesBench {
         }
     }
 
-    private static XoEngine engine(long id, NetworkInterface lo, int port, org.xo.engine.EngineListener listener)
-            throws IOException {
+    private static XoEngine engine(long id, NetworkInterface lo, int port, OverlayKeys key,
+                                   org.xo.engine.EngineListener listener) throws IOException {
         EngineConfig config = EngineConfig.builder().nodeId(id).nodeName("bytes-" + id)
-                .udp(UdpConfig.on(lo).withPort(port)).discovery(false).build();
+                .udp(UdpConfig.on(lo).withPort(port)).discovery(false).overlayKeys(key).build();
         XoEngine engine = new XoEngine(config, new UdpMulticastTransport(config.udp()), listener);
         engine.start();
         return engine;

@@ -476,8 +476,13 @@ public class XoEngineTest {
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
                 "publish.rejected", "publish.uncarried", "rooms.uncarried", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
                 "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",
-                "dnssd.removed", "dnssd.malformed", "dnssd.updates", "dnssd.failures"),
+                "dnssd.removed", "dnssd.malformed", "dnssd.updates", "dnssd.failures", "dropped.unsealed",
+                "dropped.unknown-key", "dropped.unauthenticated", "dropped.replayed", "dropped.stale", "dropped.sealed"),
                 new ArrayList<>(new EngineStats().snapshot().keySet()));
+        assertNull("no overlay key unless one is given", c.overlayKeys());
+        assertFalse("DNS-SD's clear records are not used on a keyed overlay", EngineConfig.builder().udp(UdpConfig.on(lo))
+                .dnsSd(true).overlayKeys(org.xo.security.OverlayKeys.of(org.xo.security.OverlayKeys.randomSecret()))
+                .build().dnsSd());
     }
 
     private record Garbage(byte[] bytes, Counter reason) {
@@ -542,7 +547,7 @@ public class XoEngineTest {
             }
             case 2: {
                 byte[] b = valid.clone();
-                b[3] = (byte) (0x02 << r.nextInt(7));
+                b[3] = (byte) (0x02 << r.nextInt(6)); // bits 1-6: bit 7 alone marks a sealed datagram
                 return new Garbage(b, Counter.DROPPED_FLAGS);
             }
             case 3:

@@ -145,7 +145,8 @@ public class AdminConsoleIT {
         });
         String json = seen[0];
         assertTrue(json, json.contains("\"node\":{\"id\":\""));
-        assertTrue(json, json.contains("\"name\":\"current-node\",\"domain\":\"current.test\",\"openfire\":\"5.1.1\",\"transport\":\"UDP multicast\"}"));
+        assertTrue(json, json.contains("\"name\":\"current-node\",\"domain\":\"current.test\",\"openfire\":\"5.1.1\",\"transport\":\"UDP multicast\","
+                + "\"security\":\"open: anyone on the network can read the overlay and speak in it (no xo.security.key-file)\"}"));
         assertTrue(json, json.contains("{\"group\":\"dropped\",\"title\":\"Dropped and refused\",\"values\":{"));
 
         await("the Status page, decorated, with the overlay running", () -> {
@@ -153,6 +154,7 @@ public class AdminConsoleIT {
             return page.statusCode() == 200 && page.body().contains("<title>Openfire Admin Console: XO Status")
                     && page.body().contains("<span id=\"xo-state\" class=\"xo-state-running\">running</span>")
                     && page.body().contains("<td id=\"xo-openfire\">5.1.1</td>")
+                    && page.body().contains("<td id=\"xo-security\">open: anyone on the network can read the overlay")
                     && page.body().contains("xhr.open('GET', 'status-data', true);");
         });
     }

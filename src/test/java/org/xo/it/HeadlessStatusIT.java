@@ -150,7 +150,8 @@ public class HeadlessStatusIT {
         });
         String json = seen[0];
         assertTrue(json, json.startsWith("{\"time\":"));
-        assertTrue(json, json.contains("\"name\":\"status-node\",\"domain\":\"status.test\",\"openfire\":\"4.2.0\",\"transport\":\"UDP multicast\"}"));
+        assertTrue(json, json.contains("\"name\":\"status-node\",\"domain\":\"status.test\",\"openfire\":\"4.2.0\",\"transport\":\"UDP multicast\","
+                + "\"security\":\"open: anyone on the network can read the overlay and speak in it (no xo.security.key-file)\"}"));
         assertTrue(json, json.contains("\"overlay\":{\"state\":\"running\",\"text\":\"running\"}"));
         HttpResponse<String> data = get("/plugins/xo/status-data", password);
         assertEquals("application/json;charset=utf-8",
@@ -161,6 +162,7 @@ public class HeadlessStatusIT {
         String html = page.body();
         assertTrue(html, html.contains("<span id=\"xo-state\" class=\"xo-state-running\">running</span>"));
         assertTrue(html, html.contains("<td id=\"xo-openfire\">4.2.0</td>"));
+        assertTrue(html, html.contains("<td id=\"xo-security\">open: anyone on the network can read the overlay"));
         assertTrue("polls status-data: " + html, html.contains("xhr.open('GET', 'status-data', true);"));
         assertFalse(html, html.contains("???"));
         assertEquals("DENY", page.headers().firstValue("X-Frame-Options").orElse(""));

@@ -37,6 +37,17 @@ public class NodeOptionsTest {
     }
 
     @Test
+    public void theKeyFileSettingBecomesAnAbsolutePathAndGenerateKeyNamesItsFile() throws Exception {
+        NodeOptions o = NodeOptions.parse(new String[] {"--set", "xo.security.key-file=keys/overlay.key",
+                "--generate-key", "new.key"});
+        assertEquals(Path.of("keys/overlay.key").toAbsolutePath().toString(),
+                o.properties.get("xo.security.key-file"));
+        assertEquals(Path.of("new.key"), o.generateKey);
+        assertEquals("empty stays empty: an open overlay", "",
+                NodeOptions.parse(new String[] {"--set", "xo.security.key-file="}).properties.get("xo.security.key-file"));
+    }
+
+    @Test
     public void adminPortOfTheEmbeddedNodeListensOnLoopbackOnly() throws Exception {
         assertEquals(0, NodeOptions.parse(new String[0]).adminPort);
         Path jar = Files.createTempFile("xo-plugin", ".jar");

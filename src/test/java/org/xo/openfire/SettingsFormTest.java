@@ -6,16 +6,23 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
+import org.junit.Rule;
 import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+import org.xo.security.OverlayKeys;
 
 /** The Settings page's validation and change detection, with the plugin's real string bundle. */
 public class SettingsFormTest {
+    @Rule
+    public TemporaryFolder folder = new TemporaryFolder();
     private final Messages messages = Messages.of(Locale.ENGLISH);
     /** The properties as Openfire would hold them. */
     private final Map<String, String> stored = new HashMap<>();
@@ -131,6 +138,22 @@ public class SettingsFormTest {
     }
 
     @Test
+    public void theKeyFileMustBeAReadableKeyFileOrEmpty() throws Exception {
+        Path key = folder.getRoot().toPath().resolve("overlay.key");
+        OverlayKeys.generate(key);
+        Path garbage = Files.writeString(folder.getRoot().toPath().resolve("garbage"), "not a key\n");
+        Path missing = folder.getRoot().toPath().resolve("missing");
+        String rule = "Must be the path of a readable XO key file (bin/xo-node --generate-key FILE), or empty for"
+                + " an open overlay, not \u201c";
+        assertEquals(rule + missing + "\u201d.",
+                submit("xo.security.key-file", missing.toString()).problem(XoSettings.KEY_FILE));
+        assertEquals(rule + garbage + "\u201d.",
+                submit("xo.security.key-file", garbage.toString()).problem(XoSettings.KEY_FILE));
+        assertNull(submit("xo.security.key-file", key.toString()).problem(XoSettings.KEY_FILE));
+        assertNull("empty: an open overlay", submit("xo.security.key-file", "").problem(XoSettings.KEY_FILE));
+    }
+
+    @Test
     public void everySettingHasADescriptionAndItsUnitInTheBundle() {
         for (Setting<?> setting : XoSettings.ALL) {
             assertFalse(setting.key(), messages.get(setting.descriptionKey()).startsWith("???"));
@@ -138,6 +161,6 @@ public class SettingsFormTest {
                 assertFalse(setting.key(), messages.get(setting.unitKey()).startsWith("???"));
             }
         }
-        assertEquals(24, XoSettings.ALL.size());
+        assertEquals(25, XoSettings.ALL.size());
     }
 }

@@ -37,7 +37,7 @@ public class StatusReportTest {
     }
 
     private StatusReport report(StatusReport.State state, String failure, Map<String, Long> counters) throws Exception {
-        return report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "udp", "udp"), state, failure,
+        return report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "udp", "udp", List.of()), state, failure,
                 counters);
     }
 
@@ -108,14 +108,28 @@ public class StatusReportTest {
     public void theTransportSaysWhenNormWasChosenButUdpCarriesTheRooms() throws Exception {
         assertContains(report(StatusReport.State.RUNNING, null, Map.of()).toJson(messages),
                 "\"transport\":\"UDP multicast\"");
-        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "norm", "norm"),
+        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "norm", "norm", List.of()),
                 StatusReport.State.RUNNING, null, Map.of()).toJson(messages),
                 "\"transport\":\"NORM (reliable multicast, RFC 5740)\"");
-        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "udp", "norm"),
+        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "udp", "norm", List.of()),
                 StatusReport.State.RUNNING, null, Map.of()).toJson(messages),
                 "\"transport\":\"norm was chosen but could not be loaded (see openfire.log): udp is used\"");
-        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "", "norm"),
+        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "", "norm", List.of()),
                 StatusReport.State.OFF, null, Map.of()).toJson(messages), "\"transport\":\"-\"");
+    }
+
+    @Test
+    public void securitySaysWhetherTheOverlayIsOpenToAnyoneOrWhichKeysSealIt() throws Exception {
+        assertContains(report(StatusReport.State.RUNNING, null, Map.of()).toJson(messages),
+                "\"security\":\"open: anyone on the network can read the overlay and speak in it");
+        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "udp", "udp",
+                List.of("3f2a")), StatusReport.State.RUNNING, null, Map.of()).toJson(messages),
+                "\"security\":\"overlay key 3f2a: datagrams are authenticated and encrypted");
+        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "udp", "udp",
+                List.of("3f2a", "91bc")), StatusReport.State.RUNNING, null, Map.of()).toJson(messages),
+                "\"security\":\"overlay key 3f2a, also accepting 91bc:");
+        assertContains(report(new StatusReport.Node("a1fa", "alpha", "alpha.local", "5.1.1", "", "udp", List.of()),
+                StatusReport.State.OFF, null, Map.of()).toJson(messages), "\"security\":\"-\"");
     }
 
     @Test
