@@ -49,9 +49,9 @@ public final class MuteableTransport implements Transport {
         if (!muted) {
             byte[] copy = new byte[datagram.remaining()];
             datagram.duplicate().get(copy);
-            long now = System.nanoTime();
+            // Recorded before it goes: a receiver on loopback may act on it before send() returns.
+            sent.add(new Sent(group, copy.length, copy, System.nanoTime()));
             inner.send(group, datagram);
-            sent.add(new Sent(group, copy.length, copy, now));
         }
     }
 
