@@ -11,6 +11,7 @@ import java.util.Objects;
 import org.xo.core.GroupAddressing;
 import org.xo.core.OverlayRoom;
 import org.xo.core.Pacer;
+import org.xo.sync.RoomLog;
 import org.xo.sync.RoomState;
 import org.xo.transport.Interfaces;
 import org.xo.transport.UdpConfig;
@@ -33,11 +34,16 @@ import org.xo.transport.UdpConfig;
  * @param controlGroup    multicast group of the beacons (same port as the rooms; TTL is the transport's)
  * @param dnsSd           whether the node also registers and discovers XO nodes with DNS-SD (JmDNS) on the local
  *                        link of the multicast interface; never without discovery
+ * @param repair          whether lost room events are asked for and answered (digests, NACKs; see
+ *                        {@code org.xo.sync}); the room log is kept either way
+ * @param logBounds       what the room log keeps (per room, per origin, by age); also how far back a gap is chased
+ * @param repairBytesPerSecond answer bandwidth per room at the most (a node asked for much waits its turn)
  */
 public record EngineConfig(long nodeId, String nodeName, String overlayService, Inet4Address groupBase,
                            UdpConfig udp, Pacer.Settings pacing, boolean compression, int historyReplay,
                            boolean discovery, Duration beaconInterval, Duration nodeTimeout,
-                           Inet4Address controlGroup, boolean dnsSd) {
+                           Inet4Address controlGroup, boolean dnsSd, boolean repair, RoomLog.Bounds logBounds,
+                           int repairBytesPerSecond) {
     public static final String DEFAULT_OVERLAY_SERVICE = "conference.xo";
     /**
      * 10 s: ten rooms with full subjects stay under 100 bytes/s per node; discovery speed does not depend on it
@@ -49,6 +55,10 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
     /** Organization-local scope, at the top of the room groups' /14 (receivers filter by kind and address anyway). */
     public static final Inet4Address DEFAULT_CONTROL_GROUP = ipv4(new byte[] {(byte) 239, (byte) 192, (byte) 255,
             (byte) 250});
+    /** 10,000 events per room, 5,000 per origin, 72 hours. */
+    public static final RoomLog.Bounds DEFAULT_LOG_BOUNDS = new RoomLog.Bounds(10_000, 5_000, Duration.ofHours(72));
+    /** 256 kB/s per room: a 1,000-message backlog in well under a second on a LAN. */
+    public static final int DEFAULT_REPAIR_BYTES_PER_SECOND = 256_000;
     /** Shortest beacon interval accepted. */
     public static final Duration MIN_BEACON_INTERVAL = Duration.ofMillis(50);
     /** Longest beacon interval accepted. */
@@ -81,6 +91,11 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
                     + beaconInterval.multipliedBy(2).toMillis() + " ms), was " + nodeTimeout + ".");
         }
         dnsSd = dnsSd && discovery;
+        Objects.requireNonNull(logBounds, "logBounds");
+        if (repairBytesPerSecond < 1500) {
+            throw new IllegalArgumentException("Repair bandwidth must be at least one datagram (1500 bytes) per"
+                    + " second, was " + repairBytesPerSecond + ".");
+        }
         if (controlGroup == null || !controlGroup.isMulticastAddress()) {
             throw new IllegalArgumentException("Control group must be an IPv4 multicast address, was " + controlGroup
                     + ".");
@@ -117,6 +132,9 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         difference(out, "node timeout ms", nodeTimeout.toMillis(), next.nodeTimeout.toMillis());
         difference(out, "control group", controlGroup.getHostAddress(), next.controlGroup.getHostAddress());
         difference(out, "DNS-SD", dnsSd, next.dnsSd);
+        difference(out, "repair", repair, next.repair);
+        difference(out, "log bounds", logBounds, next.logBounds);
+        difference(out, "repair bytes/s", repairBytesPerSecond, next.repairBytesPerSecond);
         return out;
     }
 
@@ -128,7 +146,8 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
 
     /** Defaults: random node id, overlay service conference.xo, 239.192.0.0, UDP defaults on the first multicast
      * interface, 1400-byte / γ 2 / 1 ms / 50 ms pacing, compression on, 25 messages of history replay; discovery
-     * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250; DNS-SD on. */
+     * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250; DNS-SD on; repair on,
+     * {@link #DEFAULT_LOG_BOUNDS}, {@link #DEFAULT_REPAIR_BYTES_PER_SECOND}. */
     public static final class Builder {
         private long nodeId = new SecureRandom().nextLong();
         private String nodeName;
@@ -146,6 +165,9 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         private Duration nodeTimeout = DEFAULT_NODE_TIMEOUT;
         private Inet4Address controlGroup = DEFAULT_CONTROL_GROUP;
         private boolean dnsSd = true;
+        private boolean repair = true;
+        private RoomLog.Bounds logBounds = DEFAULT_LOG_BOUNDS;
+        private int repairBytesPerSecond = DEFAULT_REPAIR_BYTES_PER_SECOND;
 
         private Builder() {
         }
@@ -243,12 +265,29 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             return this;
         }
 
+        /** Digests, NACKs and answers; default on. */
+        public Builder repair(boolean on) {
+            this.repair = on;
+            return this;
+        }
+
+        public Builder logBounds(RoomLog.Bounds bounds) {
+            this.logBounds = bounds;
+            return this;
+        }
+
+        public Builder repairBytesPerSecond(int bytes) {
+            this.repairBytesPerSecond = bytes;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when a setting is out of range */
         public EngineConfig build() {
             return new EngineConfig(nodeId, nodeName != null ? nodeName : "node-" + Long.toHexString(nodeId),
                     overlayService, groupBase, udp != null ? udp : UdpConfig.on(Interfaces.defaultMulticast()),
                     new Pacer.Settings(payloadBudget, gamma, initialRtt, maxDelay), compression, historyReplay,
-                    discovery, beaconInterval, nodeTimeout, controlGroup, dnsSd);
+                    discovery, beaconInterval, nodeTimeout, controlGroup, dnsSd, repair, logBounds,
+                    repairBytesPerSecond);
         }
     }
 }

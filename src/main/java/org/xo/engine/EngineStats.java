@@ -62,7 +62,31 @@ public final class EngineStats {
         /** Updates of this node's TXT record. */
         DNSSD_UPDATES("dnssd.updates"),
         /** DNS-SD failed to start (logged). */
-        DNSSD_FAILURES("dnssd.failures");
+        DNSSD_FAILURES("dnssd.failures"),
+        REPAIR_DIGESTS_SENT("repair.digests.sent"),
+        REPAIR_DIGESTS_RECEIVED("repair.digests.received"),
+        REPAIR_NACKS_SENT("repair.nacks.sent"),
+        REPAIR_NACKS_RECEIVED("repair.nacks.received"),
+        /** Requests of this node put off because another node asked for the same seqs first. */
+        REPAIR_NACKS_SUPPRESSED("repair.nacks.suppressed"),
+        /** Received NACKs that asked for more streams or longer ranges than answered (the rest ignored). */
+        REPAIR_NACKS_CAPPED("repair.nacks.capped"),
+        /** Events this node sent again for others (from its log). */
+        REPAIR_ANSWERS_SENT("repair.answers.sent"),
+        /** Answer ranges put off by the per-room answer bandwidth. */
+        REPAIR_RATE_LIMITED("repair.rate-limited"),
+        /** Events received here for the first time into a known gap: what repair brought. */
+        REPAIR_EVENTS_REPAIRED("repair.events.repaired"),
+        /** Seqs given up: asked for too often without an answer, or beyond the log's per-origin bound. */
+        REPAIR_ABANDONED("repair.abandoned"),
+        /** Digests and NACKs whose body broke the layout, dropped. */
+        REPAIR_DROPPED_MALFORMED("repair.dropped-malformed"),
+        /** Presences, leaves and nick changes older than one already seen of the same occupant: marked seen only. */
+        REPAIR_PRESENCES_SUPERSEDED("repair.presences-superseded"),
+        /** Events dropped from the room log by its bounds. */
+        LOG_PRUNED("log.pruned"),
+        /** Room log calls that failed (logged); delivery then follows the in-memory duplicate filter. */
+        LOG_ERRORS("log.errors");
 
         private final String key;
 
