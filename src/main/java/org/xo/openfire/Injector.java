@@ -1,5 +1,7 @@
 package org.xo.openfire;
 
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -114,7 +116,13 @@ final class Injector implements EngineListener {
 
     @Override
     public void onRemoteEvent(Envelope envelope) {
-        submit(() -> inject(envelope));
+        onRemoteEvent(envelope, false);
+    }
+
+    /** A late event (repair brought it) reaches clients with a delay stamp of its origin time. */
+    @Override
+    public void onRemoteEvent(Envelope envelope, boolean late) {
+        submit(() -> inject(envelope, late));
     }
 
     /** A node went silent past the timeout: its participants leave, here as everywhere, until it is heard again. */
@@ -153,7 +161,7 @@ final class Injector implements EngineListener {
         }
     }
 
-    private void inject(Envelope envelope) {
+    private void inject(Envelope envelope, boolean late) {
         String room = overlay.localRoomName(envelope.room());
         if (room == null || !overlay.hasLocalRoom(room)) {
             stats.increment("inject.no-local-room");
@@ -172,7 +180,7 @@ final class Injector implements EngineListener {
                 }
             }
             case NICK_CHANGE -> nickChange(room, envelope, stanza);
-            case GROUPCHAT, SUBJECT -> groupchat(room, envelope, stanza);
+            case GROUPCHAT, SUBJECT -> groupchat(room, envelope, stanza, late);
             case PRIVATE -> privateMessage(room, envelope, stanza);
             default -> stats.increment("inject.not-for-us");
         }
@@ -273,7 +281,7 @@ final class Injector implements EngineListener {
         stats.increment("injected.nick");
     }
 
-    private void groupchat(String room, Envelope envelope, Element stanza) {
+    private void groupchat(String room, Envelope envelope, Element stanza, boolean late) {
         Participant p = ensureParticipant(room, envelope);
         Message message = new Message(stanza.createCopy(), true);
         Stanzas.removeXoElements(message);
@@ -285,9 +293,26 @@ final class Injector implements EngineListener {
         List<JID> assigners = overlay.stanzaIdAssigners(room);
         Stanzas.removeStanzaIds(message, assigners);
         Stanzas.setStanzaId(message, assigners.get(1), envelope.overlayId());
+        if (late) {
+            addDelay(message, Instant.ofEpochMilli(envelope.originTime()), overlay.localRoomJid(room, null));
+        }
         send(p, message);
         stats.increment(envelope.kind() == Kind.SUBJECT ? "injected.subject" : "injected.groupchat");
     }
+
+    /**
+     * Marks a message as said at its origin time (XEP-0203), from the room, unless it carries a delay already (a
+     * message the sender's client marked itself keeps its own).
+     */
+    static void addDelay(Message message, Instant originTime, JID room) {
+        if (message.getChildElement("delay", DELAY_NS) != null) {
+            return;
+        }
+        message.addChildElement("delay", DELAY_NS).addAttribute("stamp", DateTimeFormatter.ISO_INSTANT.format(
+                originTime)).addAttribute("from", room.toBareJID());
+    }
+
+    private static final String DELAY_NS = "urn:xmpp:delay";
 
     private void privateMessage(String room, Envelope envelope, Element stanza) {
         String target = resourceOf(stanza.attributeValue("to"));
