@@ -13,8 +13,8 @@
  * below it it does not hold are gaps, chased back at most as far as logs keep one origin's events.</li>
  * <li><b>Digests</b> ({@code Kind.DIGEST}): a node lists, for the room's most recently active streams (at most 24,
  * active within 10 minutes: one small datagram), the first and last seq its log holds. It sends one about a second
- * after room traffic, then at 2, 4, 8, 16 s and every 30 s while the room is quiet (the idle cost: one datagram of
- * about 30 bytes plus 20 per listed stream every 30 s per room), and within 200 ms when a digest it heard was behind
+ * after room traffic, then at 2, 4, 8, 16 s and every 30 s while the room is quiet (the idle cost: one datagram every
+ * 30 s per node and room, about 90 bytes with five streams listed; {@code bin/xo-bench merge} measures it), and within 200 ms when a digest it heard was behind
  * its own. A digest is how a receiver finds a tail loss (the last events lost, then silence) and the traffic of the
  * other side of a healed partition: what lies beyond its highest known seq becomes a gap.</li>
  * <li><b>NACKs</b> ({@code Kind.NACK}): a new gap is asked for after a random wait of up to 200 ms. A node that
