@@ -1131,9 +1131,10 @@ public final class XoEngine implements AutoCloseable {
             onRepairRequest(e);
             return;
         }
-        // Only the origin sends its envelopes, except SUBJECTs, which other nodes repeat in their state replies.
-        if (config.discovery() && e.kind() != Kind.SUBJECT
-                && directory.heard(e.originNode(), e.originEpoch()) == Directory.Heard.STALE
+        // Only the origin sends its envelopes, except SUBJECTs, which other nodes repeat in their state replies, and
+        // what repair brings (seqs below what the stream is known to have), which any node may send long after: those
+        // do not say that their origin is alive.
+        if (config.discovery() && e.kind() != Kind.SUBJECT && staleRun(e)
                 && (e.kind() == Kind.PRESENCE || e.kind() == Kind.NICK_CHANGE)) {
             // A late presence of a run the node has since replaced: delivering it would create a ghost occupant.
             stats.increment(Counter.ENVELOPES_DUPLICATE);
@@ -1447,6 +1448,14 @@ public final class XoEngine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** @return whether the envelope's origin run was replaced by a newer one; hears the origin unless repair brings it */
+    private boolean staleRun(Envelope e) {
+        if (config.repair() && repairer.isBehind(e.stream(), e.seq())) {
+            return directory.node(e.originNode()).map(n -> n.info().epoch() > e.originEpoch()).orElse(false);
+        }
+        return directory.heard(e.originNode(), e.originEpoch()) == Directory.Heard.STALE;
     }
 
     private void onBeacon(Envelope e) {

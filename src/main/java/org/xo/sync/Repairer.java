@@ -91,6 +91,13 @@ public final class Repairer {
         return remove(g.gaps, seq, seq) > 0 ? Arrival.LATE : Arrival.NEW;
     }
 
+    /** @return whether a seq is not news: the stream is known to have reached it already (a repair, a replay) */
+    public synchronized boolean isBehind(StreamId stream, long seq) {
+        LinkedHashMap<StreamId, StreamGaps> streams = rooms.get(stream.room());
+        StreamGaps g = streams == null ? null : streams.get(stream);
+        return g != null && seq <= g.known;
+    }
+
     /**
      * Another node holds {@code first..last} of a stream: what lies beyond the newest seq known here is a gap (a tail
      * loss, or traffic of the other side of a partition).

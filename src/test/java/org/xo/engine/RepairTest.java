@@ -51,9 +51,13 @@ public class RepairTest {
         final List<Envelope> heardLate = new CopyOnWriteArrayList<>();
 
         Node(long id, RoomLog log) throws Exception {
+            this(id, log, EngineConfig.builder().discovery(false));
+        }
+
+        Node(long id, RoomLog log, EngineConfig.Builder builder) throws Exception {
             this.id = id;
             UdpConfig udp = UdpConfig.on(lo).withPort(port);
-            EngineConfig config = EngineConfig.builder().nodeId(id).udp(udp).discovery(false).build();
+            EngineConfig config = builder.nodeId(id).udp(udp).build();
             radio = new MuteableTransport(new UdpMulticastTransport(udp));
             EngineListener listener = new EngineListener() {
                 @Override
@@ -273,6 +277,53 @@ public class RepairTest {
         assertTrue("NACKs sent: " + nacks, nacks <= 2);
         assertTrue("NACKs suppressed: " + suppressed, suppressed >= 1);
         assertTrue("answers sent: " + answers, answers <= count + count / 5);
+    }
+
+    @Test
+    public void aPresenceRepairedAfterTheOccupantLeftDoesNotBringThemBack() throws Exception {
+        Node a = new Node(1, null);
+        Node b = new Node(2, null);
+        connect(List.of(a, b));
+        b.radio.muted = true;
+        a.engine.publish(LOBBY, "alice", Kind.PRESENCE, "<presence/>");
+        drained(a);
+        b.radio.muted = false;
+        Envelope leave = a.engine.publish(LOBBY, "alice", Kind.LEAVE, "<presence type=\"unavailable\"/>");
+        eventually("the presence comes by repair", () -> b.stat(Counter.REPAIR_EVENTS_REPAIRED) == 1);
+        assertEquals(1, b.stat(Counter.REPAIR_PRESENCES_SUPERSEDED));
+        assertEquals("only the leave", List.of(leave), b.heard.stream().filter(e -> e.kind() != Kind.GROUPCHAT)
+                .toList());
+        assertEquals(java.util.Set.of(), b.engine.remoteNicks(LOBBY, 1));
+    }
+
+    @Test
+    public void eventsRepairedForANodeThatLeftDoNotBringItBackToTheDirectory() throws Exception {
+        java.util.function.Supplier<EngineConfig.Builder> beaconing = () -> EngineConfig.builder().discovery(true)
+                .dnsSd(false).beaconInterval(java.time.Duration.ofMillis(200))
+                .nodeTimeout(java.time.Duration.ofMillis(800));
+        Node a = new Node(1, null, beaconing.get());
+        Node b = new Node(2, null, beaconing.get());
+        Node c = new Node(3, null, beaconing.get());
+        connect(List.of(a, b, c));
+        c.radio.muted = true;
+        a.publish(5, "tail");
+        eventually("b has a's tail", () -> b.messagesFrom(1).size() == 6);
+        a.engine.close(); // its goodbye reaches b; c, cut off, loses it by the timeout
+        nodes.remove(a);
+        eventually("c loses a", () -> c.engine.directory().node(1).isEmpty());
+        java.util.concurrent.atomic.AtomicInteger aAppeared = new java.util.concurrent.atomic.AtomicInteger();
+        c.engine.directory().addListener(new org.xo.discovery.DirectoryListener() {
+            @Override
+            public void nodeAppeared(org.xo.discovery.NodeInfo node) {
+                if (node.nodeId() == 1) {
+                    aAppeared.incrementAndGet();
+                }
+            }
+        });
+        c.radio.muted = false;
+        eventually("b repairs a's tail at c", () -> c.messagesFrom(1).size() == 6);
+        Thread.sleep(500);
+        assertEquals("a stays gone", 0, aAppeared.get());
     }
 
     @Test
