@@ -124,8 +124,8 @@ public final class XoEngine implements AutoCloseable {
     /** Random waits before asking and before answering, retry time and attempts per gap (see {@link Repairer}). */
     static final long NACK_DELAY_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     static final long ANSWER_DELAY_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
-    static final long NACK_RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
-    static final int NACK_MAX_ATTEMPTS = 8;
+    static final long NACK_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    static final int NACK_MAX_ATTEMPTS = 16;
     /** Events fetched from the log for one requested range at a time. */
     static final int ANSWER_FETCH = 256;
     /** A range the answer bandwidth cut short is taken up again after this. */

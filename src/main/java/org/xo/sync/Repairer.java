@@ -30,7 +30,7 @@ public final class Repairer {
     /**
      * @param nackDelayMax   a new gap is asked for after a random wait up to this (others may ask first)
      * @param answerDelayMax a request is answered after a random wait up to this (others may answer first)
-     * @param retry          how long to wait for an answer before asking again (doubling, up to 8 times as long)
+     * @param retry          how long to wait for an answer before asking again (then twice as long)
      * @param maxAttempts    requests for one gap before it is abandoned (nobody holds it any more)
      * @param horizon        how far back of a stream's newest seq a gap is chased at all (what logs keep per origin)
      */
@@ -168,7 +168,7 @@ public final class Repairer {
                     out.add(new Range(entry.getKey(), from, Math.min(s.to, from + RepairMessages.MAX_NACK_SPAN - 1)));
                     ranges++;
                 }
-                s.due = now + (settings.retryNanos() << Math.min(s.attempts, 3));
+                s.due = now + (settings.retryNanos() << Math.min(s.attempts, 1));
                 s.attempts++;
             }
             if (ranges > 0) {

@@ -19,8 +19,8 @@
  * other side of a healed partition: what lies beyond its highest known seq becomes a gap.</li>
  * <li><b>NACKs</b> ({@code Kind.NACK}): a new gap is asked for after a random wait of up to 200 ms. A node that
  * hears another's NACK for seqs it misses too puts its own request off as if it had sent it (suppression: after a
- * heal, one or two NACKs per gap however many nodes miss it). Unanswered, a gap is asked for again after 1, 2, 4,
- * 8, 8, ... s and abandoned after 8 attempts (nobody holds it any more). One NACK covers up to 16 streams, 16 ranges
+ * heal, one or two NACKs per gap however many nodes miss it). Unanswered, a gap is asked for again after 0.5 s, then
+ * every second, and abandoned after 16 attempts, about 15 s without an answer (nobody holds it any more). One NACK covers up to 16 streams, 16 ranges
  * each, 1,024 seqs per range.</li>
  * <li><b>Answers</b>: any node that holds requested events answers, not only their origin: after a random wait of
  * up to 50 ms for the origin, 50 to 100 ms for the others, so the origin usually answers and the others hear it. A
@@ -31,7 +31,7 @@
  * per room ({@code EngineConfig.repairBytesPerSecond}); what does not fit waits its turn.</li>
  * <li><b>Bounds against a hostile sender</b>: a NACK asking for more streams or longer ranges is cut to the caps and
  * counted; a malformed digest or NACK is dropped and counted; a digest claiming a huge seq makes at most one
- * horizon's worth of gap, asked for at most 8 times; pending answers and tracked streams are bounded per room.</li>
+ * horizon's worth of gap, asked for at most 16 times; pending answers and tracked streams are bounded per room.</li>
  * <li><b>Not in the streams</b>: digests and NACKs are not numbered in any room stream (their seq is a per-run serial
  * receivers never chase), so repair cannot create a hole that repair would chase. State requests are numbered and
  * logged: they can be repaired like events, and one that repair brings back is not answered again.</li>
