@@ -327,6 +327,25 @@ public class RepairTest {
     }
 
     @Test
+    public void withRepairOffALossStaysLostAndNoRepairTrafficGoesOut() throws Exception {
+        Node a = new Node(1, null, EngineConfig.builder().discovery(false).repair(false));
+        Node b = new Node(2, null, EngineConfig.builder().discovery(false).repair(false));
+        connect(List.of(a, b));
+        a.radio.muted = true;
+        a.publish(2, "lost");
+        drained(a);
+        a.radio.muted = false;
+        a.publish(1, "after");
+        eventually("the message after the loss arrives", () -> b.messagesFrom(1).size() == 2);
+        Thread.sleep(2500); // more than a digest round and a NACK retry, were repair on
+        assertEquals(List.of(2L, 5L), b.messagesFrom(1));
+        for (Node n : List.of(a, b)) {
+            assertEquals(0, n.stat(Counter.REPAIR_DIGESTS_SENT) + n.stat(Counter.REPAIR_NACKS_SENT)
+                    + n.stat(Counter.REPAIR_ANSWERS_SENT));
+        }
+    }
+
+    @Test
     public void aRestartWithTheSameLogDeliversNothingTwice() throws Exception {
         RoomLog log = new MemoryRoomLog(EngineConfig.DEFAULT_LOG_BOUNDS);
         others.add(log);
