@@ -454,9 +454,11 @@ public final class XoEngine implements AutoCloseable {
         requireRunning();
         OverlayRoom r = resolve(room);
         OpenRoom opened;
+        boolean created = false;
         synchronized (roomLock) {
             opened = rooms.get(r.jid());
             if (opened == null) {
+                created = true;
                 opened = new OpenRoom(r, addressing.groupFor(r), new RoomState(r.jid(), config.historyReplay()));
                 boolean carried = carry(opened); // before the room is visible: never published to if not carried
                 rooms.put(r.jid(), opened);
@@ -474,10 +476,30 @@ public final class XoEngine implements AutoCloseable {
                 }
             }
         }
+        if (created) {
+            learnHeldStreams(opened);
+        }
         requestState(opened);
         advertisementMayHaveChanged();
         LOG.debug("Opened room {} on group {}", r.jid(), opened.group.getHostAddress());
         return true;
+    }
+
+    /**
+     * Tells the repairer how far the log already holds each stream of a room (a restart with a persistent log): what
+     * it holds is not asked for again, and only what came after is a gap.
+     */
+    private void learnHeldStreams(OpenRoom open) {
+        try {
+            log.held(open.room.jid()).forEach((stream, held) -> {
+                if (stream.originNode() != config.nodeId()) {
+                    repairer.holds(stream, held.last());
+                }
+            });
+        } catch (RuntimeException e) {
+            stats.increment(Counter.LOG_ERRORS);
+            logFailures.log("Reading the room log of " + open.room.jid() + " failed", e);
+        }
     }
 
     /** Asks the other nodes in a room for its state: their occupants, recent messages and subject come back. */

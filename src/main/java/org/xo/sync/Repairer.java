@@ -91,6 +91,12 @@ public final class Repairer {
         return remove(g.gaps, seq, seq) > 0 ? Arrival.LATE : Arrival.NEW;
     }
 
+    /** The log holds a stream up to {@code last} (from an earlier run): that much is known, not a gap. */
+    public synchronized void holds(StreamId stream, long last) {
+        StreamGaps g = streamGaps(stream);
+        g.known = Math.max(g.known, last);
+    }
+
     /** @return whether a seq is not news: the stream is known to have reached it already (a repair, a replay) */
     public synchronized boolean isBehind(StreamId stream, long seq) {
         LinkedHashMap<StreamId, StreamGaps> streams = rooms.get(stream.room());

@@ -363,6 +363,7 @@ public class RepairTest {
         eventually("the new message arrives", () -> restarted.messagesFrom(1).size() == 1);
         Thread.sleep(1500); // a digest round: nothing old may come back through repair either
         assertEquals(List.of(23L), restarted.messagesFrom(1));
+        assertEquals("what the log holds is not asked for again", 0, restarted.stat(Counter.REPAIR_NACKS_SENT));
     }
 
     @Test
