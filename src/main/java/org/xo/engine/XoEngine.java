@@ -77,6 +77,11 @@ import org.xo.transport.UdpConfig;
  * duplicate envelopes → answer STATE_REQUESTs with the room's {@link RoomState#snapshotForReplay()} (the original
  * envelopes, which receivers that have them drop) → listener. Every drop is counted in {@link #stats()}.
  * <p>
+ * Room log and repair (see {@code org.xo.sync}): every room-stream envelope published or received here goes into a
+ * {@link RoomLog} (the caller's, or one in memory), which decides what is new; a timer thread "xo-repair" sends the
+ * rooms' digests, NACKs for gaps and answers from the log, and prunes the log every minute. Events that repair brings
+ * reach the listener flagged late ({@link EngineListener#onRemoteEvent(Envelope, boolean)}).
+ * <p>
  * A room whose multicast group cannot be joined (the transport says why, e.g. the process is out of file
  * descriptors) is open but not carried: it lives on in the local server only, {@link #uncarriedRooms()} tells why,
  * one warning is logged, {@link #publish} drops its events, and the next {@link #openRoom} of it tries again.
