@@ -128,7 +128,7 @@ public final class XoEngine implements AutoCloseable {
     static final long DIGEST_STREAM_ACTIVE_NANOS = TimeUnit.MINUTES.toNanos(10);
     /** Random waits before asking and before answering, retry time and attempts per gap (see {@link Repairer}). */
     static final long NACK_DELAY_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
-    static final long ANSWER_DELAY_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final long ANSWER_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     static final long NACK_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
     static final int NACK_MAX_ATTEMPTS = 16;
     /** Events fetched from the log for one requested range at a time. */
@@ -321,7 +321,7 @@ public final class XoEngine implements AutoCloseable {
         this.log = Objects.requireNonNull(log, "log");
         this.ownsLog = ownsLog;
         // Gaps are chased as far back as logs keep events of one origin.
-        this.repairer = new Repairer(new Repairer.Settings(NACK_DELAY_MAX_NANOS, ANSWER_DELAY_MAX_NANOS,
+        this.repairer = new Repairer(new Repairer.Settings(NACK_DELAY_MAX_NANOS, ANSWER_DELAY_NANOS,
                 NACK_RETRY_NANOS, NACK_MAX_ATTEMPTS, config.logBounds().maxPerOrigin()));
         this.config = config;
         this.transport = transport;

@@ -28,13 +28,13 @@ public final class Repairer {
     static final int MAX_PENDING_ANSWERS = 1024;
 
     /**
-     * @param nackDelayMax   a new gap is asked for after a random wait up to this (others may ask first)
-     * @param answerDelayMax a request is answered after a random wait up to this (others may answer first)
-     * @param retry          how long to wait for an answer before asking again (then twice as long)
-     * @param maxAttempts    requests for one gap before it is abandoned (nobody holds it any more)
-     * @param horizon        how far back of a stream's newest seq a gap is chased at all (what logs keep per origin)
+     * @param nackDelayMaxNanos a new gap is asked for after a random wait up to this (others may ask first)
+     * @param answerDelayNanos  a request is answered after a random wait about this long (others may answer first)
+     * @param retryNanos        how long to wait for an answer before asking again (then twice as long)
+     * @param maxAttempts       requests for one gap before it is abandoned (nobody holds it any more)
+     * @param horizon           how far back of a stream's newest seq a gap is chased at all (what logs keep per origin)
      */
-    public record Settings(long nackDelayMaxNanos, long answerDelayMaxNanos, long retryNanos, int maxAttempts,
+    public record Settings(long nackDelayMaxNanos, long answerDelayNanos, long retryNanos, int maxAttempts,
                            long horizon) {
     }
 
@@ -186,8 +186,9 @@ public final class Repairer {
 
     /**
      * A node asked for a range: this node answers what it holds of it after a random wait, unless another does. The
-     * stream's origin, which is the likeliest to hold it all, waits up to half the longest wait, the others in the
-     * second half: they are heard to be answered before their turn comes.
+     * stream's origin, which is the likeliest to hold it all, waits up to half the answer delay, the others one to two
+     * answer delays: by then they have heard most of the origin's answer, even of a backlog that takes a while to go
+     * out.
      */
     public synchronized void nacked(Range r, boolean origin, long now) {
         Map<StreamId, TreeMap<Long, Span>> pending = pendingAnswers(r.stream().room());
@@ -196,8 +197,8 @@ public final class Repairer {
             return;
         }
         spans = pending.computeIfAbsent(r.stream(), s -> new TreeMap<>());
-        long half = settings.answerDelayMaxNanos() / 2;
-        long due = now + (origin ? 0 : half) + randomDelay(half);
+        long max = settings.answerDelayNanos();
+        long due = now + (origin ? randomDelay(max / 2) : max + randomDelay(max));
         for (Span s : slice(spans, r.from(), r.to())) {
             due = Math.min(due, s.due); // already pending: no later than planned
             spans.remove(s.from);

@@ -23,7 +23,7 @@
  * every second, and abandoned after 16 attempts, about 15 s without an answer (nobody holds it any more). One NACK covers up to 16 streams, 16 ranges
  * each, 1,024 seqs per range.</li>
  * <li><b>Answers</b>: any node that holds requested events answers, not only their origin: after a random wait of
- * up to 50 ms for the origin, 50 to 100 ms for the others, so the origin usually answers and the others hear it. A
+ * up to 50 ms for the origin, 100 to 200 ms for the others, so the origin usually answers and the others hear it. A
  * node drops from its pending answers every seq it hears on the wire meanwhile (another node answered it). Answers
  * are the original envelopes, fetched with one {@link org.xo.sync.RoomLog#range} query per requested range (at most
  * 256 events per query) and sent through the pacer, so a backlog leaves in full datagrams; each range's events are

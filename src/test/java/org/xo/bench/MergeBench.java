@@ -40,7 +40,8 @@ import org.xo.transport.UdpMulticastTransport;
  * Keys: {@code converge_ms} from the heal to the last message in place; {@code lost} messages still missing after
  * {@code --timeout} seconds; {@code duplicated} deliveries beyond the first; {@code repair_datagrams} and
  * {@code repair_bytes} all nodes sent from the heal to convergence (digests, NACKs and answers: nothing else is said
- * then); {@code idle_bytes_per_s} what one node sends per second in a quiet room over the {@code --idle} seconds
+ * then), and per message repaired ({@code repair_bytes_per_msg}); {@code nacks} and {@code answers} sent by all nodes
+ * (without suppression each node would ask for each other node's stream, and each holder answer); {@code idle_bytes_per_s} what one node sends per second in a quiet room over the {@code --idle} seconds
  * after convergence (digests only; 0 skips it).
  */
 final class MergeBench {
@@ -214,6 +215,9 @@ final class MergeBench {
             result.put("duplicated", duplicated);
             result.put("repair_datagrams", repair[0]);
             result.put("repair_bytes", repair[1]);
+            result.put("repair_bytes_per_msg", repair[4] == 0 ? "n/a" : Bench.fmt(repair[1] / (double) repair[4]));
+            result.put("nacks", repair[2]);
+            result.put("answers", repair[3]);
             result.put("idle_bytes_per_s", idle);
             Bench.result(result);
         } finally {
@@ -264,18 +268,26 @@ final class MergeBench {
     private static Map<Node, long[]> counters(List<Node> nodes) {
         Map<Node, long[]> out = new LinkedHashMap<>();
         for (Node n : nodes) {
-            out.put(n, new long[] {n.engine.stats().get(Counter.DATAGRAMS_SENT),
-                    n.engine.stats().get(Counter.BYTES_SENT)});
+            long[] values = new long[COUNTED.length];
+            for (int i = 0; i < COUNTED.length; i++) {
+                values[i] = n.engine.stats().get(COUNTED[i]);
+            }
+            out.put(n, values);
         }
         return out;
     }
 
-    /** @return datagrams and bytes all nodes sent since {@code before} */
+    /** What {@link #delta} adds up, in this order. */
+    private static final Counter[] COUNTED = {Counter.DATAGRAMS_SENT, Counter.BYTES_SENT, Counter.REPAIR_NACKS_SENT,
+            Counter.REPAIR_ANSWERS_SENT, Counter.REPAIR_EVENTS_REPAIRED};
+
+    /** @return the {@link #COUNTED} counters of all nodes together, since {@code before} */
     private static long[] delta(List<Node> nodes, Map<Node, long[]> before) {
-        long[] sum = new long[2];
+        long[] sum = new long[COUNTED.length];
         for (Node n : nodes) {
-            sum[0] += n.engine.stats().get(Counter.DATAGRAMS_SENT) - before.get(n)[0];
-            sum[1] += n.engine.stats().get(Counter.BYTES_SENT) - before.get(n)[1];
+            for (int i = 0; i < COUNTED.length; i++) {
+                sum[i] += n.engine.stats().get(COUNTED[i]) - before.get(n)[i];
+            }
         }
         return sum;
     }
