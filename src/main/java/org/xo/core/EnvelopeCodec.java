@@ -62,8 +62,15 @@ import static org.xo.core.MalformedDatagramException.Reason.VERSION;
  * way round, another quote character, whitespace, a namespace declaration or any other attribute or child is XML.
  * The adapter writes a client's plain groupchat message in exactly this shape.
  * <p>
+ * Repair (see {@code org.xo.sync}) adds two control kinds in the same layout: DIGEST (0x42) and NACK (0x43), with the
+ * full room address, an empty nick, a per-run serial as seq (they are not numbered in any room stream) and as stanza
+ * the unpadded base64url text of the binary body documented in {@code org.xo.sync.RepairMessages}. Repair answers are
+ * no kind of their own: they are the original envelopes, sent again by any node that holds them; where a datagram
+ * holds envelopes of several origins, each one whose origin is not the datagram's first carries its own (form bit2,
+ * 12 bytes), which is why answers of one stream are sent together.
+ * <p>
  * The encoder writes room events (kind codes below 0x40) with the room hash and control envelopes (state requests,
- * beacons) with the full address; the compact form whenever the stanza is exactly one of those two texts, whatever
+ * beacons, digests, NACKs) with the full address; the compact form whenever the stanza is exactly one of those two texts, whatever
  * the kind. A plain groupchat message alone in a datagram thus costs 16 bytes of header, about 4 of baseTime, and 11
  * plus nick plus body in the envelope (seq and body below 128 bytes); its id adds 3 bytes plus the id.
  * <p>

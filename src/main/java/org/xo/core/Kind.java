@@ -25,7 +25,14 @@ public enum Kind {
      * A node's discovery beacon, on the control group: room field is the control address ({@code xo-control@} and
      * the overlay service), nick the node's name, stanza the compact body of {@code org.xo.discovery.Beacon}.
      */
-    BEACON(0x41);
+    BEACON(0x41),
+    /**
+     * Repair: what the sending node holds of the room's recently active streams (stanza: the body of
+     * {@code org.xo.sync.RepairMessages}); not numbered in the room's stream (its seq is a per-run serial).
+     */
+    DIGEST(0x42),
+    /** Repair: ranges of seqs of the room's streams that the sender misses (stanza as for DIGEST; seq likewise). */
+    NACK(0x43);
 
     private final int code;
 

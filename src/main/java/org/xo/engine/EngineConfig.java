@@ -12,6 +12,7 @@ import org.xo.core.GroupAddressing;
 import org.xo.core.OverlayRoom;
 import org.xo.core.Pacer;
 import org.xo.security.OverlayKeys;
+import org.xo.sync.RoomLog;
 import org.xo.sync.RoomState;
 import org.xo.transport.Interfaces;
 import org.xo.transport.UdpConfig;
@@ -36,11 +37,16 @@ import org.xo.transport.UdpConfig;
  *                        link of the multicast interface; never without discovery, never with an overlay key
  * @param overlayKeys     the key ring every datagram is sealed with and must be sealed with ({@code org.xo.security});
  *                        null for an open overlay, which anyone on the network can read and speak in
+ * @param repair          whether lost room events are asked for and answered (digests, NACKs; see
+ *                        {@code org.xo.sync}); the room log is kept either way
+ * @param logBounds       what the room log keeps (per room, per origin, by age); also how far back a gap is chased
+ * @param repairBytesPerSecond answer bandwidth per room at the most (a node asked for much waits its turn)
  */
 public record EngineConfig(long nodeId, String nodeName, String overlayService, Inet4Address groupBase,
                            UdpConfig udp, Pacer.Settings pacing, boolean compression, int historyReplay,
                            boolean discovery, Duration beaconInterval, Duration nodeTimeout,
-                           Inet4Address controlGroup, boolean dnsSd, OverlayKeys overlayKeys) {
+                           Inet4Address controlGroup, boolean dnsSd, OverlayKeys overlayKeys, boolean repair,
+                           RoomLog.Bounds logBounds, int repairBytesPerSecond) {
     public static final String DEFAULT_OVERLAY_SERVICE = "conference.xo";
     /**
      * 10 s: ten rooms with full subjects stay under 100 bytes/s per node; discovery speed does not depend on it
@@ -52,6 +58,10 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
     /** Organization-local scope, at the top of the room groups' /14 (receivers filter by kind and address anyway). */
     public static final Inet4Address DEFAULT_CONTROL_GROUP = ipv4(new byte[] {(byte) 239, (byte) 192, (byte) 255,
             (byte) 250});
+    /** 10,000 events per room, 5,000 per origin, 72 hours. */
+    public static final RoomLog.Bounds DEFAULT_LOG_BOUNDS = new RoomLog.Bounds(10_000, 5_000, Duration.ofHours(72));
+    /** 256 kB/s per room: a 1,000-message backlog in well under a second on a LAN. */
+    public static final int DEFAULT_REPAIR_BYTES_PER_SECOND = 256_000;
     /** Shortest beacon interval accepted. */
     public static final Duration MIN_BEACON_INTERVAL = Duration.ofMillis(50);
     /** Longest beacon interval accepted. */
@@ -86,6 +96,11 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         // DNS-SD records are neither authenticated nor encrypted: on a keyed overlay they would tell anyone on the link
         // the rooms and subjects, and let anyone add nodes and rooms to the directory. Sealed beacons discover instead.
         dnsSd = dnsSd && discovery && overlayKeys == null;
+        Objects.requireNonNull(logBounds, "logBounds");
+        if (repairBytesPerSecond < 1500) {
+            throw new IllegalArgumentException("Repair bandwidth must be at least one datagram (1500 bytes) per"
+                    + " second, was " + repairBytesPerSecond + ".");
+        }
         if (controlGroup == null || !controlGroup.isMulticastAddress()) {
             throw new IllegalArgumentException("Control group must be an IPv4 multicast address, was " + controlGroup
                     + ".");
@@ -123,6 +138,9 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         difference(out, "control group", controlGroup.getHostAddress(), next.controlGroup.getHostAddress());
         difference(out, "DNS-SD", dnsSd, next.dnsSd);
         difference(out, "overlay key", keysText(overlayKeys), keysText(next.overlayKeys));
+        difference(out, "repair", repair, next.repair);
+        difference(out, "log bounds", logBounds, next.logBounds);
+        difference(out, "repair bytes/s", repairBytesPerSecond, next.repairBytesPerSecond);
         return out;
     }
 
@@ -138,7 +156,8 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
 
     /** Defaults: random node id, overlay service conference.xo, 239.192.0.0, UDP defaults on the first multicast
      * interface, 1400-byte / γ 2 / 1 ms / 50 ms pacing, compression on, 25 messages of history replay; discovery
-     * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250; DNS-SD on; no overlay key. */
+     * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250; DNS-SD on; no overlay key;
+     * repair on, {@link #DEFAULT_LOG_BOUNDS}, {@link #DEFAULT_REPAIR_BYTES_PER_SECOND}. */
     public static final class Builder {
         private long nodeId = new SecureRandom().nextLong();
         private String nodeName;
@@ -157,6 +176,9 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         private Inet4Address controlGroup = DEFAULT_CONTROL_GROUP;
         private boolean dnsSd = true;
         private OverlayKeys overlayKeys;
+        private boolean repair = true;
+        private RoomLog.Bounds logBounds = DEFAULT_LOG_BOUNDS;
+        private int repairBytesPerSecond = DEFAULT_REPAIR_BYTES_PER_SECOND;
 
         private Builder() {
         }
@@ -260,12 +282,29 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             return this;
         }
 
+        /** Digests, NACKs and answers; default on. */
+        public Builder repair(boolean on) {
+            this.repair = on;
+            return this;
+        }
+
+        public Builder logBounds(RoomLog.Bounds bounds) {
+            this.logBounds = bounds;
+            return this;
+        }
+
+        public Builder repairBytesPerSecond(int bytes) {
+            this.repairBytesPerSecond = bytes;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when a setting is out of range */
         public EngineConfig build() {
             return new EngineConfig(nodeId, nodeName != null ? nodeName : "node-" + Long.toHexString(nodeId),
                     overlayService, groupBase, udp != null ? udp : UdpConfig.on(Interfaces.defaultMulticast()),
                     new Pacer.Settings(payloadBudget, gamma, initialRtt, maxDelay), compression, historyReplay,
-                    discovery, beaconInterval, nodeTimeout, controlGroup, dnsSd, overlayKeys);
+                    discovery, beaconInterval, nodeTimeout, controlGroup, dnsSd, overlayKeys, repair, logBounds,
+                    repairBytesPerSecond);
         }
     }
 }

@@ -13,6 +13,15 @@ public interface EngineListener {
     void onRemoteEvent(Envelope e);
 
     /**
+     * As {@link #onRemoteEvent(Envelope)}, telling whether the event is late: repair brought it into a gap (a loss,
+     * the other side of a healed partition), so clients should see it dated with its origin time (XEP-0203). The
+     * engine calls this one; by default it delegates.
+     */
+    default void onRemoteEvent(Envelope e, boolean late) {
+        onRemoteEvent(e);
+    }
+
+    /**
      * A node went silent past the node timeout, said goodbye, or restarted: remove all its occupants from every
      * room (the engine has forgotten their presences, so that they pass again when the node's state is replayed).
      * Called on the engine's receive or timer thread; exceptions are caught and counted like those of

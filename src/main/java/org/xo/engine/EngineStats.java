@@ -71,7 +71,31 @@ public final class EngineStats {
         DROPPED_REPLAYED("dropped.replayed"),
         DROPPED_STALE("dropped.stale"),
         /** A sealed datagram on an open overlay: only a node with the key can read it. */
-        DROPPED_SEALED("dropped.sealed");
+        DROPPED_SEALED("dropped.sealed"),
+        REPAIR_DIGESTS_SENT("stream.repair.digests.sent"),
+        REPAIR_DIGESTS_RECEIVED("stream.repair.digests.received"),
+        REPAIR_NACKS_SENT("stream.repair.nacks.sent"),
+        REPAIR_NACKS_RECEIVED("stream.repair.nacks.received"),
+        /** Requests of this node put off because another node asked for the same seqs first. */
+        REPAIR_NACKS_SUPPRESSED("stream.repair.nacks.suppressed"),
+        /** Received NACKs that asked for more streams or longer ranges than answered (the rest ignored). */
+        REPAIR_NACKS_CAPPED("stream.repair.nacks.capped"),
+        /** Events this node sent again for others (from its log). */
+        REPAIR_ANSWERS_SENT("stream.repair.answers.sent"),
+        /** Answer ranges put off by the per-room answer bandwidth. */
+        REPAIR_RATE_LIMITED("stream.repair.rate-limited"),
+        /** Events received here for the first time into a known gap: what repair brought. */
+        REPAIR_EVENTS_REPAIRED("stream.repair.events.repaired"),
+        /** Seqs given up: asked for too often without an answer, or beyond the log's per-origin bound. */
+        REPAIR_ABANDONED("stream.repair.abandoned"),
+        /** Digests and NACKs whose body broke the layout, dropped. */
+        REPAIR_DROPPED_MALFORMED("stream.repair.dropped-malformed"),
+        /** Presences, leaves and nick changes older than one already seen of the same occupant: marked seen only. */
+        REPAIR_PRESENCES_SUPERSEDED("stream.repair.presences-superseded"),
+        /** Events dropped from the room log by its bounds. */
+        LOG_PRUNED("stream.log.pruned"),
+        /** Room log calls that failed (logged); delivery then follows the in-memory duplicate filter. */
+        LOG_ERRORS("stream.log.errors");
 
         private final String key;
 

@@ -40,6 +40,7 @@ import org.xo.core.MalformedDatagramException;
 import org.xo.core.OverlayRoom;
 import org.xo.core.Pacer;
 import org.xo.core.RoomIndex;
+import org.xo.core.StreamId;
 import org.xo.discovery.AdvertisedRoom;
 import org.xo.discovery.Beacon;
 import org.xo.discovery.Directory;
@@ -56,6 +57,12 @@ import org.xo.security.OverlayKeys;
 import org.xo.security.SealException;
 import org.xo.security.Sealer;
 import org.xo.sync.Deduplicator;
+import org.xo.sync.MemoryRoomLog;
+import org.xo.sync.RepairMessages;
+import org.xo.sync.RepairMessages.MalformedRepairException;
+import org.xo.sync.RepairMessages.Range;
+import org.xo.sync.Repairer;
+import org.xo.sync.RoomLog;
 import org.xo.sync.RoomState;
 import org.xo.transport.Interfaces;
 import org.xo.transport.LogThrottle;
@@ -77,6 +84,11 @@ import org.xo.transport.UdpConfig;
  * hashes resolved against the open rooms) → drop own, other-room and duplicate envelopes → answer STATE_REQUESTs
  * with the room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them drop)
  * → listener. Every drop is counted in {@link #stats()}.
+ * <p>
+ * Room log and repair (see {@code org.xo.sync}): every room-stream envelope published or received here goes into a
+ * {@link RoomLog} (the caller's, or one in memory), which decides what is new; a timer thread "xo-repair" sends the
+ * rooms' digests, NACKs for gaps and answers from the log, and prunes the log every minute. Events that repair brings
+ * reach the listener flagged late ({@link EngineListener#onRemoteEvent(Envelope, boolean)}).
  * <p>
  * A room whose multicast group cannot be joined (the transport says why, e.g. the process is out of file
  * descriptors) is open but not carried: it lives on in the local server only, {@link #uncarriedRooms()} tells why,
@@ -112,7 +124,92 @@ public final class XoEngine implements AutoCloseable {
     /** How long a new DNS-SD registration waits for the old one's goodbye (JmDNS takes about 2 s). */
     static final Duration DNS_SD_RESTART_WAIT = Duration.ofSeconds(3);
 
+    /** How often the repair timer looks for NACKs, answers and digests that are due. */
+    static final Duration REPAIR_TICK = Duration.ofMillis(50);
+    /** A room with traffic sends its digest this often; after the traffic it doubles up to {@link #DIGEST_IDLE}. */
+    static final long DIGEST_ACTIVE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** The slow digest of a quiet room: what finds a tail loss (or a healed partition) long after the traffic. */
+    static final long DIGEST_IDLE_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /** A digest that shows another node behind this one is answered with this node's digest, at most this often. */
+    static final long DIGEST_SOON_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** Streams a digest lists only while they had an event within this time. */
+    static final long DIGEST_STREAM_ACTIVE_NANOS = TimeUnit.MINUTES.toNanos(10);
+    /** Random waits before asking and before answering, retry time and attempts per gap (see {@link Repairer}). */
+    static final long NACK_DELAY_MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    static final long ANSWER_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final long NACK_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    static final int NACK_MAX_ATTEMPTS = 16;
+    /** Events fetched from the log for one requested range at a time. */
+    static final int ANSWER_FETCH = 256;
+    /** A range the answer bandwidth cut short is taken up again after this. */
+    static final long ANSWER_DEFER_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    static final long PRUNE_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** Occupants whose latest presence seq a room remembers (to keep an older one from resurrecting them). */
+    static final int MAX_PRESENCE_SEQS = 4096;
+
     private enum State { NEW, RUNNING, CLOSED }
+
+    private record OccupantRun(long originNode, int originEpoch, String nick) {
+    }
+
+    /**
+     * A room's repair state beside the {@link Repairer}'s: when its digest is due, its answer bandwidth, the streams
+     * recently active in it and the latest presence seq of each remote occupant. Flags written on the receive thread,
+     * the rest on the repair timer thread.
+     */
+    private static final class RoomRepair {
+        /** An event entered the log since the last look. */
+        volatile boolean activity;
+        /** A digest heard here was behind this node's: send ours soon. */
+        volatile boolean digestSoon;
+        long nextDigestNanos = System.nanoTime() + DIGEST_ACTIVE_NANOS;
+        long lastDigestNanos = System.nanoTime();
+        long quietStepNanos = DIGEST_ACTIVE_NANOS;
+        double answerTokens;
+        long tokensAtNanos = System.nanoTime();
+        private final Map<StreamId, Long> streamActivity = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<StreamId, Long> eldest) {
+                return size() > Repairer.MAX_STREAMS_PER_ROOM;
+            }
+        };
+        private final Map<OccupantRun, Long> presenceSeqs = new LinkedHashMap<>() {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<OccupantRun, Long> eldest) {
+                return size() > MAX_PRESENCE_SEQS;
+            }
+        };
+
+        synchronized void active(StreamId stream, long now) {
+            streamActivity.put(stream, now);
+            activity = true;
+        }
+
+        /** @return the streams active within the window, most recent first */
+        synchronized List<StreamId> activeStreams(long now) {
+            List<Map.Entry<StreamId, Long>> recent = new ArrayList<>();
+            for (Map.Entry<StreamId, Long> e : streamActivity.entrySet()) {
+                if (now - e.getValue() < DIGEST_STREAM_ACTIVE_NANOS) {
+                    recent.add(Map.entry(e.getKey(), e.getValue()));
+                }
+            }
+            recent.sort(Map.Entry.<StreamId, Long>comparingByValue().reversed());
+            List<StreamId> out = new ArrayList<>(recent.size());
+            recent.forEach(e -> out.add(e.getKey()));
+            return out;
+        }
+
+        /** @return whether a newer presence-like event of the same occupant (node run and nick) was seen; records it */
+        synchronized boolean supersededPresence(Envelope e) {
+            OccupantRun key = new OccupantRun(e.originNode(), e.originEpoch(), e.nick());
+            Long latest = presenceSeqs.get(key);
+            if (latest != null && latest > e.seq()) {
+                return true;
+            }
+            presenceSeqs.put(key, e.seq());
+            return false;
+        }
+    }
 
     /**
      * A room open on this node; {@code refs} and {@code uncarried} are written under {@link #roomLock}, {@code group}
@@ -132,6 +229,7 @@ public final class XoEngine implements AutoCloseable {
         /** Under {@link #stream}: who holds the room's next seq (see {@link #holdStream}), and until when. */
         StreamHold holder;
         long holdDeadline;
+        final RoomRepair repair = new RoomRepair();
 
         OpenRoom(OverlayRoom room, Inet4Address group, RoomState state) {
             this.room = room;
@@ -204,12 +302,42 @@ public final class XoEngine implements AutoCloseable {
     private volatile State state = State.NEW;
     private volatile Pacer pacer;
     private volatile int originEpoch;
+    /** Every room-stream event published or received here; decides what is new across restarts. */
+    private final RoomLog log;
+    /** Whether the log is the engine's own (closed with it) rather than the caller's. */
+    private final boolean ownsLog;
+    private final Repairer repairer;
+    /** The seq field of digests and NACKs: a per-run serial, not a stream seq (receivers never chase it). */
+    private final AtomicLong repairSerial = new AtomicLong(1);
+    private volatile ScheduledExecutorService repairTimer;
+    /** Repair timer thread only. */
+    private long abandonedReported;
+    private long lastPruneNanos = System.nanoTime();
+    private final LogThrottle logFailures = LogThrottle.warn(LOG);
 
     /**
      * @param transport not yet started; the engine starts it and closes it
      * @param listener  receives remote events on the transport's receive thread
      */
     public XoEngine(EngineConfig config, Transport transport, EngineListener listener) {
+        this(config, transport, listener, new MemoryRoomLog(config.logBounds()), true);
+    }
+
+    /**
+     * @param log the room log to keep events in (a persistent one makes "delivered once" hold across restarts); the
+     *            caller closes it after the engine
+     */
+    public XoEngine(EngineConfig config, Transport transport, EngineListener listener, RoomLog log) {
+        this(config, transport, listener, log, false);
+    }
+
+    private XoEngine(EngineConfig config, Transport transport, EngineListener listener, RoomLog log,
+                     boolean ownsLog) {
+        this.log = Objects.requireNonNull(log, "log");
+        this.ownsLog = ownsLog;
+        // Gaps are chased as far back as logs keep events of one origin.
+        this.repairer = new Repairer(new Repairer.Settings(NACK_DELAY_MAX_NANOS, ANSWER_DELAY_NANOS,
+                NACK_RETRY_NANOS, NACK_MAX_ATTEMPTS, config.logBounds().maxPerOrigin()));
         this.config = config;
         this.transport = transport;
         this.listener = listener;
@@ -267,6 +395,7 @@ public final class XoEngine implements AutoCloseable {
         if (config.dnsSd()) {
             startDnsSd(null);
         }
+        startRepairTimer();
         LOG.info("XO engine {} (node {}, epoch {}) started", config.nodeName(), Long.toHexString(config.nodeId()),
                 originEpoch);
         if (config.overlayKeys() == null) {
@@ -324,6 +453,7 @@ public final class XoEngine implements AutoCloseable {
             } finally {
                 sendGate.readLock().unlock();
             }
+            appendToLog(open, e, true);
             if (kind != Kind.GROUPCHAT && kind != Kind.PRIVATE) {
                 advertisementMayHaveChanged();
             }
@@ -349,9 +479,11 @@ public final class XoEngine implements AutoCloseable {
         requireRunning();
         OverlayRoom r = resolve(room);
         OpenRoom opened;
+        boolean created = false;
         synchronized (roomLock) {
             opened = rooms.get(r.jid());
             if (opened == null) {
+                created = true;
                 opened = new OpenRoom(r, addressing.groupFor(r), new RoomState(r.jid(), config.historyReplay()));
                 boolean carried = carry(opened); // before the room is visible: never published to if not carried
                 rooms.put(r.jid(), opened);
@@ -369,21 +501,42 @@ public final class XoEngine implements AutoCloseable {
                 }
             }
         }
+        if (created) {
+            learnHeldStreams(opened);
+        }
         requestState(opened);
         advertisementMayHaveChanged();
         LOG.debug("Opened room {} on group {}", r.jid(), opened.group.getHostAddress());
         return true;
     }
 
+    /**
+     * Tells the repairer how far the log already holds each stream of a room (a restart with a persistent log): what
+     * it holds is not asked for again, and only what came after is a gap.
+     */
+    private void learnHeldStreams(OpenRoom open) {
+        try {
+            log.held(open.room.jid()).forEach((stream, held) -> {
+                if (stream.originNode() != config.nodeId()) {
+                    repairer.holds(stream, held.last());
+                }
+            });
+        } catch (RuntimeException e) {
+            stats.increment(Counter.LOG_ERRORS);
+            logFailures.log("Reading the room log of " + open.room.jid() + " failed", e);
+        }
+    }
+
     /** Asks the other nodes in a room for its state: their occupants, recent messages and subject come back. */
     private void requestState(OpenRoom open) {
         boolean sent;
+        Envelope request;
         // The send gate before the room's stream, as in publish: the other order could deadlock with a reconfigure.
         sendGate.readLock().lock();
         try {
             lockStream(open, null);
             try {
-                Envelope request = new Envelope(config.nodeId(), originEpoch, nextSeq(open.room.jid()),
+                request = new Envelope(config.nodeId(), originEpoch, nextSeq(open.room.jid()),
                         System.currentTimeMillis(), open.room.jid(), "", Kind.STATE_REQUEST, "");
                 sent = submit(open.group, request);
             } finally {
@@ -392,6 +545,7 @@ public final class XoEngine implements AutoCloseable {
         } finally {
             sendGate.readLock().unlock();
         }
+        appendToLog(open, request, true); // numbered in the room's stream: others may ask for it
         if (sent) {
             stats.increment(Counter.STATE_REQUESTS_SENT);
         }
@@ -566,6 +720,7 @@ public final class XoEngine implements AutoCloseable {
             }
             rooms.remove(r.jid());
             roomIndex = RoomIndex.of(rooms.keySet());
+            repairer.forgetRoom(r.jid());
             if (open.uncarried == null && groupRefs.merge(open.group, -1, Integer::sum) == 0) {
                 groupRefs.remove(open.group);
                 if (state == State.RUNNING) {
@@ -841,6 +996,11 @@ public final class XoEngine implements AutoCloseable {
         return out;
     }
 
+    /** @return room events known to exist (heard of, or listed in digests) that this node does not hold yet */
+    public long repairBacklog() {
+        return repairer.missing();
+    }
+
     /** @return the live counters */
     public EngineStats stats() {
         return stats;
@@ -878,6 +1038,7 @@ public final class XoEngine implements AutoCloseable {
             closeDnsSd(advertiser); // unregisters on its own thread while the rest closes
         }
         stopDiscoveryTimer(); // no beacon may race the goodbye
+        stopRepairTimer();
         if (p != null) {
             if (wasRunning && config.discovery()) {
                 // Others drop this node at once instead of after the timeout (which still covers a lost goodbye).
@@ -886,6 +1047,9 @@ public final class XoEngine implements AutoCloseable {
             p.close();
         }
         transport.close();
+        if (ownsLog) {
+            log.close();
+        }
         if (advertiser != null) {
             try {
                 // The DNS-SD goodbye makes peers withdraw this node at once (JmDNS needs about 2 s); bounded.
@@ -1051,9 +1215,14 @@ public final class XoEngine implements AutoCloseable {
             onBeacon(e);
             return;
         }
-        // Only the origin sends its envelopes, except SUBJECTs, which other nodes repeat in their state replies.
-        if (config.discovery() && e.kind() != Kind.SUBJECT
-                && directory.heard(e.originNode(), e.originEpoch()) == Directory.Heard.STALE
+        if (e.kind() == Kind.DIGEST || e.kind() == Kind.NACK) {
+            onRepairRequest(e);
+            return;
+        }
+        // Only the origin sends its envelopes, except SUBJECTs, which other nodes repeat in their state replies, and
+        // what repair brings (seqs below what the stream is known to have), which any node may send long after: those
+        // do not say that their origin is alive.
+        if (config.discovery() && e.kind() != Kind.SUBJECT && staleRun(e)
                 && (e.kind() == Kind.PRESENCE || e.kind() == Kind.NICK_CHANGE)) {
             // A late presence of a run the node has since replaced: delivering it would create a ghost occupant.
             stats.increment(Counter.ENVELOPES_DUPLICATE);
@@ -1065,16 +1234,30 @@ public final class XoEngine implements AutoCloseable {
             stats.increment(Counter.ENVELOPES_OTHER_ROOM);
             return;
         }
-        if (!dedup.firstTime(e)) {
+        Deduplicator.Verdict verdict = dedup.check(e);
+        // Even a duplicate tells the repairer that another node answered it; a seq into a known gap is late.
+        boolean late = config.repair()
+                && repairer.received(e.stream(), e.seq(), System.nanoTime()) == Repairer.Arrival.LATE;
+        if (verdict == Deduplicator.Verdict.SEEN) {
             stats.increment(Counter.ENVELOPES_DUPLICATE);
             return;
         }
+        boolean logged = appendToLog(open, e, verdict == Deduplicator.Verdict.FIRST);
+        if (late && logged) {
+            stats.increment(Counter.REPAIR_EVENTS_REPAIRED);
+        }
         if (e.kind() == Kind.STATE_REQUEST) {
-            replayState(open);
+            if (logged && !late) { // a request that repair brings back is long answered
+                replayState(open);
+            }
             return;
         }
         if (e.kind().code() >= 0x40) {
             return; // control traffic is the engine's own business, never a room event
+        }
+        if (!shouldDeliver(open, e, verdict, logged)) {
+            stats.increment(Counter.ENVELOPES_DUPLICATE);
+            return;
         }
         open.state.recordRemote(e);
         if (e.kind() == Kind.SUBJECT) {
@@ -1082,11 +1265,285 @@ public final class XoEngine implements AutoCloseable {
         }
         stats.increment(Counter.ENVELOPES_DELIVERED);
         try {
-            listener.onRemoteEvent(e);
+            listener.onRemoteEvent(e, late);
         } catch (RuntimeException ex) {
             stats.increment(Counter.LISTENER_ERRORS);
             listenerLog.log("The engine listener failed on " + e.kind() + " #" + e.seq() + " in " + e.room(), ex);
         }
+    }
+
+    /**
+     * Messages, subjects and private messages are delivered once per log (so never twice across a restart with a
+     * persistent log); occupant presences once per run, as the duplicate filter says (a restarted node rebuilds its
+     * rooms' occupants, and a lost node's presences pass again when it returns), and never when a newer one of the
+     * same occupant was seen: a presence that repair brings late must not bring back an occupant who left.
+     */
+    private boolean shouldDeliver(OpenRoom open, Envelope e, Deduplicator.Verdict verdict, boolean logged) {
+        if (e.kind() != Kind.PRESENCE && e.kind() != Kind.LEAVE && e.kind() != Kind.NICK_CHANGE) {
+            return logged;
+        }
+        if (open.repair.supersededPresence(e)) {
+            stats.increment(Counter.REPAIR_PRESENCES_SUPERSEDED);
+            return false;
+        }
+        return verdict == Deduplicator.Verdict.FIRST;
+    }
+
+    /**
+     * Appends a room-stream event to the log. @return whether the log did not hold it; when the log fails (counted,
+     * logged), {@code fallback}
+     */
+    private boolean appendToLog(OpenRoom open, Envelope e, boolean fallback) {
+        boolean fresh;
+        try {
+            fresh = log.append(e);
+        } catch (RuntimeException ex) {
+            stats.increment(Counter.LOG_ERRORS);
+            logFailures.log("The room log failed to store " + e.kind() + " #" + e.seq() + " of " + e.stream(), ex);
+            fresh = fallback;
+        }
+        if (fresh) {
+            open.repair.active(e.stream(), System.nanoTime());
+        }
+        return fresh;
+    }
+
+    /** A DIGEST or NACK heard in a room: gaps and requests for the repairer (bounded, malformed ones counted). */
+    private void onRepairRequest(Envelope e) {
+        OpenRoom open = rooms.get(e.room());
+        if (open == null || open.uncarried != null) {
+            stats.increment(Counter.ENVELOPES_OTHER_ROOM);
+            return;
+        }
+        if (!config.repair()) {
+            return;
+        }
+        long now = System.nanoTime();
+        try {
+            if (e.kind() == Kind.DIGEST) {
+                List<RepairMessages.DigestEntry> entries = RepairMessages.decodeDigest(e.room(), e.stanza());
+                stats.increment(Counter.REPAIR_DIGESTS_RECEIVED);
+                for (RepairMessages.DigestEntry entry : entries) {
+                    StreamId stream = entry.stream();
+                    if (stream.originNode() != config.nodeId()) {
+                        if (repairer.digest(stream, entry.first(), entry.last(), now)) {
+                            open.repair.digestSoon = true;
+                        }
+                    } else if (stream.originEpoch() == originEpoch && entry.last() < lastSeq(e.room())) {
+                        open.repair.digestSoon = true; // it lost our tail: our digest tells it
+                    }
+                }
+            } else {
+                RepairMessages.Nack nack = RepairMessages.decodeNack(e.room(), e.stanza());
+                stats.increment(Counter.REPAIR_NACKS_RECEIVED);
+                if (nack.capped()) {
+                    stats.increment(Counter.REPAIR_NACKS_CAPPED);
+                }
+                long putOff = 0;
+                for (Range r : nack.ranges()) {
+                    putOff += repairer.heardNack(r, now);
+                    repairer.nacked(r, r.stream().originNode() == config.nodeId(), now);
+                }
+                if (putOff > 0) {
+                    stats.increment(Counter.REPAIR_NACKS_SUPPRESSED);
+                }
+            }
+        } catch (MalformedRepairException ex) {
+            stats.increment(Counter.REPAIR_DROPPED_MALFORMED);
+            malformedLog.log("Dropped a malformed " + e.kind() + " of node " + Long.toHexString(e.originNode())
+                    + ": " + ex.getMessage(), null);
+        }
+    }
+
+    /** @return the last seq this run gave out in a room's stream (0 for none) */
+    private long lastSeq(String room) {
+        AtomicLong next = nextSeqs.get(room);
+        return next == null ? 0 : next.get() - 1;
+    }
+
+    private void startRepairTimer() {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "xo-repair");
+            t.setDaemon(true);
+            return t;
+        });
+        repairTimer = timer;
+        long tick = REPAIR_TICK.toNanos();
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                repairTick();
+            } catch (RuntimeException e) {
+                LOG.warn("Repair task failed", e);
+            }
+        }, tick, tick, TimeUnit.NANOSECONDS);
+    }
+
+    /** On the repair timer: NACKs, answers and digests that are due in each carried room; pruning now and then. */
+    private void repairTick() {
+        if (state != State.RUNNING) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (config.repair()) {
+            for (OpenRoom open : rooms.values()) {
+                if (open.uncarried == null) {
+                    sendNack(open, now);
+                    sendAnswers(open, now);
+                    sendDigestIfDue(open, now);
+                }
+            }
+            long abandoned = repairer.abandoned();
+            stats.add(Counter.REPAIR_ABANDONED, abandoned - abandonedReported);
+            abandonedReported = abandoned;
+        }
+        if (now - lastPruneNanos >= PRUNE_INTERVAL_NANOS) {
+            lastPruneNanos = now;
+            try {
+                stats.add(Counter.LOG_PRUNED, log.prune(config.logBounds(), Instant.now()));
+            } catch (RuntimeException e) {
+                stats.increment(Counter.LOG_ERRORS);
+                logFailures.log("Pruning the room log failed", e);
+            }
+        }
+    }
+
+    private Envelope repairEnvelope(OpenRoom open, Kind kind, String body) {
+        return new Envelope(config.nodeId(), originEpoch, repairSerial.getAndIncrement(), System.currentTimeMillis(),
+                open.room.jid(), "", kind, body);
+    }
+
+    private void sendNack(OpenRoom open, long now) {
+        List<Range> due = repairer.dueNacks(open.room.jid(), now);
+        if (!due.isEmpty() && submit(open, repairEnvelope(open, Kind.NACK, RepairMessages.encodeNack(due)))) {
+            stats.increment(Counter.REPAIR_NACKS_SENT);
+        }
+    }
+
+    /**
+     * Answers the requests that are due from the log, one query per range, through the pacer (a backlog thus goes
+     * in full datagrams). A range's events are submitted together, so most datagrams hold one origin's run and
+     * carry it in their header (an envelope of another origin than the datagram's first costs 12 bytes more).
+     * Within the room's answer bandwidth; the rest waits.
+     */
+    private void sendAnswers(OpenRoom open, long now) {
+        List<Range> due = repairer.dueAnswers(open.room.jid(), now);
+        if (due.isEmpty()) {
+            return;
+        }
+        RoomRepair rr = open.repair;
+        int rate = config.repairBytesPerSecond();
+        rr.answerTokens = Math.min(rate, rr.answerTokens + rate * ((now - rr.tokensAtNanos) / 1e9));
+        rr.tokensAtNanos = now;
+        for (Range r : due) {
+            List<Envelope> events;
+            try {
+                events = rr.answerTokens < 1 ? List.of() : log.range(r.stream(), r.from(), r.to(), ANSWER_FETCH);
+            } catch (RuntimeException e) {
+                stats.increment(Counter.LOG_ERRORS);
+                logFailures.log("Reading the room log for a repair answer failed", e);
+                continue;
+            }
+            if (rr.answerTokens < 1) {
+                repairer.answerLater(r, now + ANSWER_DEFER_NANOS);
+                stats.increment(Counter.REPAIR_RATE_LIMITED);
+                continue;
+            }
+            for (Envelope e : events) {
+                int size = EnvelopeCodec.encodedSize(e);
+                if (rr.answerTokens < size) {
+                    repairer.answerLater(new Range(r.stream(), e.seq(), r.to()), now + ANSWER_DEFER_NANOS);
+                    stats.increment(Counter.REPAIR_RATE_LIMITED);
+                    break;
+                }
+                rr.answerTokens -= size;
+                if (!submit(open, e)) {
+                    return;
+                }
+                stats.increment(Counter.REPAIR_ANSWERS_SENT);
+            }
+            long last = events.isEmpty() ? r.to() : events.get(events.size() - 1).seq();
+            if (events.size() == ANSWER_FETCH && last < r.to()) {
+                repairer.answerLater(new Range(r.stream(), last + 1, r.to()), now);
+            }
+        }
+    }
+
+    /**
+     * A room's digest goes out about a second after traffic, then ever more slowly (2, 4, ... up to 30 s) while the
+     * room is quiet; sooner when a digest heard here was behind.
+     */
+    private void sendDigestIfDue(OpenRoom open, long now) {
+        RoomRepair rr = open.repair;
+        if (rr.activity) {
+            rr.activity = false;
+            rr.quietStepNanos = DIGEST_ACTIVE_NANOS;
+            if (rr.nextDigestNanos - now > DIGEST_ACTIVE_NANOS) {
+                rr.nextDigestNanos = now + DIGEST_ACTIVE_NANOS;
+            }
+        }
+        boolean soon = rr.digestSoon && now - rr.lastDigestNanos >= DIGEST_SOON_GAP_NANOS;
+        if (!soon && rr.nextDigestNanos - now > 0) {
+            return;
+        }
+        rr.digestSoon = false;
+        rr.lastDigestNanos = now;
+        // A little jitter keeps the nodes of a room from sending their digests in lockstep.
+        long jitter = java.util.concurrent.ThreadLocalRandom.current().nextLong(REPAIR_TICK.toNanos() * 4);
+        rr.nextDigestNanos = now + rr.quietStepNanos + jitter;
+        rr.quietStepNanos = Math.min(rr.quietStepNanos * 2, DIGEST_IDLE_NANOS);
+        List<RepairMessages.DigestEntry> entries = digestEntries(open, now);
+        if (!entries.isEmpty()
+                && submit(open, repairEnvelope(open, Kind.DIGEST, RepairMessages.encodeDigest(entries)))) {
+            stats.increment(Counter.REPAIR_DIGESTS_SENT);
+        }
+    }
+
+    /** @return what the log holds of the room's most recently active streams, within one digest's bound */
+    private List<RepairMessages.DigestEntry> digestEntries(OpenRoom open, long now) {
+        List<StreamId> active = open.repair.activeStreams(now);
+        if (active.isEmpty()) {
+            return List.of();
+        }
+        Map<StreamId, RoomLog.Held> held;
+        try {
+            held = log.held(open.room.jid());
+        } catch (RuntimeException e) {
+            stats.increment(Counter.LOG_ERRORS);
+            logFailures.log("Reading the room log for a digest failed", e);
+            return List.of();
+        }
+        List<RepairMessages.DigestEntry> out = new ArrayList<>();
+        for (StreamId stream : active) {
+            RoomLog.Held h = held.get(stream);
+            if (h != null) {
+                out.add(new RepairMessages.DigestEntry(stream, h.first(), h.last()));
+                if (out.size() == RepairMessages.MAX_DIGEST_STREAMS) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    private void stopRepairTimer() {
+        ScheduledExecutorService timer = repairTimer;
+        repairTimer = null;
+        if (timer != null) {
+            timer.shutdownNow();
+            try {
+                timer.awaitTermination(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** @return whether the envelope's origin run was replaced by a newer one; hears the origin unless repair brings it */
+    private boolean staleRun(Envelope e) {
+        if (config.repair() && repairer.isBehind(e.stream(), e.seq())) {
+            return directory.node(e.originNode()).map(n -> n.info().epoch() > e.originEpoch()).orElse(false);
+        }
+        return directory.heard(e.originNode(), e.originEpoch()) == Directory.Heard.STALE;
     }
 
     private void onBeacon(Envelope e) {

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.function.Supplier;
 
 import org.jivesoftware.database.DbConnectionManager;
-import org.xo.core.Envelope;
 import org.xo.core.GroupAddressing;
 import org.xo.core.Pacer;
 import org.xo.engine.EngineConfig;
@@ -77,6 +76,7 @@ final class EngineFactory {
                 .controlGroup(controlGroup)
                 .dnsSd(XoSettings.DNS_SD.get())
                 .overlayKeys(keys)
+                .logBounds(logBounds())
                 .build();
     }
 
@@ -105,36 +105,9 @@ final class EngineFactory {
         return NormTransport.orUdp(NormConfig.from(udp, config.nodeId()).withInitialGrtt(rtt), udp);
     }
 
-    /**
-     * The engine for these settings, not started.
-     * <p>
-     * TODO(room-log integration, issue 10): once XoEngine takes the log, make this
-     * {@code new XoEngine(config, transport(..), listener, roomLog)} and delete {@link #appendingTo}, and the appends
-     * in {@link Overlay#publish}: until then the adapter feeds the log what this node sends and receives.
-     */
+    /** The engine for these settings, not started; it keeps the room log (which outlives it), never closes it. */
     static XoEngine create(String transportKind, EngineConfig config, EngineListener listener, RoomLog roomLog) {
-        return new XoEngine(config, transport(transportKind, config.udp(), config), appendingTo(roomLog, listener));
-    }
-
-    /** The listener, with each remote event appended to the log first. */
-    private static EngineListener appendingTo(RoomLog roomLog, EngineListener listener) {
-        return new EngineListener() {
-            @Override
-            public void onRemoteEvent(Envelope e) {
-                roomLog.append(e);
-                listener.onRemoteEvent(e);
-            }
-
-            @Override
-            public void onNodeLost(long nodeId) {
-                listener.onNodeLost(nodeId);
-            }
-
-            @Override
-            public void onNodeReturned(long nodeId) {
-                listener.onNodeReturned(nodeId);
-            }
-        };
+        return new XoEngine(config, transport(transportKind, config.udp(), config), listener, roomLog);
     }
 
     /** The room log in Openfire's database, pruned by the current {@code xo.log.*} settings. */

@@ -38,7 +38,6 @@ import org.xo.sync.RoomLog;
  */
 final class HistoryReplay {
     private static final Logger Log = LoggerFactory.getLogger(HistoryReplay.class);
-    static final String DELAY_NS = "urn:xmpp:delay";
     /** How long a join may take between the room receiving it and the interceptor seeing it processed. */
     private static final long PENDING_MS = 30_000;
     /** Joins in progress at once; more are served by Openfire's own history (counted). */
@@ -111,7 +110,7 @@ final class HistoryReplay {
             join.subject = message.createCopy();
             return true;
         }
-        if (message.getChildElement("delay", DELAY_NS) != null) {
+        if (message.getChildElement("delay", Stanzas.DELAY_NS) != null) {
             stats.increment("history.openfire-held-back");
             return true;
         }
@@ -185,9 +184,7 @@ final class HistoryReplay {
         m.setTo(user);
         m.setType(Message.Type.groupchat);
         Stanzas.setStanzaId(m, assigners.get(0), e.overlayId());
-        m.getElement().addElement("delay", DELAY_NS)
-                .addAttribute("from", overlay.localRoomJid(room, null).toString())
-                .addAttribute("stamp", Instant.ofEpochMilli(e.originTime()).toString()); // XEP-0082, UTC
+        Stanzas.addDelay(m, Instant.ofEpochMilli(e.originTime()), overlay.localRoomJid(room, null));
         return m;
     }
 

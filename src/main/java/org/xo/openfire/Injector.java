@@ -1,5 +1,6 @@
 package org.xo.openfire;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -66,6 +67,7 @@ final class Injector implements EngineListener {
 
     private final Overlay overlay;
     private final LocalOccupancy occupancy;
+    private final HistoryReplay history;
     private final BridgeStats stats;
     private final PacketRouter router;
     private final ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
@@ -91,8 +93,9 @@ final class Injector implements EngineListener {
     private final Map<String, String> roomNicks = new ConcurrentHashMap<>();
     private volatile String componentDomain;
 
-    Injector(Overlay overlay, LocalOccupancy occupancy, BridgeStats stats, PacketRouter router) {
+    Injector(Overlay overlay, LocalOccupancy occupancy, HistoryReplay history, BridgeStats stats, PacketRouter router) {
         this.overlay = overlay;
+        this.history = history;
         this.occupancy = occupancy;
         this.stats = stats;
         this.router = router;
@@ -114,7 +117,13 @@ final class Injector implements EngineListener {
 
     @Override
     public void onRemoteEvent(Envelope envelope) {
-        submit(() -> inject(envelope));
+        onRemoteEvent(envelope, false);
+    }
+
+    /** A late event (repair brought it) reaches clients with a delay stamp of its origin time. */
+    @Override
+    public void onRemoteEvent(Envelope envelope, boolean late) {
+        submit(() -> inject(envelope, late));
     }
 
     /** A node went silent past the timeout: its participants leave, here as everywhere, until it is heard again. */
@@ -153,7 +162,7 @@ final class Injector implements EngineListener {
         }
     }
 
-    private void inject(Envelope envelope) {
+    private void inject(Envelope envelope, boolean late) {
         String room = overlay.localRoomName(envelope.room());
         if (room == null || !overlay.hasLocalRoom(room)) {
             stats.increment("inject.no-local-room");
@@ -172,7 +181,7 @@ final class Injector implements EngineListener {
                 }
             }
             case NICK_CHANGE -> nickChange(room, envelope, stanza);
-            case GROUPCHAT, SUBJECT -> groupchat(room, envelope, stanza);
+            case GROUPCHAT, SUBJECT -> groupchat(room, envelope, stanza, late);
             case PRIVATE -> privateMessage(room, envelope, stanza);
             default -> stats.increment("inject.not-for-us");
         }
@@ -273,7 +282,12 @@ final class Injector implements EngineListener {
         stats.increment("injected.nick");
     }
 
-    private void groupchat(String room, Envelope envelope, Element stanza) {
+    private void groupchat(String room, Envelope envelope, Element stanza, boolean late) {
+        if (late && envelope.kind() == Kind.GROUPCHAT) {
+            // Not through the room: its sender may have left long ago, and would come back as a ghost occupant.
+            history.deliverLate(envelope, room);
+            return;
+        }
         Participant p = ensureParticipant(room, envelope);
         Message message = new Message(stanza.createCopy(), true);
         Stanzas.removeXoElements(message);
@@ -285,9 +299,13 @@ final class Injector implements EngineListener {
         List<JID> assigners = overlay.stanzaIdAssigners(room);
         Stanzas.removeStanzaIds(message, assigners);
         Stanzas.setStanzaId(message, assigners.get(1), envelope.overlayId());
+        if (late) {
+            Stanzas.addDelay(message, Instant.ofEpochMilli(envelope.originTime()), overlay.localRoomJid(room, null));
+        }
         send(p, message);
         stats.increment(envelope.kind() == Kind.SUBJECT ? "injected.subject" : "injected.groupchat");
     }
+
 
     private void privateMessage(String room, Envelope envelope, Element stanza) {
         String target = resourceOf(stanza.attributeValue("to"));

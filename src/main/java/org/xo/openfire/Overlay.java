@@ -302,10 +302,7 @@ final class Overlay {
             return true;
         }
         try {
-            Envelope sent = running.publish(overlayRoom(room), nick, kind, stanza);
-            if (sent != null) {
-                roomLog.append(sent); // TODO(room-log integration): the engine's job, see EngineFactory.create
-            }
+            running.publish(overlayRoom(room), nick, kind, stanza);
             return true;
         } catch (IllegalArgumentException | IllegalStateException e) {
             Log.warn("XO did not send a {} from {} in {}", kind, nick, room, e);
@@ -337,7 +334,6 @@ final class Overlay {
         try {
             Envelope sent = hold.publish(nick, kind, stanza);
             if (sent != null) {
-                roomLog.append(sent); // TODO(room-log integration): the engine's job, see EngineFactory.create
                 if (!sent.overlayId().equals(hold.overlayId())) {
                     bridgeStats.increment("mirror.stanza-id-mismatch");
                 }

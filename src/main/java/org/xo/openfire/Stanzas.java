@@ -1,5 +1,6 @@
 package org.xo.openfire;
 
+import java.time.Instant;
 import java.io.IOException;
 import java.io.StringReader;
 import java.util.Iterator;
@@ -242,5 +243,19 @@ final class Stanzas {
         if (xo != null) {
             packet.getElement().remove(xo);
         }
+    }
+
+    static final String DELAY_NS = "urn:xmpp:delay";
+
+    /**
+     * Marks a message as said at its origin time (XEP-0203), from the room, unless it carries a delay already (a
+     * message the sender's client dated itself keeps its own).
+     */
+    static void addDelay(Message message, Instant originTime, JID room) {
+        if (message.getChildElement("delay", DELAY_NS) != null) {
+            return;
+        }
+        message.addChildElement("delay", DELAY_NS).addAttribute("stamp", originTime.toString())
+                .addAttribute("from", room.toBareJID());
     }
 }

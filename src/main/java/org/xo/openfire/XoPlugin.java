@@ -42,9 +42,9 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         XMPPServer server = XMPPServer.getInstance();
         roomLog = EngineFactory.roomLog();
         overlay = new Overlay(server.getServerInfo().getXMPPDomain(), stats, roomLog);
-        injector = new Injector(overlay, occupancy, stats, server.getPacketRouter());
         HistoryReplay history = new HistoryReplay(overlay, occupancy, overlay::roomLog,
                 server.getPacketRouter()::route, stats);
+        injector = new Injector(overlay, occupancy, history, stats, server.getPacketRouter());
         mirror = new OccupantMirror(overlay, occupancy, injector, history, stats);
         settings = new SettingsApplier(overlay, injector, mirror, occupancy, stats);
         SettingsQuery settingsQuery = new SettingsQuery(jid -> server.getAdmins().contains(jid), settings, stats);

@@ -64,20 +64,35 @@ public final class Deduplicator {
         };
     }
 
+    /** What {@link #check} knows of an envelope. */
+    public enum Verdict {
+        /** Never seen (within the limits described above). */
+        FIRST,
+        /** Seen before. */
+        SEEN,
+        /** Older than the window: possibly seen and forgotten (a durable log can tell). */
+        FORGOTTEN
+    }
+
     /** @return true exactly once per (originNode, originEpoch, room, seq), within the limits described above */
-    public synchronized boolean firstTime(Envelope e) {
+    public boolean firstTime(Envelope e) {
+        return check(e) == Verdict.FIRST;
+    }
+
+    /** As {@link #firstTime}, telling a duplicate from a seq too old to know; the envelope counts as seen after it. */
+    public synchronized Verdict check(Envelope e) {
         Stream key = new Stream(e.originNode(), e.originEpoch(), e.room());
         Window w = streams.get(key);
         if (w == null) {
             streams.put(key, new Window(window, e.seq()));
-            return true;
+            return Verdict.FIRST;
         }
         long highest = w.highest;
-        boolean first = w.firstTime(e.seq());
+        Verdict verdict = w.check(e.seq());
         if (e.seq() > highest + 1) {
             gaps.accept(e.seq() - highest - 1);
         }
-        return first;
+        return verdict;
     }
 
     /**
@@ -131,13 +146,13 @@ public final class Deduplicator {
             }
         }
 
-        boolean firstTime(long seq) {
+        Verdict check(long seq) {
             if (!readmit.isEmpty() && readmit.remove(seq)) {
-                return true;
+                return Verdict.FIRST;
             }
             if (seq < first) {
                 if (!belowFirst.add(seq)) {
-                    return false;
+                    return Verdict.SEEN;
                 }
                 if (belowFirst.size() > MAX_BELOW_FIRST) {
                     // Forget the newest of them by moving the boundary down onto it; it must still count as seen.
@@ -146,7 +161,7 @@ public final class Deduplicator {
                         set(first);
                     }
                 }
-                return true;
+                return Verdict.FIRST;
             }
             if (seq > highest) {
                 long shift = seq - highest;
@@ -159,16 +174,16 @@ public final class Deduplicator {
                 }
                 highest = seq;
                 set(seq);
-                return true;
+                return Verdict.FIRST;
             }
             if (highest - seq >= size) {
-                return false; // older than the window: possibly seen and forgotten
+                return Verdict.FORGOTTEN;
             }
             if (isSet(seq)) {
-                return false;
+                return Verdict.SEEN;
             }
             set(seq);
-            return true;
+            return Verdict.FIRST;
         }
 
         private int index(long seq) {

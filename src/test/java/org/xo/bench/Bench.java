@@ -28,6 +28,7 @@ public final class Bench {
             case "discovery" -> DiscoveryBench.run(options);
             case "scale" -> ScaleBench.run(options);
             case "loss" -> LossBench.run(options);
+            case "merge" -> MergeBench.run(options);
             case "bytes" -> BytesBench.run(options);
             case "pacing" -> PacingBench.run(options);
             case "manet" -> {
@@ -48,6 +49,7 @@ public final class Bench {
         System.err.println("       bin/xo-bench discovery [--runs N] [--window S]");
         System.err.println("       bin/xo-bench loss [--transports udp,norm] [--losses 0,10,20,30] [--messages N]"
                 + " [--rate PER_S]");
+        System.err.println("       bin/xo-bench merge [--nodes N] [--messages N] [--timeout S] [--idle S]");
         System.err.println("       bin/xo-bench bytes [--messages N] [--burst N] [--plain true|false]"
                 + " [--plain-messages N] [--key true|false]");
         System.err.println("       bin/xo-bench pacing [--rates 0.5,1,10,100,1000] [--chat-messages N] [--messages N]"

@@ -136,9 +136,10 @@ public class ReconfigureTest {
         }
     }
 
+    /** No beacons, and no repair: these tests tell where each envelope went, which repair would fill in. */
     private EngineConfig.Builder quiet(long id) {
         return EngineConfig.builder().nodeId(id).nodeName("node-" + id).udp(UdpConfig.on(lo).withPort(port))
-                .discovery(false);
+                .discovery(false).repair(false);
     }
 
     private EngineConfig.Builder beaconing(long id) {
@@ -152,7 +153,8 @@ public class ReconfigureTest {
                 .gamma(c.pacing().gamma()).initialRtt(c.pacing().initialRtt()).maxDelay(c.pacing().maxDelay())
                 .compression(c.compression()).historyReplay(c.historyReplay()).discovery(c.discovery())
                 .beaconInterval(c.beaconInterval()).nodeTimeout(c.nodeTimeout()).controlGroup(c.controlGroup())
-                .dnsSd(c.dnsSd());
+                .dnsSd(c.dnsSd()).repair(c.repair()).logBounds(c.logBounds())
+                .repairBytesPerSecond(c.repairBytesPerSecond());
     }
 
     /** Started nodes, one per configuration, each with the lobby open. */

@@ -104,9 +104,10 @@ public class XoEngineTest {
     }
 
     private Node node(long id) throws Exception {
-        // These tests count datagrams and envelopes exactly: no beacons (DiscoveryEngineTest covers them).
-        return node(EngineConfig.builder().nodeId(id).udp(UdpConfig.on(lo).withPort(port)).discovery(false).build(),
-                false);
+        // These tests count datagrams and envelopes exactly: no beacons (DiscoveryEngineTest covers them), no repair
+        // digests (RepairTest covers them).
+        return node(EngineConfig.builder().nodeId(id).udp(UdpConfig.on(lo).withPort(port)).discovery(false)
+                .repair(false).build(), false);
     }
 
     private Node node(EngineConfig config, boolean failFirst) throws Exception {
@@ -458,6 +459,9 @@ public class XoEngineTest {
         assertEquals(Duration.ofSeconds(35), c.nodeTimeout());
         assertEquals("239.192.255.250", c.controlGroup().getHostAddress());
         assertTrue(c.dnsSd());
+        assertTrue(c.repair());
+        assertEquals(new org.xo.sync.RoomLog.Bounds(10_000, 5_000, Duration.ofHours(72)), c.logBounds());
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().repairBytesPerSecond(100).build());
         assertFalse("never without discovery", EngineConfig.builder().discovery(false).dnsSd(true).build().dnsSd());
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder()
                 .beaconInterval(Duration.ofSeconds(10)).nodeTimeout(Duration.ofSeconds(19)).build());
@@ -477,7 +481,13 @@ public class XoEngineTest {
                 "publish.rejected", "publish.uncarried", "rooms.uncarried", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
                 "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",
                 "dnssd.removed", "dnssd.malformed", "dnssd.updates", "dnssd.failures", "dropped.unsealed",
-                "dropped.unknown-key", "dropped.unauthenticated", "dropped.replayed", "dropped.stale", "dropped.sealed"),
+                "dropped.unknown-key", "dropped.unauthenticated", "dropped.replayed", "dropped.stale", "dropped.sealed",
+                "stream.repair.digests.sent",
+                "stream.repair.digests.received", "stream.repair.nacks.sent", "stream.repair.nacks.received",
+                "stream.repair.nacks.suppressed", "stream.repair.nacks.capped", "stream.repair.answers.sent",
+                "stream.repair.rate-limited", "stream.repair.events.repaired", "stream.repair.abandoned",
+                "stream.repair.dropped-malformed", "stream.repair.presences-superseded", "stream.log.pruned",
+                "stream.log.errors"),
                 new ArrayList<>(new EngineStats().snapshot().keySet()));
         assertNull("no overlay key unless one is given", c.overlayKeys());
         assertFalse("DNS-SD's clear records are not used on a keyed overlay", EngineConfig.builder().udp(UdpConfig.on(lo))
