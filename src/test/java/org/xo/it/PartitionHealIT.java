@@ -134,7 +134,8 @@ public class PartitionHealIT {
             assertTrue("dated at its origin time, during the cut (" + cutAt + " .. " + healAt + "): " + stamp,
                     !stamp.isBefore(cutAt.minusSeconds(1)) && !stamp.isAfter(healAt));
         }
-        long answers = alice.xoStats().get("stream.repair.answers.sent") + bob.xoStats().get("stream.repair.answers.sent");
+        long answers = alice.xoStats().get("stream.repair.answers.sent")
+                + bob.xoStats().get("stream.repair.answers.sent");
         assertTrue("the repair answered (not a late datagram): " + alice.xoStats(), answers > 0);
     }
 
