@@ -3,6 +3,7 @@ package org.xo.openfire;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -64,6 +65,15 @@ final class Injector implements EngineListener {
     private static final long REENTRY_DELAY_MS = InstantRoomCompleter.GRACE_MS + 1_000;
     private static final int MAX_REFUSALS = 3;
     private static final long STOP_WAIT_MS = 3_000;
+    /** A message older than this on arrival is shown dated with the time it was said (XEP-0203). */
+    private static final long LATE_AFTER_MS = 5_000;
+    /** How long late presences of one origin in a room are gathered before their net effect is shown. */
+    private static final long LATE_OCCUPANCY_MS = 500;
+    /** Late presences gathered per origin and room at the most (a repair answer holds far fewer). */
+    private static final int MAX_LATE_OCCUPANCY = 10_000;
+
+    private record LateKey(String room, long origin) {
+    }
 
     private final Overlay overlay;
     private final LocalOccupancy occupancy;
@@ -79,6 +89,7 @@ final class Injector implements EngineListener {
 
     // Owned by the injector thread.
     private final RemoteRoster roster = new RemoteRoster();
+    private final Map<LateKey, List<Envelope>> lateOccupancy = new HashMap<>();
     private final Map<String, List<Packet>> held = new HashMap<>();
     private final Map<String, Integer> refusals = new HashMap<>();
 
@@ -172,6 +183,83 @@ final class Injector implements EngineListener {
         if (stanza == null) {
             return;
         }
+        if (late && isOccupancy(envelope.kind())) {
+            holdLateOccupancy(room, envelope);
+            return;
+        }
+        applyOccupancyOrMessage(room, envelope, stanza, late);
+    }
+
+    /**
+     * A message said well before it got here, whichever way it came (a state reply to a node that just opened the room
+     * or restarted, NORM's own repair): dated like a repaired one. Judged by the origin's clock, which keyed overlays
+     * need within 30 s anyway; a sender far behind gets its messages dated, which only shows their time.
+     */
+    private static boolean saidLongAgo(Envelope envelope) {
+        return System.currentTimeMillis() - envelope.originTime() > LATE_AFTER_MS;
+    }
+
+    private static boolean isOccupancy(Kind kind) {
+        return kind == Kind.PRESENCE || kind == Kind.LEAVE || kind == Kind.NICK_CHANGE;
+    }
+
+    /**
+     * Presences, leaves and nick changes that repair brought (a flicker lost them, or the other side of a healed
+     * partition said them) are gathered per room and origin for {@link #LATE_OCCUPANCY_MS}, and only their net effect
+     * is shown: someone who came and went meanwhile is not shown coming and going now, someone whose join was lost
+     * comes in.
+     */
+    private void holdLateOccupancy(String room, Envelope envelope) {
+        LateKey key = new LateKey(room, envelope.originNode());
+        List<Envelope> pending = lateOccupancy.get(key);
+        if (pending == null) {
+            pending = new ArrayList<>();
+            lateOccupancy.put(key, pending);
+            schedule(() -> applyLateOccupancy(key), LATE_OCCUPANCY_MS);
+        }
+        if (pending.size() < MAX_LATE_OCCUPANCY) {
+            pending.add(envelope);
+        } else {
+            stats.increment("inject.late-occupancy-dropped");
+        }
+    }
+
+    private void applyLateOccupancy(LateKey key) {
+        List<Envelope> events = lateOccupancy.remove(key);
+        if (events == null || !overlay.hasLocalRoom(key.room())) {
+            return;
+        }
+        // Last word per nick, in stream order: a nick change ends the old nick and starts the new one.
+        Map<String, Envelope> last = new LinkedHashMap<>();
+        for (Envelope e : events) {
+            if (e.kind() == Kind.NICK_CHANGE) {
+                last.put(e.nick(), null);
+                Element stanza = parseForKind(e);
+                String newNick = stanza == null ? null : resourceOf(stanza.attributeValue("to"));
+                if (newNick != null) {
+                    last.put(newNick, e);
+                }
+            } else {
+                last.put(e.nick(), e.kind() == Kind.LEAVE ? null : e);
+            }
+        }
+        last.forEach((nick, e) -> {
+            Participant present = roster.find(key.room(), key.origin(), nick);
+            if (e == null) {
+                if (present != null) {
+                    routeDeparture(roster.remove(present));
+                }
+            } else {
+                Element stanza = parseForKind(e);
+                if (stanza != null) {
+                    presence(key.room(), key.origin(), nick, stanza);
+                }
+            }
+        });
+        stats.add("inject.late-occupancy", events.size());
+    }
+
+    private void applyOccupancyOrMessage(String room, Envelope envelope, Element stanza, boolean late) {
         switch (envelope.kind()) {
             case PRESENCE -> presence(room, envelope.originNode(), envelope.nick(), stanza);
             case LEAVE -> {
@@ -181,7 +269,7 @@ final class Injector implements EngineListener {
                 }
             }
             case NICK_CHANGE -> nickChange(room, envelope, stanza);
-            case GROUPCHAT, SUBJECT -> groupchat(room, envelope, stanza, late);
+            case GROUPCHAT, SUBJECT -> groupchat(room, envelope, stanza, late || saidLongAgo(envelope));
             case PRIVATE -> privateMessage(room, envelope, stanza);
             default -> stats.increment("inject.not-for-us");
         }

@@ -11,10 +11,12 @@ import org.junit.runners.model.Statement;
 
 /**
  * When a test fails (a client waited in vain, say), adds to its failure what the nodes' server threads were doing in
- * XO's or the MUC service's code: CI shows only the failure messages, and a thread dump taken later would show nothing.
+ * XO's or the MUC service's code, and the last lines of their logs: CI shows only the failure messages, and the nodes'
+ * homes are gone after the test.
  */
 public final class StuckThreadsOnFailure implements TestRule {
     private static final int FRAMES_PER_THREAD = 12;
+    private static final int LOG_LINES = 25;
     /** Frames of a thread that waits for work, not on another thread: left out of the report. */
     private static final List<String> IDLE = List.of("BlockingQueue.take", "BlockingQueue.poll", "EPoll.wait",
             "TimerThread.mainLoop", "DelayedWorkQueue.take", "DatagramChannelImpl.receive", "SocketDispatcher.read");
@@ -57,6 +59,10 @@ public final class StuckThreadsOnFailure implements TestRule {
             } catch (Exception e) {
                 out.append("(no thread dump: ").append(e).append(")\n");
             }
+            List<String> lines = node.log().lines().toList();
+            out.append("--- last lines of ").append(node.domain()).append("'s log\n");
+            lines.subList(Math.max(0, lines.size() - LOG_LINES), lines.size())
+                    .forEach(line -> out.append(line).append('\n'));
         }
         return out.toString();
     }
