@@ -12,12 +12,13 @@ public class InjectorTest {
     public void aStanzaFitsItsKind() throws DocumentException {
         assertTrue(Injector.fitsKind(Kind.PRESENCE, Stanzas.parse("<presence to='lobby@conference.xo/alice'/>")));
         assertTrue(Injector.fitsKind(Kind.LEAVE, Stanzas.parse("<presence type='unavailable'/>")));
-        assertTrue(Injector.fitsKind(Kind.GROUPCHAT, Stanzas.parse("<message type='groupchat'><body>hi</body></message>")));
+        assertTrue(Injector.fitsKind(Kind.GROUPCHAT,
+                Stanzas.parse("<message type='groupchat'><body>hi</body></message>")));
         assertFalse(Injector.fitsKind(Kind.PRESENCE, Stanzas.parse("<presence type='unavailable'/>")));
         assertFalse(Injector.fitsKind(Kind.GROUPCHAT, Stanzas.parse("<presence/>")));
     }
 
-    /** Found by fuzzing (corpus codec/crash-empty-resource): Tinder threw on every packet made of such a presence. */
+    /** Found by fuzzing (fuzz/codec-crash-empty-resource): Tinder threw on every packet made of such a presence. */
     @Test
     public void aStanzaWhoseAddressIsNoJidFitsNoKind() throws DocumentException {
         assertFalse(Injector.fitsKind(Kind.PRESENCE, Stanzas.parse("<presence to='lobby@conference.xo/'/>")));

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -34,29 +35,31 @@ import org.xo.security.Opener;
 import org.xo.security.OverlayKeys;
 import org.xo.security.SealException;
 import org.xo.security.Sealer;
+import org.xo.sync.RoomState;
 
 /**
- * The Jazzer fuzz target for what a received datagram reaches before Openfire, run by {@link FuzzRun}. Which part,
- * the first of Jazzer's {@code --target_args} (one {@link Target} per JVM, as libFuzzer runs once per process):
+ * The Jazzer fuzz target for what a received datagram reaches before Openfire, run by {@link FuzzRun}. The first byte
+ * of an input picks the part (its {@link Target#ordinal()}, modulo their number: one JVM for all three, since a JVM
+ * with Jazzer takes seconds to start); the rest is that part's input:
  * <ul>
  * <li>{@code codec}: any bytes as an open datagram: {@link EnvelopeCodec#decode}, then every envelope as below;</li>
  * <li>{@code sealed}: any bytes to an {@link Opener} under a fixed key, with the replay state of a node that just
  * started; what opens goes on as in {@code codec};</li>
  * <li>{@code stanza}: the first byte picks a {@link Kind}, the rest (UTF-8) is the envelope's stanza text: a beacon
- * goes to {@link Beacon#decode}, a room event through {@link Stanzas#parse}, the injector's checks and the Tinder
- * packet it would build.</li>
+ * goes to {@link Beacon#decode}, a room event through the engine's {@link RoomState} (new nicks, subjects), then
+ * {@link Stanzas#parse}, the injector's checks and the Tinder packet it would build.</li>
  * </ul>
  * An input may only be let through or rejected with the documented exception; anything else escaping, or more than
  * {@value #MAX_ALLOCATED_BYTES} bytes allocated for one input, is a crash. Jazzer times out an input separately.
- * At exit one line {@code RESULT target= inputs= crashes= injected= max_heap_mb= max_input_kb=} goes to stdout:
- * injected counts the inputs that carried at least one envelope past the seal (for {@code sealed}), the codec and
- * the injector's checks, i.e. one the node would deliver. The engine's per-origin state (duplicates, order, epochs)
- * is left out: it holds no parsing.
+ * At exit, one line {@code RESULT target= inputs= crashes= injected=} per part and a last one for all
+ * ({@code target=all}, with {@code max_heap_mb} and {@code max_input_kb}) go to stdout: injected counts the inputs
+ * that carried at least one envelope past the seal (for {@code sealed}), the codec and the injector's checks, i.e. one
+ * the node would deliver. The engine's per-origin state (duplicates, order, epochs) is left out: it holds no parsing.
  * <p>
- * The seed corpus is {@code src/test/resources/fuzz/<target>/}, written by {@link #main}.
+ * The seed corpus is {@code src/test/resources/fuzz/}, files named {@code <target>-<what>}, written by {@link #main}.
  */
 public final class ReceivePathFuzzTarget {
-    /** What one JVM fuzzes. */
+    /** The parts of the receive path, in the order of their selector byte. */
     enum Target {
         CODEC, SEALED, STANZA;
 
@@ -81,33 +84,41 @@ public final class ReceivePathFuzzTarget {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     private static final ClassLoadingMXBean CLASSES = ManagementFactory.getClassLoadingMXBean();
+    private static final Target[] TARGETS = Target.values();
 
-    // One fuzzing thread: libFuzzer calls in from the main thread only.
-    private static Target target;
-    private static long inputs;
-    private static long crashes;
-    private static long injected;
+    // Per target; one fuzzing thread: libFuzzer calls in from the main thread only.
+    private static final long[] inputs = new long[TARGETS.length];
+    private static final long[] crashes = new long[TARGETS.length];
+    private static final long[] injected = new long[TARGETS.length];
     private static long maxInputBytes;
 
     private ReceivePathFuzzTarget() {
     }
 
-    /** Jazzer's set-up hook: {@code args[0]} names the target. */
-    public static void fuzzerInitialize(String[] args) {
-        target = Target.valueOf(args[0].toUpperCase(Locale.ROOT));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.printf(
-                "RESULT target=%s inputs=%d crashes=%d injected=%d max_heap_mb=%d max_input_kb=%d%n", target.id(),
-                inputs, crashes, injected, peakHeapBytes() >> 20, maxInputBytes >> 10)));
+    /** Jazzer's set-up hook. */
+    public static void fuzzerInitialize() {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Target t : TARGETS) {
+                System.out.printf("RESULT target=%s inputs=%d crashes=%d injected=%d%n", t.id(), inputs[t.ordinal()],
+                        crashes[t.ordinal()], injected[t.ordinal()]);
+            }
+            System.out.printf("RESULT target=all inputs=%d crashes=%d injected=%d max_heap_mb=%d max_input_kb=%d%n",
+                    sum(inputs), sum(crashes), sum(injected), peakHeapBytes() >> 20, maxInputBytes >> 10);
+        }));
     }
 
     /** Jazzer's per-input hook. */
     public static void fuzzerTestOneInput(byte[] input) {
-        inputs++;
+        if (input.length == 0) {
+            return;
+        }
+        int target = (input[0] & 0xFF) % TARGETS.length;
+        inputs[target]++;
         long classesBefore = CLASSES.getTotalLoadedClassCount();
         long before = THREADS.getCurrentThreadAllocatedBytes();
         try {
-            if (take(target, input)) {
-                injected++;
+            if (take(TARGETS[target], Arrays.copyOfRange(input, 1, input.length))) {
+                injected[target]++;
             }
             long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
             if (CLASSES.getTotalLoadedClassCount() != classesBefore) {
@@ -118,9 +129,13 @@ public final class ReceivePathFuzzTarget {
                 throw new AssertionError(allocated + " bytes allocated for an input of " + input.length + " bytes");
             }
         } catch (RuntimeException | Error e) {
-            crashes++;
+            crashes[target]++;
             throw e;
         }
+    }
+
+    private static long sum(long[] counts) {
+        return Arrays.stream(counts).sum();
     }
 
     /** @return whether the input carried an envelope the node would deliver */
@@ -128,7 +143,8 @@ public final class ReceivePathFuzzTarget {
         return switch (target) {
             case CODEC -> datagram(ByteBuffer.wrap(input));
             case SEALED -> sealed(input);
-            case STANZA -> input.length > 0 && delivered(envelope(Kind.values()[(input[0] & 0xFF) % Kind.values().length],
+            case STANZA -> input.length > 0 && delivered(envelope(
+                    Kind.values()[(input[0] & 0xFF) % Kind.values().length],
                     new String(input, 1, input.length - 1, StandardCharsets.UTF_8)));
         };
     }
@@ -175,6 +191,10 @@ public final class ReceivePathFuzzTarget {
         if (e.kind().code() >= 0x40) {
             return false; // other control traffic carries no text
         }
+        // The engine's record of the room reads new nicks and subjects (StAX) before the injector parses the stanza.
+        RoomState state = new RoomState(e.room(), 1);
+        state.recordRemote(e);
+        state.subjectText();
         Element stanza;
         try {
             stanza = Stanzas.parse(e.stanza());
@@ -237,10 +257,10 @@ public final class ReceivePathFuzzTarget {
 
     /**
      * Writes the seed corpus: genuine datagrams of every kind made by the codec (plain and compressed), the same
-     * sealed under the fixed key, and typical stanzas. {@code args[0]}: the corpus root, src/test/resources/fuzz.
+     * sealed under the fixed key, and typical stanzas. {@code args[0]}: the corpus, src/test/resources/fuzz.
      */
     public static void main(String[] args) throws IOException {
-        Path root = Path.of(args[0]);
+        Path corpus = Path.of(args[0]);
         List<Envelope> events = seedEnvelopes();
         Sealer sealer = new Sealer(0xA11CE, () -> SEALED_AT_MICROS);
         for (boolean compressed : new boolean[] {false, true}) {
@@ -249,41 +269,43 @@ public final class ReceivePathFuzzTarget {
             for (Envelope e : events) {
                 byte[] open = codec.encode(List.of(e));
                 String name = e.kind().name().toLowerCase(Locale.ROOT) + shape;
-                write(root.resolve(Target.CODEC.id()).resolve(name), open);
-                write(root.resolve(Target.SEALED.id()).resolve(name), sealer.seal(KEYS, open));
+                write(corpus, Target.CODEC, name, open);
+                write(corpus, Target.SEALED, name, sealer.seal(KEYS, open));
             }
             byte[] batch = codec.encode(events.subList(0, 4));
-            write(root.resolve(Target.CODEC.id()).resolve("batch" + shape), batch);
-            write(root.resolve(Target.SEALED.id()).resolve("batch" + shape), sealer.seal(KEYS, batch));
+            write(corpus, Target.CODEC, "batch" + shape, batch);
+            write(corpus, Target.SEALED, "batch" + shape, sealer.seal(KEYS, batch));
         }
         for (Envelope e : events) {
             byte[] text = e.stanza().getBytes(StandardCharsets.UTF_8);
             byte[] input = new byte[1 + text.length];
             input[0] = (byte) e.kind().ordinal();
             System.arraycopy(text, 0, input, 1, text.length);
-            write(root.resolve(Target.STANZA.id()).resolve(e.kind().name().toLowerCase(Locale.ROOT)), input);
+            write(corpus, Target.STANZA, e.kind().name().toLowerCase(Locale.ROOT), input);
         }
     }
 
     private static List<Envelope> seedEnvelopes() throws IOException {
         String lobby = OPEN_ROOMS.get(0);
         String beacon = Beacon.encode(Duration.ofSeconds(10), List.of(
-                new AdvertisedRoom(lobby, (Inet4Address) InetAddress.getByName("239.192.23.4"), 45045, 3, "Convoy\tplans"),
-                new AdvertisedRoom(OPEN_ROOMS.get(1), (Inet4Address) InetAddress.getByName("239.192.23.5"), 45045, 0, "")));
+                new AdvertisedRoom(lobby, (Inet4Address) InetAddress.getByName("239.192.23.4"), 45045, 3,
+                        "Convoy\tplans"),
+                new AdvertisedRoom(OPEN_ROOMS.get(1), (Inet4Address) InetAddress.getByName("239.192.23.5"), 45045, 0,
+                        "")));
         List<Envelope> seeds = new ArrayList<>();
         long seq = 1;
         for (String[] kindAndStanza : new String[][] {
                 {"GROUPCHAT", EnvelopeCodec.ID_PREFIX + "m-1" + EnvelopeCodec.ID_SUFFIX + "fish &amp; chips"
                         + EnvelopeCodec.BODY_ONLY_SUFFIX},
                 {"PRESENCE", "<presence to=\"" + lobby + "/alice\"><show>away</show><status>back soon</status>"
-                        + "<x xmlns=\"http://jabber.org/protocol/muc#user\"><item affiliation=\"member\" role=\"participant\"/>"
-                        + "</x></presence>"},
+                        + "<x xmlns=\"http://jabber.org/protocol/muc#user\">"
+                        + "<item affiliation=\"member\" role=\"participant\"/></x></presence>"},
                 {"LEAVE", "<presence type=\"unavailable\" to=\"" + lobby + "/alice\"/>"},
                 {"NICK_CHANGE", "<presence to=\"" + lobby + "/alicia\"/>"},
                 {"SUBJECT", "<message type=\"groupchat\"><subject>Convoy plans \u00e9</subject></message>"},
                 {"PRIVATE", "<message type=\"chat\" to=\"" + lobby + "/bob\"><body>psst</body>"
-                        + "<xo xmlns=\"urn:xo:0\" node=\"b0b\"/><stanza-id xmlns=\"urn:xmpp:sid:0\" by=\"x@y\" id=\"1\"/>"
-                        + "</message>"},
+                        + "<xo xmlns=\"urn:xo:0\" node=\"b0b\"/>"
+                        + "<stanza-id xmlns=\"urn:xmpp:sid:0\" by=\"x@y\" id=\"1\"/></message>"},
                 {"STATE_REQUEST", ""},
                 {"BEACON", beacon}}) {
             Kind kind = Kind.valueOf(kindAndStanza[0]);
@@ -294,8 +316,12 @@ public final class ReceivePathFuzzTarget {
         return seeds;
     }
 
-    private static void write(Path file, byte[] content) throws IOException {
-        Files.createDirectories(file.getParent());
-        Files.write(file, content);
+    /** Writes one seed, behind the byte that selects its target. */
+    private static void write(Path corpus, Target target, String name, byte[] content) throws IOException {
+        byte[] seed = new byte[1 + content.length];
+        seed[0] = (byte) target.ordinal();
+        System.arraycopy(content, 0, seed, 1, content.length);
+        Files.createDirectories(corpus);
+        Files.write(corpus.resolve(target.id() + "-" + name), seed);
     }
 }
