@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Runs Jazzer on {@link ReceivePathFuzzTarget} in a JVM of its own, with this JVM's class path.
@@ -17,9 +19,10 @@ import java.util.Map;
  * JUnit 5 (jazzer-junit does, and this suite runs JUnit 4) nor a Maven plugin. A JVM of its own because libFuzzer
  * runs once per process and ends it, and so that its instrumentation stays out of the test JVM.
  * <p>
- * Corpus: {@code src/test/resources/fuzz/} (the seeds and past crashes, read only) after {@code <work>/corpus/}, where
- * libFuzzer keeps the inputs that found new coverage. A crash's input is written to {@code <work>/crashes/crash-<sha1>}
- * (a time-out's to {@code timeout-<sha1>}), with a Java reproducer beside it.
+ * Corpus: {@code src/test/resources/fuzz/} (the seeds and past crashes, read only) after
+ * {@code <work>/corpus-<target or all>/}, where libFuzzer keeps the inputs that found new coverage (emptied first).
+ * A crash's input is written to {@code <work>/crashes/crash-<sha1>} (a time-out's to {@code timeout-<sha1>}), with
+ * a Java reproducer beside it.
  */
 public final class FuzzRun {
     /** The repository's corpus, relative to the project directory. */
@@ -53,21 +56,37 @@ public final class FuzzRun {
     }
 
     /**
+     * @param only       the one target to fuzz, or null for all three, as the first byte of each input picks
      * @param inputs     inputs to run at most, seeds included
      * @param maxSeconds time to run at most, the JVM's start-up included
      * @param work       where the grown corpus, the crashes and the log go
      * @param progress   whether libFuzzer's progress lines go to this process's stderr, else only to the log
      */
-    public static Result run(long inputs, int maxSeconds, Path work, boolean progress)
+    public static Result run(String only, long inputs, int maxSeconds, Path work, boolean progress)
             throws IOException, InterruptedException {
-        Path corpus = Files.createDirectories(work.resolve("corpus"));
+        String name = only == null ? "all" : only;
+        Path corpus = work.resolve("corpus-" + name);
+        // Every run starts from the repository's corpus alone, so that its figures compare with another's.
+        if (Files.exists(corpus)) {
+            try (Stream<Path> grown = Files.walk(corpus)) {
+                for (Path p : grown.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(corpus);
         Path crashes = Files.createDirectories(work.resolve("crashes"));
-        Path log = work.resolve("fuzz.log");
-        Path out = work.resolve("fuzz.out");
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        Path log = work.resolve(name + ".log");
+        Path out = work.resolve(name + ".out");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java,
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"),
                 "com.code_intelligence.jazzer.Jazzer",
-                "--target_class=" + ReceivePathFuzzTarget.class.getName(),
+                "--target_class=" + ReceivePathFuzzTarget.class.getName()));
+        if (only != null) {
+            command.add("--target_args=" + only);
+        }
+        command.addAll(List.of(
                 // Coverage of XO and of the XML and XMPP code it hands the text to; the rest is not ours to steer.
                 "--instrumentation_includes=org.xo.**:org.dom4j.**:org.xmlpull.**:org.xmpp.**",
                 "--reproducer_path=" + crashes,
@@ -79,7 +98,7 @@ public final class FuzzRun {
                 "-timeout=" + INPUT_TIMEOUT_SECONDS,
                 "-artifact_prefix=" + crashes + File.separator,
                 corpus.toString(),
-                SEEDS.toString());
+                SEEDS.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile());
         if (progress) {
             builder.redirectError(ProcessBuilder.Redirect.INHERIT);

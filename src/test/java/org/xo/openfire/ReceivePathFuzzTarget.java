@@ -40,7 +40,8 @@ import org.xo.sync.RoomState;
 /**
  * The Jazzer fuzz target for what a received datagram reaches before Openfire, run by {@link FuzzRun}. The first byte
  * of an input picks the part (its {@link Target#ordinal()}, modulo their number: one JVM for all three, since a JVM
- * with Jazzer takes seconds to start); the rest is that part's input:
+ * with Jazzer takes seconds to start), unless Jazzer's {@code --target_args} name one part for all inputs; the rest
+ * is that part's input (an empty input is an empty datagram):
  * <ul>
  * <li>{@code codec}: any bytes as an open datagram: {@link EnvelopeCodec#decode}, then every envelope as below;</li>
  * <li>{@code sealed}: any bytes to an {@link Opener} under a fixed key, with the replay state of a node that just
@@ -91,12 +92,15 @@ public final class ReceivePathFuzzTarget {
     private static final long[] crashes = new long[TARGETS.length];
     private static final long[] injected = new long[TARGETS.length];
     private static long maxInputBytes;
+    /** The one part every input goes to, or null when the first byte picks it. */
+    private static Target only;
 
     private ReceivePathFuzzTarget() {
     }
 
-    /** Jazzer's set-up hook. */
-    public static void fuzzerInitialize() {
+    /** Jazzer's set-up hook: {@code args}, when given, name the one part to fuzz. */
+    public static void fuzzerInitialize(String[] args) {
+        only = args.length == 0 ? null : Target.valueOf(args[0].toUpperCase(Locale.ROOT));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             for (Target t : TARGETS) {
                 System.out.printf("RESULT target=%s inputs=%d crashes=%d injected=%d%n", t.id(), inputs[t.ordinal()],
@@ -109,15 +113,12 @@ public final class ReceivePathFuzzTarget {
 
     /** Jazzer's per-input hook. */
     public static void fuzzerTestOneInput(byte[] input) {
-        if (input.length == 0) {
-            return;
-        }
-        int target = (input[0] & 0xFF) % TARGETS.length;
+        int target = only != null ? only.ordinal() : input.length == 0 ? 0 : (input[0] & 0xFF) % TARGETS.length;
         inputs[target]++;
         long classesBefore = CLASSES.getTotalLoadedClassCount();
         long before = THREADS.getCurrentThreadAllocatedBytes();
         try {
-            if (take(TARGETS[target], Arrays.copyOfRange(input, 1, input.length))) {
+            if (take(TARGETS[target], Arrays.copyOfRange(input, Math.min(1, input.length), input.length))) {
                 injected[target]++;
             }
             long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;

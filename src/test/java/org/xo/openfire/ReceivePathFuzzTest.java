@@ -20,7 +20,7 @@ public class ReceivePathFuzzTest {
 
     @Test
     public void noInputCrashesTheReceivePath() throws Exception {
-        FuzzRun.Result result = FuzzRun.run(INPUTS, MAX_SECONDS, Path.of("target", "fuzz"), false);
+        FuzzRun.Result result = FuzzRun.run(null, INPUTS, MAX_SECONDS, Path.of("target", "fuzz"), false);
         assertEquals("The fuzzer failed or found a crash; see " + result.log(), 0, result.exitCode());
         assertEquals("Crashes; see " + result.log(), 0, result.figure("all", "crashes"));
         for (String target : FuzzRun.targets()) {
