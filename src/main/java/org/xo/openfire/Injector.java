@@ -285,20 +285,47 @@ final class Injector implements EngineListener {
             Log.debug("XO dropped a malformed stanza from node {}", Long.toHexString(envelope.originNode()), e);
             return null;
         }
-        String expected = switch (envelope.kind()) {
-            case PRESENCE, LEAVE, NICK_CHANGE -> "presence";
-            default -> "message";
-        };
-        String type = stanza.attributeValue("type");
-        boolean presenceTypeOk = envelope.kind() != Kind.PRESENCE && envelope.kind() != Kind.NICK_CHANGE
-                || type == null;
-        if (!expected.equals(stanza.getName()) || !presenceTypeOk) {
+        if (!fitsKind(envelope.kind(), stanza)) {
             stats.increment("inject.bad-stanza");
             Log.debug("XO dropped a {} envelope from node {} carrying <{} type='{}'>", envelope.kind(),
-                    Long.toHexString(envelope.originNode()), stanza.getName(), type);
+                    Long.toHexString(envelope.originNode()), stanza.getName(), stanza.attributeValue("type"));
             return null;
         }
         return stanza;
+    }
+
+    /**
+     * Package-private for the receive path's fuzz target.
+     *
+     * @return whether the stanza is the element its kind needs: a presence, without a type for a join or a nick
+     * change, or a message; either with addresses a packet can be made of
+     */
+    static boolean fitsKind(Kind kind, Element stanza) {
+        String expected = switch (kind) {
+            case PRESENCE, LEAVE, NICK_CHANGE -> "presence";
+            default -> "message";
+        };
+        boolean presenceTypeOk = kind != Kind.PRESENCE && kind != Kind.NICK_CHANGE
+                || stanza.attributeValue("type") == null;
+        return expected.equals(stanza.getName()) && presenceTypeOk && isJidOrAbsent(stanza.attributeValue("to"))
+                && isJidOrAbsent(stanza.attributeValue("from"));
+    }
+
+    /**
+     * Tinder's packet constructors parse {@code to} and {@code from} (without stringprep, as here) and throw on one
+     * that is no JID, such as {@code room@service/}: found by fuzzing, it threw out of every later packet made of
+     * that participant's presence.
+     */
+    private static boolean isJidOrAbsent(String address) {
+        if (address == null || address.isEmpty()) {
+            return true;
+        }
+        try {
+            new JID(address, true);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private void presence(String room, long origin, String nick, Element stanza) {
@@ -647,7 +674,8 @@ final class Injector implements EngineListener {
         }
     }
 
-    private static String resourceOf(String jid) {
+    /** Package-private for the receive path's fuzz target: the address comes from the network. */
+    static String resourceOf(String jid) {
         if (jid == null) {
             return null;
         }

@@ -33,6 +33,12 @@ final class Stanzas {
     /** XEP-0359 unique and stable stanza ids. */
     static final QName STANZA_ID = QName.get("stanza-id", Namespace.get("urn:xmpp:sid:0"));
     private static final String CLIENT_NS = "jabber:client";
+    /**
+     * Elements nested deeper are refused: far more than any XMPP payload nests (XHTML-IM, forms: a handful), far
+     * fewer than overflow dom4j's recursive copy and writer on a 1 MB thread stack (a few thousand: found by fuzzing,
+     * a 28 KB stanza of nested elements, well within the codec's bound, threw StackOverflowError in the injector).
+     */
+    static final int MAX_DEPTH = 100;
 
     /**
      * A pull parser per thread: cheaper than a SAX parser, which reconfigures itself for every document. Not dom4j's
@@ -51,7 +57,11 @@ final class Stanzas {
     private Stanzas() {
     }
 
-    /** @throws DocumentException when the text is not one well-formed element without DTD */
+    /**
+     * @return the first element of the text (anything after it is ignored)
+     * @throws DocumentException when the text does not start with a well-formed element without DTD, at most
+     * {@link #MAX_DEPTH} deep
+     */
     static Element parse(String xml) throws DocumentException {
         String upper = xml.toUpperCase(Locale.ROOT);
         if (upper.contains("<!DOCTYPE") || upper.contains("<!ENTITY")) {
@@ -64,7 +74,10 @@ final class Stanzas {
         }
     }
 
-    /** Builds the element tree; next() reports character data with entities and CDATA resolved, comments skipped. */
+    /**
+     * Builds the element tree, up to the end of the root element; next() reports character data with entities and
+     * CDATA resolved, comments skipped.
+     */
     private static Element build(String xml) throws IOException, XmlPullParserException, DocumentException {
         XmlPullParser parser = PARSER.get();
         parser.setInput(new StringReader(xml));
@@ -72,6 +85,9 @@ final class Stanzas {
         Element current = null;
         for (int event = parser.next(); event != XmlPullParser.END_DOCUMENT; event = parser.next()) {
             if (event == XmlPullParser.START_TAG) {
+                if (parser.getDepth() > MAX_DEPTH) {
+                    throw new DocumentException("Elements nested deeper than " + MAX_DEPTH);
+                }
                 QName name = QName.get(parser.getName(), Namespace.get(prefix(parser.getPrefix()),
                         parser.getNamespace()));
                 Element element = current == null ? DocumentHelper.createElement(name) : current.addElement(name);
@@ -88,6 +104,11 @@ final class Stanzas {
                 current = element;
             } else if (event == XmlPullParser.END_TAG) {
                 current = current.getParent();
+                if (current == null) {
+                    // What follows the root element is not read: XPP3 loops forever on an unterminated comment or
+                    // processing instruction there, such as <presence/><? (found by fuzzing).
+                    break;
+                }
             } else if (event == XmlPullParser.TEXT && current != null) {
                 current.addText(parser.getText());
             }

@@ -31,6 +31,7 @@ public final class Bench {
             case "merge" -> MergeBench.run(options);
             case "bytes" -> BytesBench.run(options);
             case "pacing" -> PacingBench.run(options);
+            case "fuzz" -> FuzzBench.run(options);
             case "manet" -> {
                 try {
                     org.xo.bench.manet.ManetBench.run(options);
@@ -54,6 +55,7 @@ public final class Bench {
                 + " [--plain-messages N] [--key true|false]");
         System.err.println("       bin/xo-bench pacing [--rates 0.5,1,10,100,1000] [--chat-messages N] [--messages N]"
                 + " [--burst N] [--bursts N]");
+        System.err.println("       bin/xo-bench fuzz [--inputs N] [--max-seconds S]");
         System.err.println("       bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S]"
                 + " [--seed K | --seeds 1-5] [--drain S] [--range R] [--routing babel|ideal] [--out DIR]");
         System.exit(2);

@@ -4,9 +4,11 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
 
 import java.util.List;
 
+import org.dom4j.DocumentException;
 import org.dom4j.Element;
 import org.dom4j.Namespace;
 import org.dom4j.QName;
@@ -107,5 +109,33 @@ public class StanzasTest {
         Stanzas.setStanzaId(openfire42, ROOM, "overlay-id"); // the same packet object to the next occupant
         assertEquals(1, openfire42.getElement().elements(Stanzas.STANZA_ID).size());
         assertEquals("overlay-id", Stanzas.stanzaId(openfire42, ROOM));
+    }
+
+    /** Found by fuzzing (fuzz/stanza-crash-deep-nesting): dom4j's copy and writer overflowed the stack. */
+    @Test
+    public void elementsNestedDeeperThanAnyXmppPayloadAreRefused() throws Exception {
+        assertEquals(Stanzas.MAX_DEPTH, depth(Stanzas.parse(nested(Stanzas.MAX_DEPTH)).createCopy()));
+        try {
+            Stanzas.parse(nested(4000));
+            fail("4000 nested elements parsed");
+        } catch (DocumentException expected) {
+            assertTrue(expected.getMessage(), expected.getMessage().contains("nested deeper"));
+        }
+    }
+
+    /** Found by fuzzing (fuzz/stanza-crash-epilog-instruction): XPP3 never returned from an unterminated epilog. */
+    @Test(timeout = 10_000)
+    public void anUnterminatedCommentOrInstructionAfterTheRootIsNotRead() throws Exception {
+        for (String epilog : new String[] {"<?", "<?x ", "<!--", "  <?xml"}) {
+            assertEquals("presence", Stanzas.parse("<presence/>" + epilog).getName());
+        }
+    }
+
+    private static String nested(int depth) {
+        return "<message>" + "<a>".repeat(depth - 1) + "</a>".repeat(depth - 1) + "</message>";
+    }
+
+    private static int depth(Element element) {
+        return element.elements().isEmpty() ? 1 : 1 + depth(element.elements().get(0));
     }
 }
