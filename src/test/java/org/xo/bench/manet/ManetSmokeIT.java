@@ -49,8 +49,11 @@ public class ManetSmokeIT {
             long connected = system.deliveries().stream().filter(Delivery::connectedAtSend).count();
             long connectedDelivered = system.deliveries().stream()
                     .filter(d -> d.connectedAtSend() && d.delivered()).count();
+            // XO repairs what the radio loses (issue 10): a regression of its delivery shows here; client/server
+            // reconnects through the emulated network and gets more slack.
+            double floor = system == result.xo() ? 0.95 : 0.8;
             assertTrue(system.label() + " delivered " + connectedDelivered + " of " + connected
-                    + " pairs connected at sending", connectedDelivered >= 0.8 * connected);
+                    + " pairs connected at sending", connectedDelivered >= floor * connected);
             assertTrue(system.label() + ": latencies are from generation to arrival",
                     system.deliveries().stream().filter(Delivery::delivered)
                             .allMatch(d -> d.latency() >= 0 && d.latency() <= 35));
