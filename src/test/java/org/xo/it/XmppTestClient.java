@@ -43,6 +43,7 @@ import org.jxmpp.jid.parts.Resourcepart;
  */
 public final class XmppTestClient implements AutoCloseable {
     static final long WAIT_MS = 20_000;
+    private static final java.util.concurrent.atomic.AtomicInteger RESOURCES = new java.util.concurrent.atomic.AtomicInteger();
 
     public final XMPPTCPConnection connection;
     public final String domain;
@@ -71,7 +72,10 @@ public final class XmppTestClient implements AutoCloseable {
                 .setHostAddress(InetAddress.getByName(host))
                 .setPort(port)
                 .setUsernameAndPassword(user, password)
-                .setResource("it")
+                // A resource of its own per client: suspected cause of a rare join left unanswered on both Openfires
+                // (no server thread stuck, nothing in the logs) is a new client taking the resource of one just closed
+                // while the server still ends that session.
+                .setResource("it-" + RESOURCES.incrementAndGet())
                 .setSecurityMode(SecurityMode.disabled)
                 .setSendPresence(true)
                 .build();
