@@ -1528,14 +1528,7 @@ public final class XoEngine implements AutoCloseable {
     private void stopRepairTimer() {
         ScheduledExecutorService timer = repairTimer;
         repairTimer = null;
-        if (timer != null) {
-            timer.shutdownNow();
-            try {
-                timer.awaitTermination(1, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        stopAndAwait(timer);
     }
 
     /** @return whether the envelope's origin run was replaced by a newer one; hears the origin unless repair brings it */
@@ -1615,13 +1608,19 @@ public final class XoEngine implements AutoCloseable {
     private void stopDiscoveryTimer() {
         ScheduledExecutorService timer = discoveryTimer;
         discoveryTimer = null;
-        if (timer != null) {
-            timer.shutdownNow();
-            try {
-                timer.awaitTermination(1, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        stopAndAwait(timer);
+    }
+
+    /** Stops a timer of this engine and waits briefly for its current task; null does nothing. */
+    private static void stopAndAwait(ScheduledExecutorService timer) {
+        if (timer == null) {
+            return;
+        }
+        timer.shutdownNow();
+        try {
+            timer.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
