@@ -84,11 +84,13 @@ public final class XmppTestClient implements AutoCloseable {
         // while its reader waits to queue an ack); these clients do not need resumption.
         connection.setUseStreamManagement(false);
         connection.setReplyTimeout(WAIT_MS);
-        connection.addAsyncStanzaListener(s -> {
+        // Synchronous listeners see stanzas in the order they arrived (asynchronous ones on a pool do not: a test
+        // that checks history order failed on it); they only queue, so they never hold up Smack's reader.
+        connection.addSyncStanzaListener(s -> {
             received.add((Message) s);
             messages.add((Message) s);
         }, StanzaTypeFilter.MESSAGE);
-        connection.addAsyncStanzaListener(s -> presences.add((Presence) s), StanzaTypeFilter.PRESENCE);
+        connection.addSyncStanzaListener(s -> presences.add((Presence) s), StanzaTypeFilter.PRESENCE);
         connection.connect();
         try {
             if (register) {
