@@ -93,6 +93,8 @@ public final class EnvelopeCodec {
     public static final int VERSION_2 = 2;
     /** The most bytes before the payload: magic, version, flags, origin and the longest baseTime. */
     public static final int MAX_HEADER_BYTES = 2 + 1 + 1 + 8 + 4 + Varint.MAX_BYTES;
+    /** The most raw (uncompressed) envelope bytes one datagram carries. */
+    public static final int MAX_PAYLOAD_BYTES = Limits.MAX_DATAGRAM_BYTES - MAX_HEADER_BYTES;
     /** The stanza that travels as its body text only, around that text. */
     public static final String BODY_ONLY_PREFIX = "<message type=\"groupchat\"><body>";
     public static final String BODY_ONLY_SUFFIX = "</body></message>";
@@ -288,9 +290,9 @@ public final class EnvelopeCodec {
             checkBounds(e);
             size += encodedSize(e);
         }
-        if (size > Limits.MAX_DATAGRAM_BYTES - MAX_HEADER_BYTES) {
+        if (size > MAX_PAYLOAD_BYTES) {
             throw new IllegalArgumentException("Envelopes of " + size + " bytes do not fit one datagram (payload limit "
-                    + (Limits.MAX_DATAGRAM_BYTES - MAX_HEADER_BYTES) + ").");
+                    + MAX_PAYLOAD_BYTES + ").");
         }
         Envelope first = envelopes.get(0);
         ByteBuffer payload = ByteBuffer.allocate(size);

@@ -63,7 +63,7 @@ public final class Pacer implements AutoCloseable {
         public static final Settings DEFAULTS = new Settings(1400, 2.0, Duration.ofMillis(1), Duration.ofMillis(50));
 
         public Settings {
-            int maxPayload = Limits.MAX_DATAGRAM_BYTES - EnvelopeCodec.MAX_HEADER_BYTES;
+            int maxPayload = EnvelopeCodec.MAX_PAYLOAD_BYTES;
             if (payloadBudget < 1 || payloadBudget > maxPayload) {
                 throw new IllegalArgumentException("Payload budget must be 1.." + maxPayload + " bytes, was "
                         + payloadBudget + ".");

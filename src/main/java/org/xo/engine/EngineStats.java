@@ -15,6 +15,8 @@ public final class EngineStats {
     public enum Counter {
         DATAGRAMS_SENT("datagrams.sent"),
         DATAGRAMS_RECEIVED("datagrams.received"),
+        /** Datagrams sent as two because their envelopes compressed worse than estimated (see the pacer's packing). */
+        DATAGRAMS_SPLIT("datagrams.split"),
         BYTES_SENT("bytes.sent"),
         BYTES_RECEIVED("bytes.received"),
         ENVELOPES_SENT("envelopes.sent"),

@@ -32,6 +32,7 @@ import java.util.function.Function;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xo.core.CompressedSizeEstimate;
 import org.xo.core.Envelope;
 import org.xo.core.EnvelopeCodec;
 import org.xo.core.GroupAddressing;
@@ -243,6 +244,8 @@ public final class XoEngine implements AutoCloseable {
     private volatile EngineConfig config;
     private volatile Transport transport;
     private volatile EnvelopeCodec codec;
+    /** How well this node's datagrams compress: the pacer fills datagrams by compressed size (new with each codec). */
+    private volatile CompressedSizeEstimate packing = new CompressedSizeEstimate();
     private volatile GroupAddressing addressing;
     /**
      * Held shared by everything that puts envelopes into the pacer (reading a room's group for them), exclusively by
@@ -373,7 +376,7 @@ public final class XoEngine implements AutoCloseable {
         }
         int now = (int) Instant.now().getEpochSecond();
         originEpoch = LAST_EPOCH.updateAndGet(last -> Math.max(now, last + 1));
-        Pacer p = new Pacer(config.pacing(), EnvelopeCodec::encodedSize, this::sendDatagram);
+        Pacer p = new Pacer(config.pacing(), this::packedSize, this::sendDatagram);
         try {
             transport.start(this::onDatagram);
             if (config.discovery()) {
@@ -865,12 +868,13 @@ public final class XoEngine implements AutoCloseable {
             try {
                 if (!next.pacing().equals(before.pacing())) {
                     pacer.close(); // sends what it holds, through the old transport to the old groups
-                    pacer = new Pacer(next.pacing(), EnvelopeCodec::encodedSize, this::sendDatagram);
+                    pacer = new Pacer(next.pacing(), this::packedSize, this::sendDatagram);
                 } else {
                     pacer.flushAll();
                 }
                 transport = target;
                 codec = new EnvelopeCodec(next.compression());
+                packing = new CompressedSizeEstimate();
                 addressing = nextAddressing;
                 config = next;
                 for (OpenRoom open : rooms.values()) {
@@ -1123,10 +1127,35 @@ public final class XoEngine implements AutoCloseable {
         }
     }
 
-    /** The pacer's sink: one datagram's worth of envelopes for a group. */
+    private int packedSize(Envelope e) {
+        return packing.size(e);
+    }
+
+    /**
+     * The pacer's sink: one datagram's worth of envelopes for a group, packed by their estimated compressed size.
+     * Envelopes that compressed worse than estimated, so that the datagram would exceed the payload budget (an MTU),
+     * go out as two datagrams instead (counted as datagrams.split).
+     */
     private void sendDatagram(InetAddress group, List<Envelope> batch) {
         try {
-            byte[] datagram = codec.encode(batch);
+            int raw = 0;
+            for (Envelope e : batch) {
+                raw += EnvelopeCodec.encodedSize(e);
+            }
+            int budget = config.pacing().payloadBudget();
+            byte[] datagram = raw <= EnvelopeCodec.MAX_PAYLOAD_BYTES || batch.size() == 1 ? codec.encode(batch) : null;
+            // The header's size varies by a few bytes; its maximum is counted against the budget.
+            int payload = datagram == null ? Integer.MAX_VALUE : datagram.length - EnvelopeCodec.MAX_HEADER_BYTES;
+            if (datagram != null) {
+                packing.observe(batch.size(), raw, payload);
+            }
+            if (batch.size() > 1 && payload > budget) {
+                stats.increment(Counter.DATAGRAMS_SPLIT);
+                int half = batch.size() / 2;
+                sendDatagram(group, batch.subList(0, half));
+                sendDatagram(group, batch.subList(half, batch.size()));
+                return;
+            }
             OverlayKeys keys = config.overlayKeys();
             if (keys != null) {
                 datagram = sealer.seal(keys, datagram);

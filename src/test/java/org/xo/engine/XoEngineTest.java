@@ -473,7 +473,7 @@ public class XoEngineTest {
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().historyReplay(-1).build());
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().payloadBudget(0).build());
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().overlayService("a/b").build());
-        assertEquals(List.of("datagrams.sent", "datagrams.received", "bytes.sent", "bytes.received",
+        assertEquals(List.of("datagrams.sent", "datagrams.received", "datagrams.split", "bytes.sent", "bytes.received",
                 "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
                 "envelopes.other-room", "envelopes.unknown-kind", "envelopes.ambiguous-room", "stream.gaps",
                 "stream.holds-broken", "dropped.foreign", "dropped.version",
