@@ -157,7 +157,7 @@ public class StatusReportTest {
                 "publish.uncarried", "send.errors")));
         assertContains(json, "\"traffic\":{\"datagramsIn\":7,\"datagramsOut\":5,\"bytesIn\":700,\"bytesOut\":500}");
         assertContains(json, "{\"group\":\"traffic\",\"title\":\"Traffic\",\"values\":{\"datagrams.sent\":5,"
-                + "\"datagrams.received\":7,\"bytes.sent\":500,\"bytes.received\":700,");
+                + "\"datagrams.received\":7,\"datagrams.split\":0,\"bytes.sent\":500,\"bytes.received\":700,");
         assertContains(json, "{\"group\":\"filtered\",\"title\":\"Filtered and duplicates\",\"values\":{"
                 + "\"envelopes.duplicate\":0,");
         assertTrue("the header shows the node id; it is no counter on the page", !json.contains("\"node.id\""));
