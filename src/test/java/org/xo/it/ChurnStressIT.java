@@ -127,6 +127,11 @@ public class ChurnStressIT {
         for (XmppTestClient talker : talkers) {
             seenBy.put(talker, awaitBodies(talker, expected));
         }
+        // Anything doubled arrives right behind: give it a moment to show up, at every talker at once.
+        Thread.sleep(1_000);
+        for (XmppTestClient talker : talkers) {
+            drainBodies(talker, seenBy.get(talker));
+        }
         // Deadlocks first: a deadlocked room also loses messages, and the dump says why.
         for (NodeProcess node : nodes) {
             String dump = ThreadDumps.of(node.serverPid());
@@ -165,8 +170,10 @@ public class ChurnStressIT {
                     () -> talker.occupantNicks(ROOM).equals(everyTalker));
         }
 
+        // All at once: each clean stop is seconds of waiting for Openfire's shutdown.
+        List<Integer> statuses = NodeProcess.stopAll(nodes);
         for (NodeProcess node : nodes) {
-            assertEquals(node.domain() + " stops cleanly on SIGTERM", 0, node.stop());
+            assertEquals(node.domain() + " stops cleanly on SIGTERM", 0, (int) statuses.get(nodes.indexOf(node)));
             assertTrue(node.stdout().contains(NodeProcess.STOPPED_LINE));
         }
     }
@@ -206,14 +213,16 @@ public class ChurnStressIT {
                 lastArrival = System.currentTimeMillis();
             }
         }
-        // Anything doubled arrives right behind: give it a moment to show up.
-        Thread.sleep(1_000);
+        return seen;
+    }
+
+    /** Counts the burst bodies the talker got since {@link #awaitBodies}. */
+    private static void drainBodies(XmppTestClient talker, Map<String, Integer> seen) {
         for (Message m; (m = talker.messages.poll()) != null; ) {
             if (m.getBody() != null && m.getBody().startsWith("burst ")) {
                 seen.merge(m.getBody(), 1, Integer::sum);
             }
         }
-        return seen;
     }
 
     private String missing(Map<String, Integer> seen) {

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -138,26 +139,45 @@ public final class NodeProcess implements AutoCloseable {
                 }
             }, NodeProcess::onOwnThread));
         }
-        List<NodeProcess> started = new ArrayList<>();
+        try {
+            return joinAll(starting, started -> closeAll(started.toArray(AutoCloseable[]::new)));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /**
+     * Stops nodes at the same time ({@link #stop()}: each waits seconds for its Openfire's clean shutdown); returns
+     * their exit statuses in the nodes' order. Every node gets its stop; then the first failure is thrown.
+     */
+    public static List<Integer> stopAll(List<NodeProcess> nodes) {
+        List<CompletableFuture<Integer>> stopping = nodes.stream()
+                .map(node -> CompletableFuture.supplyAsync(node::stop, NodeProcess::onOwnThread)).toList();
+        return joinAll(stopping, stopped -> { });
+    }
+
+    /**
+     * Waits for every task and returns their results in order; if any failed, hands the others' results to
+     * {@code beforeFailing} and throws the first failure.
+     */
+    private static <T> List<T> joinAll(List<CompletableFuture<T>> tasks, Consumer<List<T>> beforeFailing) {
+        List<T> results = new ArrayList<>();
         Throwable failure = null;
-        for (CompletableFuture<NodeProcess> node : starting) {
+        for (CompletableFuture<T> task : tasks) {
             try {
-                started.add(node.join());
+                results.add(task.join());
             } catch (CompletionException e) {
                 failure = failure == null ? e.getCause() : failure;
             }
         }
         if (failure != null) {
-            closeAll(started.toArray(AutoCloseable[]::new));
-            if (failure instanceof UncheckedIOException io) {
-                throw io.getCause();
-            }
+            beforeFailing.accept(results);
             if (failure instanceof RuntimeException runtime) {
                 throw runtime;
             }
             throw (Error) failure;
         }
-        return started;
+        return results;
     }
 
     private static Path newTempHome() throws IOException {
