@@ -31,6 +31,14 @@ import org.slf4j.LoggerFactory;
  * makes it appear again. A larger epoch is a restart: the old run is lost, then the new one appears. A smaller epoch
  * is a late datagram of an old run and changes nothing.
  * <p>
+ * <b>Unauthenticated</b> input ({@link #authenticated(boolean)} false: an open overlay, where anyone can send what
+ * a node says) cannot end a run that is still talking: a larger epoch is believed only once the current run has been
+ * silent for its handover time ({@link Heard#HELD} until then), and a goodbye beacon only when no beacon or traffic of
+ * the run follows within that time (the node is lost then; what it says meanwhile refutes the goodbye). The handover
+ * time is 2.5 of the longest beacon interval the run ever advertised, at most half its timeout: the real node's next
+ * beacon always comes within it, and a forged short interval cannot shorten it. Advertised intervals count up to
+ * {@value #MAX_TRUSTED_INTERVAL_HOURS} h.
+ * <p>
  * Thread-safe. Changes and their listener calls are serialized: each mutator returns only after its events were
  * delivered, in order.
  */
@@ -38,6 +46,20 @@ public final class Directory implements DirectoryView {
     private static final Logger LOG = LoggerFactory.getLogger(Directory.class);
     /** Live nodes and remembered lost nodes, each at most. */
     public static final int MAX_NODES = 4096;
+    /** Longer advertised beacon intervals count as this long (a forged day-long interval cannot keep a ghost a week). */
+    static final long MAX_TRUSTED_INTERVAL_HOURS = 1;
+
+    /** What unauthenticated input could not do, reported to {@link #onDoubt}. */
+    public enum Doubt {
+        /** A new run of a node whose current run is still talking: not believed (yet). */
+        RUN_HELD,
+        /** A goodbye beacon: the node is lost only if it stays silent for its handover time. */
+        GOODBYE_DOUBTED,
+        /** The run of a doubted goodbye spoke again: the goodbye was not its own. */
+        GOODBYE_REFUTED,
+        /** A new node while {@link #MAX_NODES} are live: not added. */
+        FULL
+    }
 
     /** What {@link #heard} found. */
     public enum Heard {
@@ -49,6 +71,8 @@ public final class Directory implements DirectoryView {
         RESTARTED,
         /** An older run than the one known: a late datagram. */
         STALE,
+        /** A newer run than the one known while that one still talks, on unauthenticated input: not believed. */
+        HELD,
         /** A node never announced (or forgotten): traffic alone does not add a node. */
         UNKNOWN
     }
@@ -56,9 +80,14 @@ public final class Directory implements DirectoryView {
     private static final class Entry {
         NodeInfo info;
         final EnumMap<Source, Long> heardNanos = new EnumMap<>(Source.class);
+        /** The longest beacon interval this run advertised (capped): its handover time grows with it only. */
+        long maxIntervalNanos;
+        /** When a doubted goodbye of this run came; 0 for none. */
+        long goodbyeNanos;
 
         Entry(NodeInfo info) {
             this.info = info;
+            this.maxIntervalNanos = cappedInterval(info);
         }
 
         long lastNanos() {
@@ -80,6 +109,8 @@ public final class Directory implements DirectoryView {
         }
     };
     private final List<DirectoryListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean authenticated = true;
+    private volatile java.util.function.Consumer<Doubt> doubts = d -> { };
     /** Held while changing and notifying: events reach the listeners in the order of the changes. */
     private final Object changeLock = new Object();
 
@@ -97,6 +128,19 @@ public final class Directory implements DirectoryView {
             throw new IllegalArgumentException("Node timeout must be positive.");
         }
         return nodeTimeout;
+    }
+
+    /**
+     * Whether what this directory is told is authenticated (a keyed overlay: only key holders speak); false makes
+     * the rules for unauthenticated input apply (see the class comment). True until set.
+     */
+    public void authenticated(boolean on) {
+        authenticated = on;
+    }
+
+    /** Tells {@code sink} (on the caller's thread, under this directory's locks: it must be quick) what was doubted. */
+    public void onDoubt(java.util.function.Consumer<Doubt> sink) {
+        doubts = Objects.requireNonNull(sink);
     }
 
     @Override
@@ -154,6 +198,9 @@ public final class Directory implements DirectoryView {
                     accepted = false;
                 } else if (e == null && isStale(info.nodeId(), info.epoch())) {
                     accepted = false;
+                } else if (e != null && info.epoch() > e.info.epoch() && stillTalking(e, now)) {
+                    doubts.accept(Doubt.RUN_HELD);
+                    accepted = false;
                 } else {
                     accepted = true;
                     if (e != null && info.epoch() > e.info.epoch()) {
@@ -162,6 +209,7 @@ public final class Directory implements DirectoryView {
                     }
                     if (e == null) {
                         if (live.size() >= MAX_NODES) {
+                            doubts.accept(Doubt.FULL);
                             return false; // a flood of ids: known nodes stay, new ones wait for room
                         }
                         e = new Entry(info);
@@ -179,11 +227,15 @@ public final class Directory implements DirectoryView {
                     } else {
                         boolean roomsChanged = !e.info.rooms().equals(info.rooms());
                         e.info = info;
+                        e.maxIntervalNanos = Math.max(e.maxIntervalNanos, cappedInterval(info));
                         if (roomsChanged) {
                             events.add(() -> each(DirectoryListener::roomsChanged));
                         }
                     }
                     e.heardNanos.put(source, now);
+                    if (source == Source.BEACON) {
+                        refuteGoodbye(e);
+                    }
                 }
             }
             events.forEach(Runnable::run);
@@ -205,10 +257,15 @@ public final class Directory implements DirectoryView {
                 if (e != null) {
                     if (epoch == e.info.epoch()) {
                         e.heardNanos.put(Source.BEACON, now);
+                        refuteGoodbye(e);
                         return Heard.LIVE;
                     }
                     if (epoch < e.info.epoch()) {
                         return Heard.STALE;
+                    }
+                    if (stillTalking(e, now)) {
+                        doubts.accept(Doubt.RUN_HELD);
+                        return Heard.HELD;
                     }
                     loseLocked(e, events);
                     appearLocked(new NodeInfo(nodeId, epoch, e.info.name(), e.info.beaconInterval(), List.of()), now,
@@ -223,6 +280,7 @@ public final class Directory implements DirectoryView {
                         return Heard.STALE;
                     }
                     if (live.size() >= MAX_NODES) {
+                        doubts.accept(Doubt.FULL);
                         return Heard.UNKNOWN;
                     }
                     lost.remove(nodeId);
@@ -249,6 +307,14 @@ public final class Directory implements DirectoryView {
                 if (e == null || epoch < e.info.epoch()) {
                     return;
                 }
+                if (source == Source.BEACON && !authenticated) {
+                    // Anyone could have said it: the node is lost if its run stays silent (see sweep).
+                    if (epoch == e.info.epoch() && e.goodbyeNanos == 0) {
+                        e.goodbyeNanos = nanoClock.getAsLong();
+                        doubts.accept(Doubt.GOODBYE_DOUBTED);
+                    }
+                    return;
+                }
                 e.heardNanos.remove(source);
                 // A goodbye beacon speaks for the node itself: DNS-SD's cached record cannot outvote it.
                 if (e.heardNanos.isEmpty() || source == Source.BEACON) {
@@ -271,7 +337,8 @@ public final class Directory implements DirectoryView {
                     e.heardNanos.values().removeIf(t -> now - t > timeout);
                     // Heard through beacons, then silent: lost, whatever DNS-SD says (mDNS caches keep a crashed
                     // node's records for up to an hour). DNS-SD alone holds only nodes whose beacons never came.
-                    if (e.heardNanos.isEmpty() || (beacon != null && now - beacon > timeout)) {
+                    boolean saidGoodbye = e.goodbyeNanos != 0 && beacon != null && now - beacon >= handoverNanos(e);
+                    if (e.heardNanos.isEmpty() || (beacon != null && now - beacon > timeout) || saidGoodbye) {
                         loseLocked(e, events);
                     }
                 }
@@ -326,7 +393,31 @@ public final class Directory implements DirectoryView {
     }
 
     private long timeoutNanos(NodeInfo info) {
-        return Math.max(nodeTimeout.toNanos(), info.beaconInterval().toNanos() / 2 * 7);
+        return Math.max(nodeTimeout.toNanos(), cappedInterval(info) / 2 * 7);
+    }
+
+    private static long cappedInterval(NodeInfo info) {
+        return Math.min(info.beaconInterval().toNanos(), java.util.concurrent.TimeUnit.HOURS.toNanos(
+                MAX_TRUSTED_INTERVAL_HOURS));
+    }
+
+    /** How long a run must be silent before unauthenticated input may end it (see the class comment). */
+    private long handoverNanos(Entry e) {
+        return Math.min(e.maxIntervalNanos / 2 * 5, timeoutNanos(e.info) / 2);
+    }
+
+    /** Under this: whether unauthenticated input must not end the entry's run yet, since it spoke lately. */
+    private boolean stillTalking(Entry e, long now) {
+        Long beacon = e.heardNanos.get(Source.BEACON);
+        return !authenticated && beacon != null && now - beacon < handoverNanos(e);
+    }
+
+    /** Under this: the run spoke after a doubted goodbye, which was thus not its own. */
+    private void refuteGoodbye(Entry e) {
+        if (e.goodbyeNanos != 0) {
+            e.goodbyeNanos = 0;
+            doubts.accept(Doubt.GOODBYE_REFUTED);
+        }
     }
 
     private boolean isStale(long nodeId, int epoch) {

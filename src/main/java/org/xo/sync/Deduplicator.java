@@ -107,6 +107,12 @@ public final class Deduplicator {
         }
     }
 
+    /** @return the highest seq seen of the envelope's stream, or -1 when the stream is not remembered */
+    public synchronized long highest(Envelope e) {
+        Window w = streams.get(new Stream(e.originNode(), e.originEpoch(), e.room()));
+        return w == null ? -1 : w.highest;
+    }
+
     /** @return streams currently remembered */
     public synchronized int streams() {
         return streams.size();

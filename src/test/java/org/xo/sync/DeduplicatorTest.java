@@ -161,4 +161,14 @@ public class DeduplicatorTest {
         assertTrue(d.firstTime(env(1, 1, 500)));
         assertFalse(d.firstTime(env(1, 1, 500)));
     }
+
+    @Test
+    public void tellsTheHighestSeqOfAStream() {
+        Deduplicator d = new Deduplicator();
+        assertEquals(-1, d.highest(env(1, 1, 5)));
+        d.check(env(1, 1, 5));
+        d.check(env(1, 1, 3));
+        assertEquals(5, d.highest(env(1, 1, 99)));
+        assertEquals(-1, d.highest(env(1, 2, 5)));
+    }
 }
