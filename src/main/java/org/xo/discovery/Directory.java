@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import org.slf4j.Logger;
@@ -33,11 +34,12 @@ import org.slf4j.LoggerFactory;
  * <p>
  * <b>Unauthenticated</b> input ({@link #authenticated(boolean)} false: an open overlay, where anyone can send what
  * a node says) cannot end a run that is still talking: a larger epoch is believed only once the current run has been
- * silent for its handover time ({@link Heard#HELD} until then), and a goodbye beacon only when no beacon or traffic of
- * the run follows within that time (the node is lost then; what it says meanwhile refutes the goodbye). The handover
+ * silent for its handover time ({@link Heard#HELD} until then; the next {@link #sweep()} after that makes the newest
+ * run held the node's, as a restart), and a goodbye beacon only when no beacon or traffic of the run follows within
+ * that time (the node is lost then; what it says meanwhile refutes the goodbye). The handover
  * time is 2.5 of the longest beacon interval the run ever advertised, at most half its timeout: the real node's next
  * beacon always comes within it, and a forged short interval cannot shorten it. Advertised intervals count up to
- * {@value #MAX_TRUSTED_INTERVAL_HOURS} h.
+ * {@value #MAX_TRUSTED_INTERVAL_HOURS} h, and an epoch more than a day ahead of this node's clock is never believed.
  * <p>
  * Thread-safe. Changes and their listener calls are serialized: each mutator returns only after its events were
  * delivered, in order.
@@ -46,6 +48,11 @@ public final class Directory implements DirectoryView {
     private static final Logger LOG = LoggerFactory.getLogger(Directory.class);
     /** Live nodes and remembered lost nodes, each at most. */
     public static final int MAX_NODES = 4096;
+    /**
+     * Unauthenticated runs (epochs: seconds of their start) further ahead of this node's clock are never believed: a
+     * forged far-future epoch would otherwise make every later run of the real node look older than it.
+     */
+    static final long MAX_EPOCH_AHEAD_SECONDS = TimeUnit.DAYS.toSeconds(1);
     /** Longer advertised beacon intervals count as this long (a forged day-long interval cannot keep a ghost a week). */
     static final long MAX_TRUSTED_INTERVAL_HOURS = 1;
 
@@ -84,6 +91,8 @@ public final class Directory implements DirectoryView {
         long maxIntervalNanos;
         /** When a doubted goodbye of this run came; 0 for none. */
         long goodbyeNanos;
+        /** The newest run held back while this one talked: it takes over once this one is silent (see sweep). */
+        NodeInfo heldRun;
 
         Entry(NodeInfo info) {
             this.info = info;
@@ -188,6 +197,10 @@ public final class Directory implements DirectoryView {
             withdraw(info.nodeId(), info.epoch(), source);
             return false;
         }
+        if (aheadOfTime(info.epoch())) {
+            doubts.accept(Doubt.RUN_HELD);
+            return false;
+        }
         synchronized (changeLock) {
             List<Runnable> events = new ArrayList<>();
             boolean accepted;
@@ -199,7 +212,7 @@ public final class Directory implements DirectoryView {
                 } else if (e == null && isStale(info.nodeId(), info.epoch())) {
                     accepted = false;
                 } else if (e != null && info.epoch() > e.info.epoch() && stillTalking(e, now)) {
-                    doubts.accept(Doubt.RUN_HELD);
+                    hold(e, info);
                     accepted = false;
                 } else {
                     accepted = true;
@@ -248,6 +261,10 @@ public final class Directory implements DirectoryView {
      * again (with the announcement from before its loss, or no rooms if it restarted, until its next beacon).
      */
     public Heard heard(long nodeId, int epoch) {
+        if (aheadOfTime(epoch)) {
+            doubts.accept(Doubt.RUN_HELD);
+            return Heard.HELD;
+        }
         synchronized (changeLock) {
             List<Runnable> events = new ArrayList<>();
             Heard result;
@@ -264,7 +281,7 @@ public final class Directory implements DirectoryView {
                         return Heard.STALE;
                     }
                     if (stillTalking(e, now)) {
-                        doubts.accept(Doubt.RUN_HELD);
+                        hold(e, new NodeInfo(nodeId, epoch, e.info.name(), e.info.beaconInterval(), List.of()));
                         return Heard.HELD;
                     }
                     loseLocked(e, events);
@@ -337,8 +354,13 @@ public final class Directory implements DirectoryView {
                     e.heardNanos.values().removeIf(t -> now - t > timeout);
                     // Heard through beacons, then silent: lost, whatever DNS-SD says (mDNS caches keep a crashed
                     // node's records for up to an hour). DNS-SD alone holds only nodes whose beacons never came.
-                    boolean saidGoodbye = e.goodbyeNanos != 0 && beacon != null && now - beacon >= handoverNanos(e);
-                    if (e.heardNanos.isEmpty() || (beacon != null && now - beacon > timeout) || saidGoodbye) {
+                    boolean handedOver = beacon != null && now - beacon >= handoverNanos(e);
+                    if (e.heldRun != null && handedOver && live.size() <= MAX_NODES) {
+                        // The run held back is the node's restart: the old one went silent (its goodbye said or not).
+                        loseLocked(e, events);
+                        appearLocked(e.heldRun, now, events);
+                    } else if (e.heardNanos.isEmpty() || (beacon != null && now - beacon > timeout)
+                            || e.goodbyeNanos != 0 && handedOver) {
                         loseLocked(e, events);
                     }
                 }
@@ -397,7 +419,7 @@ public final class Directory implements DirectoryView {
     }
 
     private static long cappedInterval(NodeInfo info) {
-        return Math.min(info.beaconInterval().toNanos(), java.util.concurrent.TimeUnit.HOURS.toNanos(
+        return Math.min(info.beaconInterval().toNanos(), TimeUnit.HOURS.toNanos(
                 MAX_TRUSTED_INTERVAL_HOURS));
     }
 
@@ -410,6 +432,20 @@ public final class Directory implements DirectoryView {
     private boolean stillTalking(Entry e, long now) {
         Long beacon = e.heardNanos.get(Source.BEACON);
         return !authenticated && beacon != null && now - beacon < handoverNanos(e);
+    }
+
+    /** @return whether an epoch is to be doubted for good: unauthenticated and too far ahead of this node's clock */
+    private boolean aheadOfTime(int epoch) {
+        return !authenticated && epoch > System.currentTimeMillis() / 1000 + MAX_EPOCH_AHEAD_SECONDS;
+    }
+
+    /** Under this: a newer run is held back; the newest one held takes over if the entry's run goes silent. */
+    private void hold(Entry e, NodeInfo newer) {
+        if (e.heldRun == null || newer.epoch() > e.heldRun.epoch()
+                || newer.epoch() == e.heldRun.epoch() && !newer.rooms().isEmpty()) {
+            e.heldRun = newer;
+        }
+        doubts.accept(Doubt.RUN_HELD);
     }
 
     /** Under this: the run spoke after a doubted goodbye, which was thus not its own. */

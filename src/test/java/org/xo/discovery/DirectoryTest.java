@@ -322,4 +322,34 @@ public class DirectoryTest {
         assertTrue(directory.node(2).isEmpty());
         assertEquals(List.of(Directory.Doubt.RUN_HELD), doubts);
     }
+
+    @Test
+    public void aHeldRunTakesOverAtTheSweepOnceTheOldRunIsSilent() throws Exception {
+        List<Directory.Doubt> doubts = unauthenticated();
+        directory.accept(node(1, 100), Source.BEACON);
+        advance(Duration.ofSeconds(1));
+        directory.accept(node(1, 200, room("lobby", 1, "")), Source.BEACON); // a restart after a crash
+        events.clear();
+        advance(Duration.ofMillis(16_400));
+        directory.sweep();
+        assertEquals(List.of(), events);
+        advance(Duration.ofMillis(200)); // 17.6 s since the old run last spoke
+        directory.sweep();
+        assertEquals(List.of("lost 1/100", "appeared 1/200", "rooms"), events);
+        assertEquals(List.of(room("lobby", 1, "")), directory.node(1).orElseThrow().info().rooms());
+        assertEquals(List.of(Directory.Doubt.RUN_HELD), doubts);
+    }
+
+    @Test
+    public void anUnauthenticatedEpochFarAheadOfTheClockIsNeverBelieved() {
+        List<Directory.Doubt> doubts = unauthenticated();
+        int farFuture = (int) (System.currentTimeMillis() / 1000 + Directory.MAX_EPOCH_AHEAD_SECONDS + 60);
+        assertFalse(directory.accept(node(1, farFuture), Source.BEACON));
+        assertEquals(Directory.Heard.HELD, directory.heard(1, farFuture));
+        assertTrue(directory.nodes().isEmpty());
+        assertEquals(List.of(Directory.Doubt.RUN_HELD, Directory.Doubt.RUN_HELD), doubts);
+        directory.authenticated(true);
+        assertTrue("a keyed overlay's clocks are the operator's business", directory.accept(node(1, farFuture),
+                Source.BEACON));
+    }
 }
