@@ -92,6 +92,8 @@ public final class EngineStats {
         GUARD_DIRECTORY_FULL("guard.directory.full"),
         /** Remote occupant records a room forgot for newer ones (RoomState.MAX_REMOTE_OCCUPANTS). */
         GUARD_ROOM_OCCUPANTS_FULL("guard.room-occupants.full"),
+        /** Streams the duplicate filter forgot for newer ones (Deduplicator.DEFAULT_MAX_STREAMS). */
+        GUARD_STREAMS_FORGOTTEN("guard.streams.forgotten"),
         REPAIR_DIGESTS_SENT("stream.repair.digests.sent"),
         REPAIR_DIGESTS_RECEIVED("stream.repair.digests.received"),
         REPAIR_NACKS_SENT("stream.repair.nacks.sent"),

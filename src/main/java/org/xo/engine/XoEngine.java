@@ -351,6 +351,7 @@ public final class XoEngine implements AutoCloseable {
     private volatile ScheduledExecutorService repairTimer;
     /** Repair timer thread only. */
     private long abandonedReported;
+    private long streamsForgottenReported;
     private long lastPruneNanos = System.nanoTime();
     private final LogThrottle logFailures = LogThrottle.warn(LOG);
 
@@ -1522,6 +1523,13 @@ public final class XoEngine implements AutoCloseable {
             long abandoned = repairer.abandoned();
             stats.add(Counter.REPAIR_ABANDONED, abandoned - abandonedReported);
             abandonedReported = abandoned;
+        }
+        long streamsForgotten = dedup.evicted();
+        if (streamsForgotten > streamsForgottenReported) {
+            stats.add(Counter.GUARD_STREAMS_FORGOTTEN, streamsForgotten - streamsForgottenReported - 1);
+            dropped(Counter.GUARD_STREAMS_FORGOTTEN, "The duplicate filter forgot streams for newer ones: it holds "
+                    + Deduplicator.DEFAULT_MAX_STREAMS);
+            streamsForgottenReported = streamsForgotten;
         }
         if (now - lastPruneNanos >= PRUNE_INTERVAL_NANOS) {
             lastPruneNanos = now;

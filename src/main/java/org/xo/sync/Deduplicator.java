@@ -37,6 +37,7 @@ public final class Deduplicator {
     private final int window;
     private final Map<Stream, Window> streams;
     private final LongConsumer gaps;
+    private long evicted;
 
     public Deduplicator() {
         this(DEFAULT_WINDOW, DEFAULT_MAX_STREAMS, skipped -> { });
@@ -59,7 +60,11 @@ public final class Deduplicator {
         this.streams = new LinkedHashMap<>(64, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Stream, Window> eldest) {
-                return size() > maxStreams;
+                if (size() > maxStreams) {
+                    evicted++;
+                    return true;
+                }
+                return false;
             }
         };
     }
@@ -111,6 +116,11 @@ public final class Deduplicator {
     public synchronized long highest(Envelope e) {
         Window w = streams.get(new Stream(e.originNode(), e.originEpoch(), e.room()));
         return w == null ? -1 : w.highest;
+    }
+
+    /** @return streams forgotten so far for newer ones (the bound was hit) */
+    public synchronized long evicted() {
+        return evicted;
     }
 
     /** @return streams currently remembered */

@@ -484,7 +484,7 @@ public class XoEngineTest {
                 "dropped.unknown-key", "dropped.unauthenticated", "dropped.replayed", "dropped.stale", "dropped.sealed",
                 "guard.rate-limited", "guard.requests.rate-limited", "guard.origins.forgotten",
                 "guard.state-requests.coalesced", "guard.seq-jumps", "guard.runs-held", "guard.goodbyes.doubted",
-                "guard.goodbyes.refuted", "guard.directory.full", "guard.room-occupants.full",
+                "guard.goodbyes.refuted", "guard.directory.full", "guard.room-occupants.full", "guard.streams.forgotten",
                 "stream.repair.digests.sent",
                 "stream.repair.digests.received", "stream.repair.nacks.sent", "stream.repair.nacks.received",
                 "stream.repair.nacks.suppressed", "stream.repair.nacks.capped", "stream.repair.answers.sent",

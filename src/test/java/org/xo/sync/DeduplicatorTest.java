@@ -108,6 +108,7 @@ public class DeduplicatorTest {
         d.firstTime(env(1, 1, 2)); // origin 1 used last
         d.firstTime(env(3, 1, 1)); // evicts origin 2
         assertEquals(2, d.streams());
+        assertEquals(1, d.evicted());
         assertFalse(d.firstTime(env(1, 1, 1)));
         assertTrue("an evicted stream starts afresh", d.firstTime(env(2, 1, 1)));
     }
