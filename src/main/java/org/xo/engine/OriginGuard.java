@@ -5,6 +5,7 @@ import java.util.Map;
 
 import org.xo.core.Envelope;
 import org.xo.core.Kind;
+import org.xo.core.StreamId;
 
 /**
  * What one origin node may make this node do: a token bucket per origin for its envelopes and a smaller one for its
@@ -23,8 +24,6 @@ final class OriginGuard {
     /** What {@link #admit} decided. */
     enum Verdict { PASS, RATE_LIMITED, REQUESTS_RATE_LIMITED }
 
-    private record StreamKey(long node, int epoch, String room) {
-    }
 
     private static final class Bucket {
         double tokens;
@@ -66,9 +65,9 @@ final class OriginGuard {
             return false;
         }
     };
-    private final Map<StreamKey, Long> streamMoved = new LinkedHashMap<>(64, 0.75f, true) {
+    private final Map<StreamId, Long> streamMoved = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<StreamKey, Long> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<StreamId, Long> eldest) {
             return size() > MAX_STREAMS;
         }
     };
@@ -104,12 +103,12 @@ final class OriginGuard {
 
     /** An envelope of the stream was taken in. */
     synchronized void streamMoved(Envelope e, long now) {
-        streamMoved.put(new StreamKey(e.originNode(), e.originEpoch(), e.room()), now);
+        streamMoved.put(e.stream(), now);
     }
 
-    /** @return whether the envelope's stream had an envelope taken in within {@code withinNanos} */
-    synchronized boolean streamActive(Envelope e, long withinNanos, long now) {
-        Long moved = streamMoved.get(new StreamKey(e.originNode(), e.originEpoch(), e.room()));
+    /** @return whether the stream had an envelope taken in within {@code withinNanos} */
+    synchronized boolean streamActive(StreamId stream, long withinNanos, long now) {
+        Long moved = streamMoved.get(stream);
         return moved != null && now - moved < withinNanos;
     }
 }

@@ -1287,7 +1287,7 @@ public final class XoEngine implements AutoCloseable {
         if (OriginGuard.isRequest(e.kind()) && e.kind() != Kind.STATE_REQUEST) {
             return true; // digests and NACKs are numbered by a serial of their own, not in the room's stream
         }
-        if (farAhead(e, now)) {
+        if (farAhead(e.stream(), e.seq(), now)) {
             dropped(Counter.GUARD_SEQ_JUMPS, "Dropped " + e.kind() + " #" + e.seq() + " of node " + origin + " in "
                     + e.room() + ": over " + MAX_SEQ_JUMP + " ahead of its active stream (open overlay)");
             return false;
@@ -1301,15 +1301,16 @@ public final class XoEngine implements AutoCloseable {
      * duplicate filter and the repairer take what the real node sends next for old news. So a seq more than
      * {@link #MAX_SEQ_JUMP} ahead of the highest seen is dropped while the stream had an envelope within half the node
      * timeout; a stream silent that long (a partition, a room closed here) may jump. A keyed overlay authenticates
-     * every datagram, and a stream of which nothing is known yet cannot be judged.
+     * every datagram, and a stream of which nothing is known yet cannot be judged. The same holds for what a digest
+     * says a stream reached (a forged one would make the stream's next real events look like late repairs).
      */
-    private boolean farAhead(Envelope e, long now) {
+    private boolean farAhead(StreamId stream, long seq, long now) {
         if (config.overlayKeys() != null) {
             return false;
         }
-        long highest = dedup.highest(e);
-        return highest >= 0 && e.seq() - highest > MAX_SEQ_JUMP
-                && guard.streamActive(e, config.nodeTimeout().toNanos() / 2, now);
+        long highest = dedup.highest(stream);
+        return highest >= 0 && seq - highest > MAX_SEQ_JUMP
+                && guard.streamActive(stream, config.nodeTimeout().toNanos() / 2, now);
     }
 
     private void onEnvelope(Envelope e) {
@@ -1448,6 +1449,12 @@ public final class XoEngine implements AutoCloseable {
                 stats.increment(Counter.REPAIR_DIGESTS_RECEIVED);
                 for (RepairMessages.DigestEntry entry : entries) {
                     StreamId stream = entry.stream();
+                    if (farAhead(stream, entry.last(), now)) {
+                        dropped(Counter.GUARD_SEQ_JUMPS, "Ignored a digest entry of node "
+                                + Long.toHexString(e.originNode()) + " for " + stream + ": " + entry.last()
+                                + " is over " + MAX_SEQ_JUMP + " ahead of the active stream (open overlay)");
+                        continue;
+                    }
                     if (stream.originNode() != config.nodeId()) {
                         if (repairer.digest(stream, entry.first(), entry.last(), now)) {
                             open.repair.digestSoon = true;

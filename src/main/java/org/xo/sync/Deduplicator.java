@@ -7,6 +7,7 @@ import java.util.TreeSet;
 import java.util.function.LongConsumer;
 
 import org.xo.core.Envelope;
+import org.xo.core.StreamId;
 
 /**
  * Tells whether an envelope is seen for the first time, per stream {@code (originNode, originEpoch, room)}: each
@@ -112,9 +113,9 @@ public final class Deduplicator {
         }
     }
 
-    /** @return the highest seq seen of the envelope's stream, or -1 when the stream is not remembered */
-    public synchronized long highest(Envelope e) {
-        Window w = streams.get(new Stream(e.originNode(), e.originEpoch(), e.room()));
+    /** @return the highest seq seen of a stream, or -1 when the stream is not remembered */
+    public synchronized long highest(StreamId stream) {
+        Window w = streams.get(new Stream(stream.originNode(), stream.originEpoch(), stream.room()));
         return w == null ? -1 : w.highest;
     }
 

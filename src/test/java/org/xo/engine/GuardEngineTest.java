@@ -23,7 +23,9 @@ import org.junit.Test;
 import org.xo.core.Envelope;
 import org.xo.core.EnvelopeCodec;
 import org.xo.core.Kind;
+import org.xo.core.StreamId;
 import org.xo.engine.EngineStats.Counter;
+import org.xo.sync.RepairMessages;
 import org.xo.transport.Interfaces;
 import org.xo.transport.UdpConfig;
 import org.xo.transport.UdpMulticastTransport;
@@ -156,5 +158,22 @@ public class GuardEngineTest {
         assertTrue("every request without a reply of its own was coalesced: " + coalesced,
                 coalesced >= 200 - replies && coalesced < 200);
         assertNull(listener.heard.poll(10, TimeUnit.MILLISECONDS));
+    }
+
+    @Test
+    public void aDigestClaimingAnActiveStreamFarAheadIsIgnored() throws Exception {
+        start(EngineConfig.DEFAULT_ORIGIN_ENVELOPES_PER_SECOND);
+        send(List.of(message(7, 1)));
+        assertEquals(1, next().seq());
+        StreamId stream = new StreamId(7, 1, LOBBY);
+        String body = RepairMessages.encodeDigest(List.of(new RepairMessages.DigestEntry(stream, 1,
+                1 + 10 * XoEngine.MAX_SEQ_JUMP)));
+        send(List.of(new Envelope(9, 1, 1, System.currentTimeMillis(), LOBBY, "", Kind.DIGEST, body)));
+        waitFor("the digest's entry ignored", () -> engine.stats().get(Counter.GUARD_SEQ_JUMPS) == 1);
+        assertEquals("no gap is chased for it", 0, engine.repairBacklog());
+        send(List.of(message(7, 2)));
+        assertEquals(2, next().seq());
+        assertEquals("the next real message is news, not a repair", 0,
+                engine.stats().get(Counter.REPAIR_EVENTS_REPAIRED));
     }
 }

@@ -65,9 +65,9 @@ public class OriginGuardTest {
     public void aStreamIsActiveWithinTheWindowAfterItsLastEnvelope() {
         Envelope e = envelope(1, Kind.GROUPCHAT);
         long window = TimeUnit.SECONDS.toNanos(2);
-        assertFalse("unknown stream", guard.streamActive(e, window, 0));
+        assertFalse("unknown stream", guard.streamActive(e.stream(), window, 0));
         guard.streamMoved(e, 0);
-        assertTrue(guard.streamActive(e, window, window - 1));
-        assertFalse(guard.streamActive(e, window, window));
+        assertTrue(guard.streamActive(e.stream(), window, window - 1));
+        assertFalse(guard.streamActive(e.stream(), window, window));
     }
 }

@@ -166,10 +166,10 @@ public class DeduplicatorTest {
     @Test
     public void tellsTheHighestSeqOfAStream() {
         Deduplicator d = new Deduplicator();
-        assertEquals(-1, d.highest(env(1, 1, 5)));
+        assertEquals(-1, d.highest(env(1, 1, 5).stream()));
         d.check(env(1, 1, 5));
         d.check(env(1, 1, 3));
-        assertEquals(5, d.highest(env(1, 1, 99)));
-        assertEquals(-1, d.highest(env(1, 2, 5)));
+        assertEquals(5, d.highest(env(1, 1, 99).stream()));
+        assertEquals(-1, d.highest(env(1, 2, 5).stream()));
     }
 }
