@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import org.slf4j.Logger;
@@ -31,6 +32,15 @@ import org.slf4j.LoggerFactory;
  * makes it appear again. A larger epoch is a restart: the old run is lost, then the new one appears. A smaller epoch
  * is a late datagram of an old run and changes nothing.
  * <p>
+ * <b>Unauthenticated</b> input ({@link #authenticated(boolean)} false: an open overlay, where anyone can send what
+ * a node says) cannot end a run that is still talking: a larger epoch is believed only once the current run has been
+ * silent for its handover time ({@link Heard#HELD} until then; the next {@link #sweep()} after that makes the newest
+ * run held the node's, as a restart), and a goodbye beacon only when no beacon or traffic of the run follows within
+ * that time (the node is lost then; what it says meanwhile refutes the goodbye). The handover
+ * time is 2.5 of the longest beacon interval the run ever advertised, at most half its timeout: the real node's next
+ * beacon always comes within it, and a forged short interval cannot shorten it. Advertised intervals count up to
+ * {@value #MAX_TRUSTED_INTERVAL_HOURS} h, and an epoch more than a day ahead of this node's clock is never believed.
+ * <p>
  * Thread-safe. Changes and their listener calls are serialized: each mutator returns only after its events were
  * delivered, in order.
  */
@@ -38,6 +48,25 @@ public final class Directory implements DirectoryView {
     private static final Logger LOG = LoggerFactory.getLogger(Directory.class);
     /** Live nodes and remembered lost nodes, each at most. */
     public static final int MAX_NODES = 4096;
+    /**
+     * Unauthenticated runs (epochs: seconds of their start) further ahead of this node's clock are never believed: a
+     * forged far-future epoch would otherwise make every later run of the real node look older than it.
+     */
+    static final long MAX_EPOCH_AHEAD_SECONDS = TimeUnit.DAYS.toSeconds(1);
+    /** Longer advertised beacon intervals count as this long (a forged day-long interval cannot keep a ghost a week). */
+    static final long MAX_TRUSTED_INTERVAL_HOURS = 1;
+
+    /** What unauthenticated input could not do, reported to {@link #onDoubt}. */
+    public enum Doubt {
+        /** A new run of a node whose current run is still talking: not believed (yet). */
+        RUN_HELD,
+        /** A goodbye beacon: the node is lost only if it stays silent for its handover time. */
+        GOODBYE_DOUBTED,
+        /** The run of a doubted goodbye spoke again: the goodbye was not its own. */
+        GOODBYE_REFUTED,
+        /** A new node while {@link #MAX_NODES} are live: not added. */
+        FULL
+    }
 
     /** What {@link #heard} found. */
     public enum Heard {
@@ -49,6 +78,8 @@ public final class Directory implements DirectoryView {
         RESTARTED,
         /** An older run than the one known: a late datagram. */
         STALE,
+        /** A newer run than the one known while that one still talks, on unauthenticated input: not believed. */
+        HELD,
         /** A node never announced (or forgotten): traffic alone does not add a node. */
         UNKNOWN
     }
@@ -56,9 +87,16 @@ public final class Directory implements DirectoryView {
     private static final class Entry {
         NodeInfo info;
         final EnumMap<Source, Long> heardNanos = new EnumMap<>(Source.class);
+        /** The longest beacon interval this run advertised (capped): its handover time grows with it only. */
+        long maxIntervalNanos;
+        /** When a doubted goodbye of this run came; 0 for none. */
+        long goodbyeNanos;
+        /** The newest run held back while this one talked: it takes over once this one is silent (see sweep). */
+        NodeInfo heldRun;
 
         Entry(NodeInfo info) {
             this.info = info;
+            this.maxIntervalNanos = cappedInterval(info);
         }
 
         long lastNanos() {
@@ -80,6 +118,8 @@ public final class Directory implements DirectoryView {
         }
     };
     private final List<DirectoryListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile boolean authenticated = true;
+    private volatile java.util.function.Consumer<Doubt> doubts = d -> { };
     /** Held while changing and notifying: events reach the listeners in the order of the changes. */
     private final Object changeLock = new Object();
 
@@ -97,6 +137,19 @@ public final class Directory implements DirectoryView {
             throw new IllegalArgumentException("Node timeout must be positive.");
         }
         return nodeTimeout;
+    }
+
+    /**
+     * Whether what this directory is told is authenticated (a keyed overlay: only key holders speak); false makes
+     * the rules for unauthenticated input apply (see the class comment). True until set.
+     */
+    public void authenticated(boolean on) {
+        authenticated = on;
+    }
+
+    /** Tells {@code sink} (on the caller's thread, under this directory's locks: it must be quick) what was doubted. */
+    public void onDoubt(java.util.function.Consumer<Doubt> sink) {
+        doubts = Objects.requireNonNull(sink);
     }
 
     @Override
@@ -144,6 +197,10 @@ public final class Directory implements DirectoryView {
             withdraw(info.nodeId(), info.epoch(), source);
             return false;
         }
+        if (aheadOfTime(info.epoch())) {
+            doubts.accept(Doubt.RUN_HELD);
+            return false;
+        }
         synchronized (changeLock) {
             List<Runnable> events = new ArrayList<>();
             boolean accepted;
@@ -154,6 +211,9 @@ public final class Directory implements DirectoryView {
                     accepted = false;
                 } else if (e == null && isStale(info.nodeId(), info.epoch())) {
                     accepted = false;
+                } else if (e != null && info.epoch() > e.info.epoch() && stillTalking(e, now)) {
+                    hold(e, info);
+                    accepted = false;
                 } else {
                     accepted = true;
                     if (e != null && info.epoch() > e.info.epoch()) {
@@ -162,6 +222,7 @@ public final class Directory implements DirectoryView {
                     }
                     if (e == null) {
                         if (live.size() >= MAX_NODES) {
+                            doubts.accept(Doubt.FULL);
                             return false; // a flood of ids: known nodes stay, new ones wait for room
                         }
                         e = new Entry(info);
@@ -179,11 +240,15 @@ public final class Directory implements DirectoryView {
                     } else {
                         boolean roomsChanged = !e.info.rooms().equals(info.rooms());
                         e.info = info;
+                        e.maxIntervalNanos = Math.max(e.maxIntervalNanos, cappedInterval(info));
                         if (roomsChanged) {
                             events.add(() -> each(DirectoryListener::roomsChanged));
                         }
                     }
                     e.heardNanos.put(source, now);
+                    if (source == Source.BEACON) {
+                        refuteGoodbye(e);
+                    }
                 }
             }
             events.forEach(Runnable::run);
@@ -196,6 +261,10 @@ public final class Directory implements DirectoryView {
      * again (with the announcement from before its loss, or no rooms if it restarted, until its next beacon).
      */
     public Heard heard(long nodeId, int epoch) {
+        if (aheadOfTime(epoch)) {
+            doubts.accept(Doubt.RUN_HELD);
+            return Heard.HELD;
+        }
         synchronized (changeLock) {
             List<Runnable> events = new ArrayList<>();
             Heard result;
@@ -205,10 +274,15 @@ public final class Directory implements DirectoryView {
                 if (e != null) {
                     if (epoch == e.info.epoch()) {
                         e.heardNanos.put(Source.BEACON, now);
+                        refuteGoodbye(e);
                         return Heard.LIVE;
                     }
                     if (epoch < e.info.epoch()) {
                         return Heard.STALE;
+                    }
+                    if (stillTalking(e, now)) {
+                        hold(e, new NodeInfo(nodeId, epoch, e.info.name(), e.info.beaconInterval(), List.of()));
+                        return Heard.HELD;
                     }
                     loseLocked(e, events);
                     appearLocked(new NodeInfo(nodeId, epoch, e.info.name(), e.info.beaconInterval(), List.of()), now,
@@ -223,6 +297,7 @@ public final class Directory implements DirectoryView {
                         return Heard.STALE;
                     }
                     if (live.size() >= MAX_NODES) {
+                        doubts.accept(Doubt.FULL);
                         return Heard.UNKNOWN;
                     }
                     lost.remove(nodeId);
@@ -249,6 +324,14 @@ public final class Directory implements DirectoryView {
                 if (e == null || epoch < e.info.epoch()) {
                     return;
                 }
+                if (source == Source.BEACON && !authenticated) {
+                    // Anyone could have said it: the node is lost if its run stays silent (see sweep).
+                    if (epoch == e.info.epoch() && e.goodbyeNanos == 0) {
+                        e.goodbyeNanos = nanoClock.getAsLong();
+                        doubts.accept(Doubt.GOODBYE_DOUBTED);
+                    }
+                    return;
+                }
                 e.heardNanos.remove(source);
                 // A goodbye beacon speaks for the node itself: DNS-SD's cached record cannot outvote it.
                 if (e.heardNanos.isEmpty() || source == Source.BEACON) {
@@ -271,7 +354,13 @@ public final class Directory implements DirectoryView {
                     e.heardNanos.values().removeIf(t -> now - t > timeout);
                     // Heard through beacons, then silent: lost, whatever DNS-SD says (mDNS caches keep a crashed
                     // node's records for up to an hour). DNS-SD alone holds only nodes whose beacons never came.
-                    if (e.heardNanos.isEmpty() || (beacon != null && now - beacon > timeout)) {
+                    boolean handedOver = beacon != null && now - beacon >= handoverNanos(e);
+                    if (e.heldRun != null && handedOver && live.size() <= MAX_NODES) {
+                        // The run held back is the node's restart: the old one went silent (its goodbye said or not).
+                        loseLocked(e, events);
+                        appearLocked(e.heldRun, now, events);
+                    } else if (e.heardNanos.isEmpty() || (beacon != null && now - beacon > timeout)
+                            || e.goodbyeNanos != 0 && handedOver) {
                         loseLocked(e, events);
                     }
                 }
@@ -326,7 +415,45 @@ public final class Directory implements DirectoryView {
     }
 
     private long timeoutNanos(NodeInfo info) {
-        return Math.max(nodeTimeout.toNanos(), info.beaconInterval().toNanos() / 2 * 7);
+        return Math.max(nodeTimeout.toNanos(), cappedInterval(info) / 2 * 7);
+    }
+
+    private static long cappedInterval(NodeInfo info) {
+        return Math.min(info.beaconInterval().toNanos(), TimeUnit.HOURS.toNanos(
+                MAX_TRUSTED_INTERVAL_HOURS));
+    }
+
+    /** How long a run must be silent before unauthenticated input may end it (see the class comment). */
+    private long handoverNanos(Entry e) {
+        return Math.min(e.maxIntervalNanos / 2 * 5, timeoutNanos(e.info) / 2);
+    }
+
+    /** Under this: whether unauthenticated input must not end the entry's run yet, since it spoke lately. */
+    private boolean stillTalking(Entry e, long now) {
+        Long beacon = e.heardNanos.get(Source.BEACON);
+        return !authenticated && beacon != null && now - beacon < handoverNanos(e);
+    }
+
+    /** @return whether an epoch is to be doubted for good: unauthenticated and too far ahead of this node's clock */
+    private boolean aheadOfTime(int epoch) {
+        return !authenticated && epoch > System.currentTimeMillis() / 1000 + MAX_EPOCH_AHEAD_SECONDS;
+    }
+
+    /** Under this: a newer run is held back; the newest one held takes over if the entry's run goes silent. */
+    private void hold(Entry e, NodeInfo newer) {
+        if (e.heldRun == null || newer.epoch() > e.heldRun.epoch()
+                || newer.epoch() == e.heldRun.epoch() && !newer.rooms().isEmpty()) {
+            e.heldRun = newer;
+        }
+        doubts.accept(Doubt.RUN_HELD);
+    }
+
+    /** Under this: the run spoke after a doubted goodbye, which was thus not its own. */
+    private void refuteGoodbye(Entry e) {
+        if (e.goodbyeNanos != 0) {
+            e.goodbyeNanos = 0;
+            doubts.accept(Doubt.GOODBYE_REFUTED);
+        }
     }
 
     private boolean isStale(long nodeId, int epoch) {

@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DnsSdAdvertiser implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DnsSdAdvertiser.class);
+    /** Peers remembered at the most, as many as the directory holds nodes. */
+    static final int MAX_PEERS = Directory.MAX_NODES;
 
     /** What happened, for the engine's counters. */
     public enum Event {
@@ -49,6 +51,8 @@ public final class DnsSdAdvertiser implements AutoCloseable {
         PEER_REMOVED,
         /** A peer's TXT record broke the layout. */
         MALFORMED,
+        /** A new peer was ignored: {@link #MAX_PEERS} are known already. */
+        PEERS_FULL,
         /** This node's TXT record was updated. */
         UPDATED
     }
@@ -278,6 +282,10 @@ public final class DnsSdAdvertiser implements AutoCloseable {
         }
         if (node.nodeId() == settings.nodeId()) {
             return; // our own service
+        }
+        if (peers.size() >= MAX_PEERS && !peers.containsKey(name)) {
+            emit(Event.PEERS_FULL); // a flood of made-up services: the known peers stay
+            return;
         }
         NodeInfo before = peers.put(name, node);
         if (before != null && (before.nodeId() != node.nodeId() || before.epoch() != node.epoch())) {

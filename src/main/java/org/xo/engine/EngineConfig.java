@@ -41,12 +41,16 @@ import org.xo.transport.UdpConfig;
  *                        {@code org.xo.sync}); the room log is kept either way
  * @param logBounds       what the room log keeps (per room, per origin, by age); also how far back a gap is chased
  * @param repairBytesPerSecond answer bandwidth per room at the most (a node asked for much waits its turn)
+ * @param originEnvelopesPerSecond envelopes taken from any one origin node per second at the most, with bursts of
+ *                        {@value #ORIGIN_BURST_SECONDS} seconds' worth (a state replay); the rest is dropped and
+ *                        counted as guard.rate-limited, so that one origin, real or forged, cannot take this node's
+ *                        receive thread from the others
  */
 public record EngineConfig(long nodeId, String nodeName, String overlayService, Inet4Address groupBase,
                            UdpConfig udp, Pacer.Settings pacing, boolean compression, int historyReplay,
                            boolean discovery, Duration beaconInterval, Duration nodeTimeout,
                            Inet4Address controlGroup, boolean dnsSd, OverlayKeys overlayKeys, boolean repair,
-                           RoomLog.Bounds logBounds, int repairBytesPerSecond) {
+                           RoomLog.Bounds logBounds, int repairBytesPerSecond, int originEnvelopesPerSecond) {
     public static final String DEFAULT_OVERLAY_SERVICE = "conference.xo";
     /**
      * 10 s: ten rooms with full subjects stay under 100 bytes/s per node; discovery speed does not depend on it
@@ -62,6 +66,10 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
     public static final RoomLog.Bounds DEFAULT_LOG_BOUNDS = new RoomLog.Bounds(10_000, 5_000, Duration.ofHours(72));
     /** 256 kB/s per room: a 1,000-message backlog in well under a second on a LAN. */
     public static final int DEFAULT_REPAIR_BYTES_PER_SECOND = 256_000;
+    /** 500 envelopes per second from one origin: ten times a busy room, with a 10 s burst for a state replay. */
+    public static final int DEFAULT_ORIGIN_ENVELOPES_PER_SECOND = 500;
+    /** An origin may send this many seconds' worth of its rate at once (a replay of many occupants). */
+    public static final int ORIGIN_BURST_SECONDS = 10;
     /** Shortest beacon interval accepted. */
     public static final Duration MIN_BEACON_INTERVAL = Duration.ofMillis(50);
     /** Longest beacon interval accepted. */
@@ -100,6 +108,10 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         if (repairBytesPerSecond < 1500) {
             throw new IllegalArgumentException("Repair bandwidth must be at least one datagram (1500 bytes) per"
                     + " second, was " + repairBytesPerSecond + ".");
+        }
+        if (originEnvelopesPerSecond < 10) {
+            throw new IllegalArgumentException("Envelopes per origin and second must be at least 10, was "
+                    + originEnvelopesPerSecond + ".");
         }
         if (controlGroup == null || !controlGroup.isMulticastAddress()) {
             throw new IllegalArgumentException("Control group must be an IPv4 multicast address, was " + controlGroup
@@ -141,6 +153,7 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         difference(out, "repair", repair, next.repair);
         difference(out, "log bounds", logBounds, next.logBounds);
         difference(out, "repair bytes/s", repairBytesPerSecond, next.repairBytesPerSecond);
+        difference(out, "envelopes/s per origin", originEnvelopesPerSecond, next.originEnvelopesPerSecond);
         return out;
     }
 
@@ -157,7 +170,8 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
     /** Defaults: random node id, overlay service conference.xo, 239.192.0.0, UDP defaults on the first multicast
      * interface, 1400-byte / γ 2 / 1 ms / 50 ms pacing, compression on, 25 messages of history replay; discovery
      * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250; DNS-SD on; no overlay key;
-     * repair on, {@link #DEFAULT_LOG_BOUNDS}, {@link #DEFAULT_REPAIR_BYTES_PER_SECOND}. */
+     * repair on, {@link #DEFAULT_LOG_BOUNDS}, {@link #DEFAULT_REPAIR_BYTES_PER_SECOND};
+     * {@link #DEFAULT_ORIGIN_ENVELOPES_PER_SECOND}. */
     public static final class Builder {
         private long nodeId = new SecureRandom().nextLong();
         private String nodeName;
@@ -179,6 +193,7 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         private boolean repair = true;
         private RoomLog.Bounds logBounds = DEFAULT_LOG_BOUNDS;
         private int repairBytesPerSecond = DEFAULT_REPAIR_BYTES_PER_SECOND;
+        private int originEnvelopesPerSecond = DEFAULT_ORIGIN_ENVELOPES_PER_SECOND;
 
         private Builder() {
         }
@@ -298,13 +313,18 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             return this;
         }
 
+        public Builder originEnvelopesPerSecond(int envelopes) {
+            this.originEnvelopesPerSecond = envelopes;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when a setting is out of range */
         public EngineConfig build() {
             return new EngineConfig(nodeId, nodeName != null ? nodeName : "node-" + Long.toHexString(nodeId),
                     overlayService, groupBase, udp != null ? udp : UdpConfig.on(Interfaces.defaultMulticast()),
                     new Pacer.Settings(payloadBudget, gamma, initialRtt, maxDelay), compression, historyReplay,
                     discovery, beaconInterval, nodeTimeout, controlGroup, dnsSd, overlayKeys, repair, logBounds,
-                    repairBytesPerSecond);
+                    repairBytesPerSecond, originEnvelopesPerSecond);
         }
     }
 }

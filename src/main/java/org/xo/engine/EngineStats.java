@@ -74,6 +74,28 @@ public final class EngineStats {
         DROPPED_STALE("dropped.stale"),
         /** A sealed datagram on an open overlay: only a node with the key can read it. */
         DROPPED_SEALED("dropped.sealed"),
+        /** Envelopes of an origin beyond its rate (EngineConfig.originEnvelopesPerSecond), dropped. */
+        GUARD_RATE_LIMITED("guard.rate-limited"),
+        /** STATE_REQUESTs, DIGESTs and NACKs of an origin beyond its request rate, dropped. */
+        GUARD_REQUESTS_RATE_LIMITED("guard.requests.rate-limited"),
+        /** Origins whose rate buckets were forgotten for newer ones (a flood of origin ids). */
+        GUARD_ORIGINS_FORGOTTEN("guard.origins.forgotten"),
+        /** STATE_REQUESTs answered by the room's next replay instead of one of their own (one replay per gap). */
+        GUARD_STATE_REQUESTS_COALESCED("guard.state-requests.coalesced"),
+        /** Open overlay: envelopes far ahead of their stream while it is active, dropped (see XoEngine). */
+        GUARD_SEQ_JUMPS("guard.seq-jumps"),
+        /** Open overlay: beacons and envelopes of a new run of a node whose current run still talks, dropped. */
+        GUARD_RUNS_HELD("guard.runs-held"),
+        /** Open overlay: goodbye beacons not believed at once (the node is lost if it then stays silent). */
+        GUARD_GOODBYES_DOUBTED("guard.goodbyes.doubted"),
+        /** Open overlay: doubted goodbyes whose node spoke again: someone else said them. */
+        GUARD_GOODBYES_REFUTED("guard.goodbyes.refuted"),
+        /** New nodes not added because the directory (or the table of DNS-SD peers) was full. */
+        GUARD_DIRECTORY_FULL("guard.directory.full"),
+        /** Remote occupant records a room forgot for newer ones (RoomState.MAX_REMOTE_OCCUPANTS). */
+        GUARD_ROOM_OCCUPANTS_FULL("guard.room-occupants.full"),
+        /** Streams the duplicate filter forgot for newer ones (Deduplicator.DEFAULT_MAX_STREAMS). */
+        GUARD_STREAMS_FORGOTTEN("guard.streams.forgotten"),
         REPAIR_DIGESTS_SENT("stream.repair.digests.sent"),
         REPAIR_DIGESTS_RECEIVED("stream.repair.digests.received"),
         REPAIR_NACKS_SENT("stream.repair.nacks.sent"),

@@ -82,9 +82,11 @@ import org.xo.transport.UdpConfig;
  * keyed overlay, {@link EngineConfig#overlayKeys()}) → {@link Transport}.
  * Receive path (transport thread): the overlay key's gate ({@link Opener}: on a keyed overlay a datagram that is not
  * sealed, authentic and new is dropped before it is parsed; on an open one a sealed datagram is) → decode (room
- * hashes resolved against the open rooms) → drop own, other-room and duplicate envelopes → answer STATE_REQUESTs
- * with the room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them drop)
- * → listener. Every drop is counted in {@link #stats()}.
+ * hashes resolved against the open rooms) → drop own envelopes → the guard (per-origin rates, see
+ * {@link OriginGuard}; on an open overlay, far-ahead seqs, see {@link #farAhead}, and new runs or goodbyes of nodes
+ * still talking, see {@link Directory}) → drop other-room and duplicate envelopes → answer STATE_REQUESTs with the
+ * room's {@link RoomState#snapshotForReplay()} (the original envelopes, which receivers that have them drop), at most
+ * once per {@link #STATE_REPLY_GAP_NANOS} → listener. Every drop is counted in {@link #stats()}.
  * <p>
  * Room log and repair (see {@code org.xo.sync}): every room-stream envelope published or received here goes into a
  * {@link RoomLog} (the caller's, or one in memory), which decides what is new; a timer thread "xo-repair" sends the
@@ -147,6 +149,17 @@ public final class XoEngine implements AutoCloseable {
     static final long PRUNE_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
     /** Occupants whose latest presence seq a room remembers (to keep an older one from resurrecting them). */
     static final int MAX_PRESENCE_SEQS = 4096;
+    /**
+     * A room's state goes out at most once per this gap: STATE_REQUESTs within it get the next replay, so a flood of
+     * requests (from any number of origins) costs one replay per room and gap.
+     */
+    static final long STATE_REPLY_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    /**
+     * On an open overlay, a seq further ahead of its stream's highest while the stream is active (see
+     * {@link #farAhead}) is dropped: the duplicate filter's window, so an accepted jump never makes a real envelope
+     * look older than the window.
+     */
+    static final long MAX_SEQ_JUMP = Deduplicator.DEFAULT_WINDOW;
 
     private enum State { NEW, RUNNING, CLOSED }
 
@@ -166,6 +179,8 @@ public final class XoEngine implements AutoCloseable {
         long nextDigestNanos = System.nanoTime() + DIGEST_ACTIVE_NANOS;
         long lastDigestNanos = System.nanoTime();
         long quietStepNanos = DIGEST_ACTIVE_NANOS;
+        private long lastReplayNanos = System.nanoTime() - STATE_REPLY_GAP_NANOS;
+        private boolean replayDue;
         double answerTokens;
         long tokensAtNanos = System.nanoTime();
         private final Map<StreamId, Long> streamActivity = new LinkedHashMap<>(16, 0.75f, true) {
@@ -198,6 +213,27 @@ public final class XoEngine implements AutoCloseable {
             List<StreamId> out = new ArrayList<>(recent.size());
             recent.forEach(e -> out.add(e.getKey()));
             return out;
+        }
+
+        /** A STATE_REQUEST came. @return whether to replay now; if not, the next {@link #deferredReplayDue} will */
+        synchronized boolean replayNow(long now) {
+            if (now - lastReplayNanos >= STATE_REPLY_GAP_NANOS) {
+                lastReplayNanos = now;
+                replayDue = false;
+                return true;
+            }
+            replayDue = true;
+            return false;
+        }
+
+        /** @return whether a request put off by {@link #replayNow} is to be answered now (the gap has passed) */
+        synchronized boolean deferredReplayDue(long now) {
+            if (!replayDue || now - lastReplayNanos < STATE_REPLY_GAP_NANOS) {
+                return false;
+            }
+            replayDue = false;
+            lastReplayNanos = now;
+            return true;
         }
 
         /** @return whether a newer presence-like event of the same occupant (node run and nick) was seen; records it */
@@ -281,9 +317,12 @@ public final class XoEngine implements AutoCloseable {
     private final Sealer sealer;
     /** Replay windows of the senders heard; kept when the keys change, since they are keyed by sender only. */
     private final Opener opener = new Opener();
-    private final LogThrottle sealLog = LogThrottle.debug(LOG);
-    /** Drop counters whose first datagram was logged as a warning in this run; later ones go to the debug log. */
-    private final Set<Counter> sealWarned = ConcurrentHashMap.newKeySet();
+    /** Drops of hostile or unreadable input after their first, which was logged as a warning (see {@link #dropped}). */
+    private final LogThrottle dropLog = LogThrottle.debug(LOG);
+    /** Drop counters whose first drop was logged as a warning in this run; later ones go to the debug log. */
+    private final Set<Counter> dropWarned = ConcurrentHashMap.newKeySet();
+    /** Rate buckets per origin, and when each stream last moved. */
+    private final OriginGuard guard = new OriginGuard(() -> stats.increment(Counter.GUARD_ORIGINS_FORGOTTEN));
     private final Directory directory;
     /** The control address beacons carry in their room field (the overlay service never changes in place). */
     private final String controlRoom;
@@ -315,6 +354,7 @@ public final class XoEngine implements AutoCloseable {
     private volatile ScheduledExecutorService repairTimer;
     /** Repair timer thread only. */
     private long abandonedReported;
+    private long streamsForgottenReported;
     private long lastPruneNanos = System.nanoTime();
     private final LogThrottle logFailures = LogThrottle.warn(LOG);
 
@@ -349,6 +389,8 @@ public final class XoEngine implements AutoCloseable {
         this.addressing = new GroupAddressing(config.groupBase());
         this.controlRoom = OverlayRoom.of(CONTROL_ROOM_NAME, config.overlayService()).jid();
         this.directory = new Directory(config.nodeTimeout(), System::nanoTime);
+        this.directory.authenticated(config.overlayKeys() != null);
+        this.directory.onDoubt(this::doubted);
         this.directory.addListener(new DirectoryListener() {
             @Override
             public void nodeLost(NodeInfo node) {
@@ -883,6 +925,7 @@ public final class XoEngine implements AutoCloseable {
                     open.state.resizeHistory(next.historyReplay());
                 }
                 directory.nodeTimeout(next.nodeTimeout());
+                directory.authenticated(next.overlayKeys() != null);
             } finally {
                 sendGate.writeLock().unlock();
             }
@@ -1211,8 +1254,8 @@ public final class XoEngine implements AutoCloseable {
         OverlayKeys keys = config.overlayKeys();
         if (keys == null) {
             if (DatagramSeal.isSealed(data)) {
-                sealDropped(Counter.DROPPED_SEALED, sender, "sealed, and this node has no overlay key"
-                        + " (xo.security.key-file)");
+                dropped(Counter.DROPPED_SEALED, "Dropped a datagram from " + sender + ": sealed, and this node has"
+                        + " no overlay key (xo.security.key-file)");
                 return null;
             }
             return data;
@@ -1220,24 +1263,91 @@ public final class XoEngine implements AutoCloseable {
         try {
             return opener.open(keys, data).datagram();
         } catch (SealException e) {
-            sealDropped(Counter.dropped(e.reason()), sender, e.getMessage());
+            dropped(Counter.dropped(e.reason()), "Dropped a datagram from " + sender + ": " + e.getMessage());
             return null;
         }
     }
 
-    private void sealDropped(Counter counter, InetSocketAddress sender, String why) {
+    /** Counts a drop; the first of each counter in this run is logged as a warning, later ones at debug level. */
+    private void dropped(Counter counter, String line) {
         stats.increment(counter);
-        String line = "Dropped a datagram from " + sender + ": " + why;
-        if (sealWarned.add(counter)) {
+        if (dropWarned.add(counter)) {
             LOG.warn("{} (counted as {}; further ones are logged at debug level)", line, counter.key());
         } else {
-            sealLog.log(line, null);
+            dropLog.log(line, null);
         }
+    }
+
+    /** Directory callback: what unauthenticated input could not do, counted and logged as a drop. */
+    private void doubted(Directory.Doubt doubt) {
+        switch (doubt) {
+            case RUN_HELD -> dropped(Counter.GUARD_RUNS_HELD, "Held back a new run of a node whose current run still"
+                    + " talks (open overlay: anyone could have sent it)");
+            case GOODBYE_DOUBTED -> dropped(Counter.GUARD_GOODBYES_DOUBTED, "A goodbye beacon is believed only if its"
+                    + " node stays silent (open overlay: anyone could have sent it)");
+            case GOODBYE_REFUTED -> dropped(Counter.GUARD_GOODBYES_REFUTED, "A node spoke again after a goodbye beacon"
+                    + " in its name: someone else sent the goodbye");
+            case FULL -> dropped(Counter.GUARD_DIRECTORY_FULL, "A new node was not added: the directory holds "
+                    + Directory.MAX_NODES + " nodes");
+        }
+    }
+
+    /**
+     * The per-origin rate limits and, on an open overlay, the sequence-jump rule (see {@link #farAhead}).
+     *
+     * @return whether the envelope may go on
+     */
+    private boolean admitted(Envelope e) {
+        long now = System.nanoTime();
+        String origin = Long.toHexString(e.originNode());
+        switch (guard.admit(e, config.originEnvelopesPerSecond(), now)) {
+            case RATE_LIMITED -> {
+                dropped(Counter.GUARD_RATE_LIMITED, "Dropped envelopes of node " + origin + ": over "
+                        + config.originEnvelopesPerSecond() + " envelopes per second");
+                return false;
+            }
+            case REQUESTS_RATE_LIMITED -> {
+                dropped(Counter.GUARD_REQUESTS_RATE_LIMITED, "Dropped requests of node " + origin + ": over "
+                        + OriginGuard.REQUESTS_PER_SECOND + " state requests, digests and NACKs per second");
+                return false;
+            }
+            case PASS -> { }
+        }
+        if (OriginGuard.isRequest(e.kind()) && e.kind() != Kind.STATE_REQUEST) {
+            return true; // digests and NACKs are numbered by a serial of their own, not in the room's stream
+        }
+        if (farAhead(e.stream(), e.seq(), now)) {
+            dropped(Counter.GUARD_SEQ_JUMPS, "Dropped " + e.kind() + " #" + e.seq() + " of node " + origin + " in "
+                    + e.room() + ": over " + MAX_SEQ_JUMP + " ahead of its active stream (open overlay)");
+            return false;
+        }
+        guard.streamMoved(e, now);
+        return true;
+    }
+
+    /**
+     * On an open overlay, anyone can send an envelope in any node's name: one far ahead of its stream would make the
+     * duplicate filter and the repairer take what the real node sends next for old news. So a seq more than
+     * {@link #MAX_SEQ_JUMP} ahead of the highest seen is dropped while the stream had an envelope within half the node
+     * timeout; a stream silent that long (a partition, a room closed here) may jump. A keyed overlay authenticates
+     * every datagram, and a stream of which nothing is known yet cannot be judged. The same holds for what a digest
+     * says a stream reached (a forged one would make the stream's next real events look like late repairs).
+     */
+    private boolean farAhead(StreamId stream, long seq, long now) {
+        if (config.overlayKeys() != null) {
+            return false;
+        }
+        long highest = dedup.highest(stream);
+        return highest >= 0 && seq - highest > MAX_SEQ_JUMP
+                && guard.streamActive(stream, config.nodeTimeout().toNanos() / 2, now);
     }
 
     private void onEnvelope(Envelope e) {
         if (e.originNode() == config.nodeId()) {
             stats.increment(Counter.ENVELOPES_OWN); // multicast loopback hands our own datagrams back
+            return;
+        }
+        if (!admitted(e)) {
             return;
         }
         if (e.kind() == Kind.BEACON) {
@@ -1251,11 +1361,17 @@ public final class XoEngine implements AutoCloseable {
         // Only the origin sends its envelopes, except SUBJECTs, which other nodes repeat in their state replies, and
         // what repair brings (seqs below what the stream is known to have), which any node may send long after: those
         // do not say that their origin is alive.
-        if (config.discovery() && e.kind() != Kind.SUBJECT && staleRun(e)
-                && (e.kind() == Kind.PRESENCE || e.kind() == Kind.NICK_CHANGE)) {
-            // A late presence of a run the node has since replaced: delivering it would create a ghost occupant.
-            stats.increment(Counter.ENVELOPES_DUPLICATE);
-            return;
+        if (config.discovery() && e.kind() != Kind.SUBJECT) {
+            Directory.Heard run = heardFrom(e);
+            if (run == Directory.Heard.HELD && e.kind() != Kind.STATE_REQUEST) {
+                // A new run not believed yet (counted by the directory): its node asks for it again once it is.
+                return;
+            }
+            if (run == Directory.Heard.STALE && (e.kind() == Kind.PRESENCE || e.kind() == Kind.NICK_CHANGE)) {
+                // A late presence of a run the node has since replaced: delivering it would create a ghost occupant.
+                stats.increment(Counter.ENVELOPES_DUPLICATE);
+                return;
+            }
         }
         OpenRoom open = rooms.get(e.room());
         if (open == null || open.uncarried != null) {
@@ -1277,7 +1393,11 @@ public final class XoEngine implements AutoCloseable {
         }
         if (e.kind() == Kind.STATE_REQUEST) {
             if (logged && !late) { // a request that repair brings back is long answered
-                replayState(open);
+                if (open.repair.replayNow(System.nanoTime())) {
+                    replayState(open);
+                } else {
+                    stats.increment(Counter.GUARD_STATE_REQUESTS_COALESCED);
+                }
             }
             return;
         }
@@ -1288,7 +1408,10 @@ public final class XoEngine implements AutoCloseable {
             stats.increment(Counter.ENVELOPES_DUPLICATE);
             return;
         }
-        open.state.recordRemote(e);
+        if (!open.state.recordRemote(e)) {
+            dropped(Counter.GUARD_ROOM_OCCUPANTS_FULL, "Room " + e.room() + " forgot its eldest remote occupant record:"
+                    + " it holds " + RoomState.MAX_REMOTE_OCCUPANTS);
+        }
         if (e.kind() == Kind.SUBJECT) {
             advertisementMayHaveChanged();
         }
@@ -1315,7 +1438,8 @@ public final class XoEngine implements AutoCloseable {
             stats.increment(Counter.REPAIR_PRESENCES_SUPERSEDED);
             return false;
         }
-        return verdict == Deduplicator.Verdict.FIRST;
+        // Older than the window (the stream jumped far ahead since, e.g. after a partition): the log decides.
+        return verdict == Deduplicator.Verdict.FIRST || verdict == Deduplicator.Verdict.FORGOTTEN && logged;
     }
 
     /**
@@ -1354,6 +1478,12 @@ public final class XoEngine implements AutoCloseable {
                 stats.increment(Counter.REPAIR_DIGESTS_RECEIVED);
                 for (RepairMessages.DigestEntry entry : entries) {
                     StreamId stream = entry.stream();
+                    if (farAhead(stream, entry.last(), now)) {
+                        dropped(Counter.GUARD_SEQ_JUMPS, "Ignored a digest entry of node "
+                                + Long.toHexString(e.originNode()) + " for " + stream + ": " + entry.last()
+                                + " is over " + MAX_SEQ_JUMP + " ahead of the active stream (open overlay)");
+                        continue;
+                    }
                     if (stream.originNode() != config.nodeId()) {
                         if (repairer.digest(stream, entry.first(), entry.last(), now)) {
                             open.repair.digestSoon = true;
@@ -1413,6 +1543,11 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
+        for (OpenRoom open : rooms.values()) {
+            if (open.uncarried == null && open.repair.deferredReplayDue(now)) {
+                replayState(open);
+            }
+        }
         if (config.repair()) {
             for (OpenRoom open : rooms.values()) {
                 if (open.uncarried == null) {
@@ -1424,6 +1559,13 @@ public final class XoEngine implements AutoCloseable {
             long abandoned = repairer.abandoned();
             stats.add(Counter.REPAIR_ABANDONED, abandoned - abandonedReported);
             abandonedReported = abandoned;
+        }
+        long streamsForgotten = dedup.evicted();
+        if (streamsForgotten > streamsForgottenReported) {
+            stats.add(Counter.GUARD_STREAMS_FORGOTTEN, streamsForgotten - streamsForgottenReported - 1);
+            dropped(Counter.GUARD_STREAMS_FORGOTTEN, "The duplicate filter forgot streams for newer ones: it holds "
+                    + Deduplicator.DEFAULT_MAX_STREAMS);
+            streamsForgottenReported = streamsForgotten;
         }
         if (now - lastPruneNanos >= PRUNE_INTERVAL_NANOS) {
             lastPruneNanos = now;
@@ -1560,12 +1702,17 @@ public final class XoEngine implements AutoCloseable {
         stopAndAwait(timer);
     }
 
-    /** @return whether the envelope's origin run was replaced by a newer one; hears the origin unless repair brings it */
-    private boolean staleRun(Envelope e) {
+    /**
+     * Hears the envelope's origin unless repair brings it (then only its run is compared with the known one).
+     *
+     * @return what the directory made of it: STALE for a run replaced by a newer one, HELD for a newer run not believed
+     */
+    private Directory.Heard heardFrom(Envelope e) {
         if (config.repair() && repairer.isBehind(e.stream(), e.seq())) {
-            return directory.node(e.originNode()).map(n -> n.info().epoch() > e.originEpoch()).orElse(false);
+            return directory.node(e.originNode()).map(n -> n.info().epoch() > e.originEpoch()).orElse(false)
+                    ? Directory.Heard.STALE : Directory.Heard.LIVE;
         }
-        return directory.heard(e.originNode(), e.originEpoch()) == Directory.Heard.STALE;
+        return directory.heard(e.originNode(), e.originEpoch());
     }
 
     private void onBeacon(Envelope e) {
@@ -1573,7 +1720,7 @@ public final class XoEngine implements AutoCloseable {
             stats.increment(Counter.ENVELOPES_OTHER_ROOM); // another overlay sharing the group, or discovery off
             return;
         }
-        if (!dedup.firstTime(e)) {
+        if (dedup.check(e) == Deduplicator.Verdict.SEEN) { // one older than the window is a beacon all the same
             stats.increment(Counter.ENVELOPES_DUPLICATE);
             return;
         }
@@ -1690,6 +1837,8 @@ public final class XoEngine implements AutoCloseable {
                         case MALFORMED -> stats.increment(Counter.DNSSD_MALFORMED);
                         case UPDATED -> stats.increment(Counter.DNSSD_UPDATES);
                         case FAILED -> stats.increment(Counter.DNSSD_FAILURES);
+                        case PEERS_FULL -> dropped(Counter.GUARD_DIRECTORY_FULL, "A new DNS-SD peer was ignored: "
+                                + Directory.MAX_NODES + " are known");
                         case REGISTERED -> { }
                     }
                 });

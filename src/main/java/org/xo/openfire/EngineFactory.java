@@ -77,6 +77,7 @@ final class EngineFactory {
                 .dnsSd(XoSettings.DNS_SD.get())
                 .overlayKeys(keys)
                 .logBounds(logBounds())
+                .originEnvelopesPerSecond(XoSettings.ORIGIN_ENVELOPES_PER_SECOND.get())
                 .build();
     }
 

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
@@ -71,6 +72,8 @@ final class Injector implements EngineListener {
     private static final long LATE_OCCUPANCY_MS = 500;
     /** Late presences gathered per origin and room at the most (a repair answer holds far fewer). */
     private static final int MAX_LATE_OCCUPANCY = 10_000;
+    /** Packets held for one participant until the room confirms its entry (a join takes milliseconds). */
+    static final int MAX_HELD_PER_PARTICIPANT = 100;
 
     private record LateKey(String room, long origin) {
     }
@@ -86,6 +89,8 @@ final class Injector implements EngineListener {
         return t;
     });
     private final AtomicInteger queued = new AtomicInteger();
+    /** Bounds hit: the first time of each is a warning, later ones go to the debug log. */
+    private final Set<String> boundsWarned = ConcurrentHashMap.newKeySet();
 
     // Owned by the injector thread.
     private final RemoteRoster roster = new RemoteRoster();
@@ -331,6 +336,15 @@ final class Injector implements EngineListener {
     private void presence(String room, long origin, String nick, Element stanza) {
         Participant p = roster.find(room, origin, nick);
         if (p == null) {
+            int perRoom = XoSettings.MAX_REMOTE_OCCUPANTS_PER_ROOM.get();
+            int total = XoSettings.MAX_REMOTE_OCCUPANTS.get();
+            if (roster.size() >= total || roster.sizeOf(room) >= perRoom) {
+                boundHit("inject.occupants-full", "XO let no more participants of other nodes in: " + room + " shows "
+                        + roster.sizeOf(room) + " (" + XoSettings.MAX_REMOTE_OCCUPANTS_PER_ROOM.key() + "=" + perRoom
+                        + "), all rooms " + roster.size() + " (" + XoSettings.MAX_REMOTE_OCCUPANTS.key() + "=" + total
+                        + ")");
+                return;
+            }
             RemoteRoster.Admission admission = roster.admit(room, origin, nick, stanza.asXML());
             if (admission.displaced() != null) {
                 moveToNewLocalNick(admission.displaced());
@@ -404,6 +418,9 @@ final class Injector implements EngineListener {
             return;
         }
         Participant p = ensureParticipant(room, envelope);
+        if (p == null) {
+            return; // the room or the node is full of remote participants (counted)
+        }
         Message message = new Message(stanza.createCopy(), true);
         Stanzas.removeXoElements(message);
         message.setFrom(virtualJid(p));
@@ -432,6 +449,9 @@ final class Injector implements EngineListener {
             return;
         }
         Participant p = ensureParticipant(room, envelope);
+        if (p == null) {
+            return; // the room or the node is full of remote participants (counted)
+        }
         Message message = new Message(stanza.createCopy(), true);
         Stanzas.removeXoElements(message);
         message.setFrom(virtualJid(p));
@@ -443,7 +463,11 @@ final class Injector implements EngineListener {
         stats.increment("injected.private");
     }
 
-    /** A message can arrive before (or without) its sender's presence, e.g. after a loss: bring them in first. */
+    /**
+     * A message can arrive before (or without) its sender's presence, e.g. after a loss: bring them in first.
+     *
+     * @return the participant; null when the bounds on remote participants keep it out
+     */
     private Participant ensureParticipant(String room, Envelope envelope) {
         Participant p = roster.find(room, envelope.originNode(), envelope.nick());
         if (p == null) {
@@ -460,7 +484,13 @@ final class Injector implements EngineListener {
         } else if (refusedForGood(p)) {
             stats.increment("inject.dropped-refused");
         } else {
-            held.computeIfAbsent(p.resource, r -> new ArrayList<>()).add(packet);
+            List<Packet> waiting = held.computeIfAbsent(p.resource, r -> new ArrayList<>());
+            if (waiting.size() >= MAX_HELD_PER_PARTICIPANT) {
+                boundHit("inject.held-full", "XO dropped a packet of " + p + ": " + MAX_HELD_PER_PARTICIPANT
+                        + " wait for the room to confirm its entry");
+                return;
+            }
+            waiting.add(packet);
         }
     }
 
@@ -610,7 +640,7 @@ final class Injector implements EngineListener {
     private void submit(Runnable task) {
         if (queued.incrementAndGet() > MAX_QUEUED) {
             queued.decrementAndGet();
-            stats.increment("inject.queue-full");
+            boundHit("inject.queue-full", "XO dropped a remote event: " + MAX_QUEUED + " wait for the injector thread");
             return;
         }
         try {
@@ -620,6 +650,16 @@ final class Injector implements EngineListener {
             });
         } catch (RejectedExecutionException stopping) {
             queued.decrementAndGet();
+        }
+    }
+
+    /** Counts a drop at a bound; logs the first of each bound as a warning, later ones at debug level. */
+    private void boundHit(String counter, String message) {
+        stats.increment(counter);
+        if (boundsWarned.add(counter)) {
+            Log.warn("{} (counted as {}; further ones are logged at debug level)", message, counter);
+        } else {
+            Log.debug(message);
         }
     }
 

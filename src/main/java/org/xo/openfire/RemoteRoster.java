@@ -79,6 +79,7 @@ final class RemoteRoster {
 
     private final Map<Key, Participant> byKey = new HashMap<>();
     private final Map<String, Participant> byResource = new HashMap<>();
+    private final Map<String, Integer> perRoom = new HashMap<>();
     private long resources;
     /** Counts changes, so the injector republishes its {@link #snapshot()} only after one. */
     private long changes;
@@ -104,6 +105,7 @@ final class RemoteRoster {
         Participant displaced = applyNickRule(newcomer);
         byKey.put(key, newcomer);
         byResource.put(newcomer.resource, newcomer);
+        perRoom.merge(room, 1, Integer::sum);
         changes++;
         return new Admission(newcomer, displaced);
     }
@@ -153,6 +155,7 @@ final class RemoteRoster {
     Participant remove(Participant participant) {
         byKey.remove(new Key(participant.room, participant.origin, participant.originNick));
         byResource.remove(participant.resource);
+        perRoom.computeIfPresent(participant.room, (room, n) -> n == 1 ? null : n - 1);
         changes++;
         return participant;
     }
@@ -173,6 +176,11 @@ final class RemoteRoster {
 
     int size() {
         return byKey.size();
+    }
+
+    /** @return the participants in one room */
+    int sizeOf(String room) {
+        return perRoom.getOrDefault(room, 0);
     }
 
     /** @return how many changes the roster has seen; a different number means a different {@link #snapshot()} */

@@ -60,6 +60,7 @@ public final class StatusReport {
                     "envelopes.delivered")),
             Map.entry("filtered", List.of("envelopes.")),
             Map.entry("dropped", List.of("dropped.", "publish.", "send.errors", "listener.errors", "rooms.uncarried")),
+            Map.entry("guard", List.of("guard.", "inject.occupants-full", "inject.held-full", "inject.queue-full")),
             Map.entry("pacing", List.of("pacing.")),
             Map.entry("sync", List.of("state.", "stream.")),
             Map.entry("discovery", List.of("beacons.", "nodes.", "dnssd.")),

@@ -2,6 +2,8 @@ package org.xo.openfire;
 
 import java.util.List;
 
+import org.xo.engine.EngineConfig;
+
 /**
  * Every XO plugin property, with its default. Changes made while Openfire runs (admin console, the settings query of
  * {@link SettingsQuery}, anything that stores the property) apply about 300 ms after the last of a burst, without a
@@ -111,11 +113,28 @@ public final class XoSettings {
      */
     public static final Setting<String> KEY_FILE = Setting.keyFile("xo.security.key-file");
 
+    /**
+     * Envelopes taken from any one origin node per second (bursts of ten seconds' worth); beyond it they are dropped
+     * and counted (guard.rate-limited). 500 is ten times a busy room; raise it for a node with thousands of occupants.
+     */
+    public static final Setting<Integer> ORIGIN_ENVELOPES_PER_SECOND =
+            Setting.integer("xo.guard.origin-envelopes-per-second", EngineConfig.DEFAULT_ORIGIN_ENVELOPES_PER_SECOND,
+                    10, 1_000_000).unit("xo.unit.envelopes-per-second");
+    /**
+     * Participants of other nodes one local room shows at the most, and all rooms together: further ones are not let
+     * in (counted as inject.occupants-full), so that a flood of made-up occupants cannot fill a room or the memory.
+     */
+    public static final Setting<Integer> MAX_REMOTE_OCCUPANTS_PER_ROOM =
+            Setting.integer("xo.guard.max-remote-occupants-per-room", 1_000, 1, 100_000).unit("xo.unit.occupants");
+    public static final Setting<Integer> MAX_REMOTE_OCCUPANTS =
+            Setting.integer("xo.guard.max-remote-occupants", 10_000, 1, 1_000_000).unit("xo.unit.occupants");
+
     /** Every setting, in the order the Settings page shows them. */
     public static final List<Setting<?>> ALL = List.of(ENABLED, NODE_NAME, NODE_ID, MUC_SERVICE, OVERLAY_SERVICE,
             INTERFACE, TRANSPORT, PORT, TTL, GROUP_BASE, PACING_GAMMA, PACING_RTT_MS, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES,
             COMPRESSION, HISTORY_REPLAY, LOG_MAX_PER_ROOM, LOG_MAX_PER_ORIGIN, LOG_MAX_AGE_HOURS, DISCOVERY,
-            BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, CONTROL_GROUP, DNS_SD, KEY_FILE);
+            BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, CONTROL_GROUP, DNS_SD, KEY_FILE, ORIGIN_ENVELOPES_PER_SECOND,
+            MAX_REMOTE_OCCUPANTS_PER_ROOM, MAX_REMOTE_OCCUPANTS);
 
     private XoSettings() {
     }

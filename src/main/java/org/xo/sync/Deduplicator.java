@@ -7,6 +7,7 @@ import java.util.TreeSet;
 import java.util.function.LongConsumer;
 
 import org.xo.core.Envelope;
+import org.xo.core.StreamId;
 
 /**
  * Tells whether an envelope is seen for the first time, per stream {@code (originNode, originEpoch, room)}: each
@@ -37,6 +38,7 @@ public final class Deduplicator {
     private final int window;
     private final Map<Stream, Window> streams;
     private final LongConsumer gaps;
+    private long evicted;
 
     public Deduplicator() {
         this(DEFAULT_WINDOW, DEFAULT_MAX_STREAMS, skipped -> { });
@@ -59,7 +61,11 @@ public final class Deduplicator {
         this.streams = new LinkedHashMap<>(64, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Stream, Window> eldest) {
-                return size() > maxStreams;
+                if (size() > maxStreams) {
+                    evicted++;
+                    return true;
+                }
+                return false;
             }
         };
     }
@@ -105,6 +111,17 @@ public final class Deduplicator {
         if (w != null) {
             w.forget(e.seq());
         }
+    }
+
+    /** @return the highest seq seen of a stream, or -1 when the stream is not remembered */
+    public synchronized long highest(StreamId stream) {
+        Window w = streams.get(new Stream(stream.originNode(), stream.originEpoch(), stream.room()));
+        return w == null ? -1 : w.highest;
+    }
+
+    /** @return streams forgotten so far for newer ones (the bound was hit) */
+    public synchronized long evicted() {
+        return evicted;
     }
 
     /** @return streams currently remembered */

@@ -105,29 +105,39 @@ public final class RoomState {
     /**
      * Records an envelope heard from another node: the subject (room state this node repeats) and the remote
      * occupant's latest presence (kept only for {@link #removeRemoteOccupants}).
+     *
+     * @return false when the room holds {@link #MAX_REMOTE_OCCUPANTS} records and forgot its eldest for this one
      */
-    public synchronized void recordRemote(Envelope e) {
+    public synchronized boolean recordRemote(Envelope e) {
         checkRoom(e);
         switch (e.kind()) {
             case SUBJECT -> subject = e;
-            case PRESENCE -> putRemote(new OccupantKey(e.originNode(), e.nick()), e);
+            case PRESENCE -> {
+                return putRemote(new OccupantKey(e.originNode(), e.nick()), e);
+            }
             case LEAVE -> remotePresences.remove(new OccupantKey(e.originNode(), e.nick()));
             case NICK_CHANGE -> {
                 remotePresences.remove(new OccupantKey(e.originNode(), e.nick()));
-                newNick(e.stanza()).ifPresent(nick -> putRemote(new OccupantKey(e.originNode(), nick), e));
+                Optional<String> nick = newNick(e.stanza());
+                if (nick.isPresent()) {
+                    return putRemote(new OccupantKey(e.originNode(), nick.get()), e);
+                }
             }
             default -> {
                 // messages of remote occupants are their node's to repeat
             }
         }
+        return true;
     }
 
-    private void putRemote(OccupantKey key, Envelope e) {
+    private boolean putRemote(OccupantKey key, Envelope e) {
         remotePresences.remove(key); // re-insert: the map stays in order of last change, eldest first
         remotePresences.put(key, e);
         if (remotePresences.size() > MAX_REMOTE_OCCUPANTS) {
             remotePresences.remove(remotePresences.keySet().iterator().next());
+            return false;
         }
+        return true;
     }
 
     /**

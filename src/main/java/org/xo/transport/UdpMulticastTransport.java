@@ -43,8 +43,13 @@ import org.slf4j.LoggerFactory;
  * order (the engine's duplicate window is per origin, across its groups), and no group starves another. The thread
  * survives anything the handler throws (counted in {@link #handlerErrors()}, logged at most once a second).
  * <p>
- * Datagrams leave through one more channel, bound to an ephemeral port, with the configured interface
- * (IP_MULTICAST_IF), TTL and loopback. Every address is IPv4 and explicit: in a JVM run with
+ * Datagrams leave through one more channel, bound to an ephemeral port of the configured interface's IPv4 address
+ * (the wildcard only for an interface without one), with that interface (IP_MULTICAST_IF), TTL and loopback; nothing
+ * reads it, and its receive buffer is the smallest the system allows, so unicast sent to it cannot pile up.
+ * <p>
+ * <b>Only the configured interface:</b> a receive channel joins its group on the configured interface only, and
+ * the JDK turns IP_MULTICAST_ALL off on Linux, so the kernel hands it the group's datagrams that arrive on that
+ * interface and no other (UdpMulticastTransportTest checks it with a second interface). Every address is IPv4 and explicit: in a JVM run with
  * {@code -Djava.net.preferIPv6Addresses=system} (as Openfire 4.8+ runs), {@code new InetSocketAddress(port)} is the
  * IPv6 wildcard, which an IPv4 channel refuses.
  */
@@ -83,7 +88,10 @@ public final class UdpMulticastTransport implements Transport {
         DatagramChannel out = null;
         try {
             out = DatagramChannel.open(StandardProtocolFamily.INET);
-            out.bind(new InetSocketAddress(IPV4_WILDCARD, 0));
+            out.setOption(StandardSocketOptions.SO_RCVBUF, 1);
+            InetAddress local = Interfaces.ipv4Address(config.networkInterface()).map(InetAddress.class::cast)
+                    .orElse(IPV4_WILDCARD);
+            out.bind(new InetSocketAddress(local, 0));
             out.setOption(StandardSocketOptions.IP_MULTICAST_IF, config.networkInterface());
             out.setOption(StandardSocketOptions.IP_MULTICAST_TTL, config.ttl());
             out.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, config.loopback());

@@ -230,4 +230,126 @@ public class DirectoryTest {
         directory.sweep();
         assertEquals("DNS-SD alone keeps a node it refreshes", 1, directory.nodes().size());
     }
+
+    private NodeInfo goodbye(long id, int epoch) {
+        return new NodeInfo(id, epoch, "node-" + id, Duration.ZERO, List.of());
+    }
+
+    private List<Directory.Doubt> unauthenticated() {
+        List<Directory.Doubt> doubts = new ArrayList<>();
+        directory.authenticated(false);
+        directory.onDoubt(doubts::add);
+        return doubts;
+    }
+
+    @Test
+    public void unauthenticatedNewRunIsHeldWhileTheCurrentRunTalks() {
+        List<Directory.Doubt> doubts = unauthenticated();
+        directory.accept(node(1, 100), Source.BEACON);
+        events.clear();
+        // 10 s beacons, 35 s timeout: the handover time is min(25 s, 17.5 s).
+        advance(Duration.ofSeconds(5));
+        assertFalse("a newer run's beacon is not believed while the run talks", directory.accept(node(1, 200),
+                Source.BEACON));
+        assertEquals(Directory.Heard.HELD, directory.heard(1, 300));
+        assertEquals(List.of(Directory.Doubt.RUN_HELD, Directory.Doubt.RUN_HELD), doubts);
+        assertEquals(List.of(), events);
+        assertEquals(100, directory.node(1).orElseThrow().info().epoch());
+
+        advance(Duration.ofSeconds(10));
+        assertEquals(Directory.Heard.LIVE, directory.heard(1, 100)); // the real run goes on
+        advance(Duration.ofMillis(17_400));
+        assertEquals(Directory.Heard.HELD, directory.heard(1, 200));
+        advance(Duration.ofMillis(200)); // 17.6 s of silence: a restart after a crash
+        assertEquals(Directory.Heard.RESTARTED, directory.heard(1, 200));
+        assertEquals(List.of("lost 1/100", "appeared 1/200"), events);
+    }
+
+    @Test
+    public void authenticatedNewRunReplacesTheOldAtOnce() {
+        directory.accept(node(1, 100), Source.BEACON);
+        events.clear();
+        assertEquals(Directory.Heard.RESTARTED, directory.heard(1, 200));
+        assertEquals(List.of("lost 1/100", "appeared 1/200"), events);
+    }
+
+    @Test
+    public void unauthenticatedGoodbyeIsBelievedOnlyIfTheNodeStaysSilent() {
+        List<Directory.Doubt> doubts = unauthenticated();
+        directory.accept(node(1, 100), Source.BEACON);
+        directory.accept(node(2, 100), Source.BEACON);
+        events.clear();
+
+        // A goodbye in node 1's name, and node 1 beacons on: someone else said it.
+        advance(Duration.ofSeconds(1));
+        directory.accept(goodbye(1, 100), Source.BEACON);
+        advance(Duration.ofSeconds(9));
+        directory.sweep();
+        assertTrue(directory.node(1).isPresent());
+        directory.accept(node(1, 100), Source.BEACON);
+        advance(Duration.ofSeconds(20));
+        directory.heard(1, 100);
+        directory.sweep();
+        assertEquals(List.of(), events);
+        assertEquals(List.of(Directory.Doubt.GOODBYE_DOUBTED, Directory.Doubt.GOODBYE_REFUTED), doubts);
+
+        // Node 2 says goodbye and is silent after it: lost once its handover time (17.5 s) has passed.
+        directory.heard(2, 100);
+        directory.accept(goodbye(2, 100), Source.BEACON);
+        advance(Duration.ofMillis(17_400));
+        directory.heard(1, 100);
+        directory.sweep();
+        assertTrue(directory.node(2).isPresent());
+        advance(Duration.ofMillis(200));
+        directory.sweep();
+        assertTrue(directory.node(2).isEmpty());
+        assertEquals(List.of("lost 2/100"), events);
+    }
+
+    @Test
+    public void forgedBeaconIntervalsCannotShortenTheHandoverOrKeepAGhostForDays() {
+        List<Directory.Doubt> doubts = unauthenticated();
+        directory.accept(node(1, 100), Source.BEACON);
+        // A forged beacon of the same run says 50 ms: the handover stays what the longest interval makes it.
+        directory.accept(new NodeInfo(1, 100, "node-1", Duration.ofMillis(50), List.of()), Source.BEACON);
+        advance(Duration.ofSeconds(1));
+        assertEquals(Directory.Heard.HELD, directory.heard(1, 200));
+
+        // A day-long interval counts as one hour: the node is lost 3.5 h after its last word, not 3.5 days.
+        directory.accept(new NodeInfo(2, 100, "node-2", Duration.ofHours(24), List.of()), Source.BEACON);
+        advance(Duration.ofMinutes(211));
+        directory.sweep();
+        assertTrue(directory.node(2).isEmpty());
+        assertEquals(List.of(Directory.Doubt.RUN_HELD), doubts);
+    }
+
+    @Test
+    public void aHeldRunTakesOverAtTheSweepOnceTheOldRunIsSilent() throws Exception {
+        List<Directory.Doubt> doubts = unauthenticated();
+        directory.accept(node(1, 100), Source.BEACON);
+        advance(Duration.ofSeconds(1));
+        directory.accept(node(1, 200, room("lobby", 1, "")), Source.BEACON); // a restart after a crash
+        events.clear();
+        advance(Duration.ofMillis(16_400));
+        directory.sweep();
+        assertEquals(List.of(), events);
+        advance(Duration.ofMillis(200)); // 17.6 s since the old run last spoke
+        directory.sweep();
+        assertEquals(List.of("lost 1/100", "appeared 1/200", "rooms"), events);
+        assertEquals(List.of(room("lobby", 1, "")), directory.node(1).orElseThrow().info().rooms());
+        assertEquals(List.of(Directory.Doubt.RUN_HELD), doubts);
+    }
+
+    @Test
+    public void anUnauthenticatedEpochFarAheadOfTheClockIsNeverBelieved() {
+        List<Directory.Doubt> doubts = unauthenticated();
+        int farFuture = (int) (System.currentTimeMillis() / 1000 + Directory.MAX_EPOCH_AHEAD_SECONDS + 60);
+        assertFalse(directory.accept(node(1, farFuture), Source.BEACON));
+        assertEquals(Directory.Heard.HELD, directory.heard(1, farFuture));
+        assertTrue(directory.nodes().isEmpty());
+        assertEquals(List.of(Directory.Doubt.RUN_HELD, Directory.Doubt.RUN_HELD), doubts);
+        directory.authenticated(true);
+        assertTrue("a keyed overlay's clocks are the operator's business", directory.accept(node(1, farFuture),
+                Source.BEACON));
+    }
 }

@@ -30,7 +30,9 @@ import org.xo.core.OverlayRoom;
 /**
  * Bad input against live nodes: 100,000 random and mutated datagrams sent to a room's multicast group while two
  * clients chat across two nodes. Nothing may reach the room, every datagram must be accounted for in the counters,
- * and the conversation must go on afterwards.
+ * and the conversation must go on afterwards. Broken datagrams only: the intact envelopes among them go to a room no
+ * node has open (a bit flip in one for the open room could leave a message that is valid and would rightly be shown).
+ * Well-formed envelopes for the open room, in other nodes' names and made up, are {@link HostileTrafficIT}'s.
  */
 @RunWith(Parameterized.class)
 public class MalformedTrafficIT {
@@ -127,7 +129,8 @@ public class MalformedTrafficIT {
 
     /**
      * Random bytes, valid datagrams with bit flips, truncations and garbage tails, and valid-looking headers with
-     * random lengths. Valid envelopes among them are for a room no node has open, so they can never reach a room.
+     * random lengths. Valid envelopes among them are for a room no node has open, so they can never reach a room
+     * (see {@link HostileTrafficIT} for well-formed envelopes that can).
      */
     private int sendGarbage(InetAddress group) throws Exception {
         Random random = new Random(SEED);

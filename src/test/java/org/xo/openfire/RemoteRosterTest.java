@@ -139,4 +139,17 @@ public class RemoteRosterTest {
         roster.remove(sam);
         assertEquals(1, roster.snapshot().size());
     }
+
+    @Test
+    public void countsParticipantsPerRoom() {
+        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE).newcomer();
+        roster.admit("ops", LOW, "kim", PRESENCE);
+        roster.admit("intel", LOW, "sam", PRESENCE);
+        assertEquals(2, roster.sizeOf("ops"));
+        roster.remove(sam);
+        assertEquals(1, roster.sizeOf("ops"));
+        roster.removeNode(LOW);
+        assertEquals(0, roster.sizeOf("ops"));
+        assertEquals(0, roster.sizeOf("intel"));
+    }
 }

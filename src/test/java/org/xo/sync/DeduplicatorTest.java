@@ -108,6 +108,7 @@ public class DeduplicatorTest {
         d.firstTime(env(1, 1, 2)); // origin 1 used last
         d.firstTime(env(3, 1, 1)); // evicts origin 2
         assertEquals(2, d.streams());
+        assertEquals(1, d.evicted());
         assertFalse(d.firstTime(env(1, 1, 1)));
         assertTrue("an evicted stream starts afresh", d.firstTime(env(2, 1, 1)));
     }
@@ -160,5 +161,15 @@ public class DeduplicatorTest {
         d.forget(env(2, 1, 5)); // unknown stream: nothing to do
         assertTrue(d.firstTime(env(1, 1, 500)));
         assertFalse(d.firstTime(env(1, 1, 500)));
+    }
+
+    @Test
+    public void tellsTheHighestSeqOfAStream() {
+        Deduplicator d = new Deduplicator();
+        assertEquals(-1, d.highest(env(1, 1, 5).stream()));
+        d.check(env(1, 1, 5));
+        d.check(env(1, 1, 3));
+        assertEquals(5, d.highest(env(1, 1, 99).stream()));
+        assertEquals(-1, d.highest(env(1, 2, 5).stream()));
     }
 }

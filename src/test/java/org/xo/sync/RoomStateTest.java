@@ -1,6 +1,7 @@
 package org.xo.sync;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
@@ -155,5 +156,17 @@ public class RoomStateTest {
         assertEquals(Optional.of(""), s.subjectText());
         s.recordLocal(env(1, "alice", Kind.SUBJECT, "<message><subject>broken"));
         assertEquals(Optional.empty(), s.subjectText());
+    }
+
+    @Test
+    public void remoteOccupantsAreBoundedAndTheEldestIsForgottenFirst() {
+        RoomState s = new RoomState(ROOM, 0);
+        for (int i = 0; i < RoomState.MAX_REMOTE_OCCUPANTS; i++) {
+            assertTrue(s.recordRemote(env(9, "ghost-" + i, Kind.PRESENCE, "<p/>")));
+        }
+        assertFalse("one more forgets the eldest", s.recordRemote(env(9, "one-more", Kind.PRESENCE, "<p/>")));
+        assertEquals(RoomState.MAX_REMOTE_OCCUPANTS, s.remoteNicks(9).size());
+        assertFalse(s.remoteNicks(9).contains("ghost-0"));
+        assertTrue(s.remoteNicks(9).contains("one-more"));
     }
 }

@@ -122,6 +122,46 @@ public class UdpMulticastTransportTest {
                 heard);
     }
 
+    /**
+     * A group joined on lo is not heard from the machine's other multicast interface (eth0 here), though another
+     * socket joined the group there: the kernel hands each socket only what arrives on the interface it joined on.
+     * The datagram goes out on the other interface with multicast loopback on, so its local copy arrives on it.
+     */
+    @Test
+    public void aGroupJoinedOnTheConfiguredInterfaceIsNotHeardFromAnother() throws Exception {
+        java.net.NetworkInterface other = java.net.NetworkInterface.networkInterfaces()
+                .filter(n -> !n.getName().equals("lo") && Interfaces.ipv4Address(n).isPresent() && isMulticastUp(n))
+                .findFirst().orElse(null);
+        if (other == null) {
+            String why = "no multicast interface besides lo to send from";
+            if ("true".equals(System.getenv("CI"))) {
+                throw new AssertionError(why);
+            }
+            org.junit.Assume.assumeTrue(why, false);
+        }
+        b.join(GROUP);
+        LinkedBlockingQueue<String> heardOnOther = new LinkedBlockingQueue<>();
+        try (UdpMulticastTransport onOther = new UdpMulticastTransport(UdpConfig.on(other).withPort(config.port())
+                .withTtl(1))) {
+            onOther.start((data, sender) -> heardOnOther.add(StandardCharsets.UTF_8.decode(data).toString()));
+            onOther.join(GROUP);
+            send(onOther, GROUP, "from " + other.getName());
+            assertEquals("the datagram arrived on " + other.getName(), "from " + other.getName(),
+                    heardOnOther.poll(10, TimeUnit.SECONDS));
+            assertNull("nothing of it reached the socket joined on lo", heardByB.poll(500, TimeUnit.MILLISECONDS));
+        }
+        send(a, GROUP, "on lo");
+        assertEquals("on lo", heardByB.poll(10, TimeUnit.SECONDS));
+    }
+
+    private static boolean isMulticastUp(java.net.NetworkInterface n) {
+        try {
+            return n.isUp() && n.supportsMulticast() && !n.isLoopback();
+        } catch (java.net.SocketException e) {
+            return false;
+        }
+    }
+
     /** Another program holds the port without SO_REUSEADDR. */
     @Test
     public void aJoinThatFailsSaysWhichGroupAndWhyAndTheTransportStaysUsable() throws Exception {
