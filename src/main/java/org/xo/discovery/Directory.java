@@ -252,7 +252,7 @@ public final class Directory implements DirectoryView {
                 e.heardNanos.remove(source);
                 // A goodbye beacon speaks for the node itself: DNS-SD's cached record cannot outvote it.
                 if (e.heardNanos.isEmpty() || source == Source.BEACON) {
-                    loseLocked(e, events);
+                    loseLocked(e, events, source == Source.BEACON);
                 }
             }
             events.forEach(Runnable::run);
@@ -345,10 +345,15 @@ public final class Directory implements DirectoryView {
     }
 
     private void loseLocked(Entry e, List<Runnable> events) {
+        loseLocked(e, events, false);
+    }
+
+    /** @param goodbye whether the node's own goodbye beacon withdrew it */
+    private void loseLocked(Entry e, List<Runnable> events, boolean goodbye) {
         live.remove(e.info.nodeId());
         lost.put(e.info.nodeId(), e.info);
         NodeInfo gone = e.info;
-        events.add(() -> each(l -> l.nodeLost(gone)));
+        events.add(() -> each(l -> l.nodeLost(gone, goodbye)));
         if (!gone.rooms().isEmpty()) {
             events.add(() -> each(DirectoryListener::roomsChanged));
         }

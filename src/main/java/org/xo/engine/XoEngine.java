@@ -310,6 +310,11 @@ public final class XoEngine implements AutoCloseable {
     /** The seq field of digests and NACKs: a per-run serial, not a stream seq (receivers never chase it). */
     private final AtomicLong repairSerial = new AtomicLong(1);
     private volatile ScheduledExecutorService repairTimer;
+    /**
+     * Nodes that said goodbye, with the time (nanoTime) their restart grace ends; written by directory callbacks, ended
+     * by the repair timer.
+     */
+    private final Map<Long, Long> restartGraces = new ConcurrentHashMap<>();
     /** Repair timer thread only. */
     private long abandonedReported;
     private long lastPruneNanos = System.nanoTime();
@@ -348,8 +353,8 @@ public final class XoEngine implements AutoCloseable {
         this.directory = new Directory(config.nodeTimeout(), System::nanoTime);
         this.directory.addListener(new DirectoryListener() {
             @Override
-            public void nodeLost(NodeInfo node) {
-                onNodeLost(node.nodeId());
+            public void nodeLost(NodeInfo node, boolean saidGoodbye) {
+                onNodeLost(node, saidGoodbye);
             }
 
             @Override
@@ -1384,6 +1389,7 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
+        endRestartGraces(now);
         if (config.repair()) {
             for (OpenRoom open : rooms.values()) {
                 if (open.uncarried == null) {
@@ -1562,8 +1568,12 @@ public final class XoEngine implements AutoCloseable {
         directory.accept(info, Source.BEACON); // a goodbye withdraws the node
     }
 
-    /** Directory callback (serialized): the node's occupants leave, their presences may pass again. */
-    private void onNodeLost(long nodeId) {
+    /**
+     * Directory callback (serialized): the node's presences may pass again; its occupants leave, or, after its goodbye,
+     * wait for its restart grace ({@link EngineListener#onNodeSaidGoodbye}).
+     */
+    private void onNodeLost(NodeInfo node, boolean saidGoodbye) {
+        long nodeId = node.nodeId();
         lostNodes.add(nodeId);
         int forgotten = 0;
         for (OpenRoom open : rooms.values()) {
@@ -1573,12 +1583,44 @@ public final class XoEngine implements AutoCloseable {
             }
         }
         stats.increment(Counter.NODES_LOST);
-        LOG.info("Node {} lost ({} occupants leave)", Long.toHexString(nodeId), forgotten);
+        Duration grace = config.restartGrace();
+        boolean held = saidGoodbye && !grace.isZero();
+        if (held) {
+            restartGraces.put(nodeId, System.nanoTime() + grace.toNanos());
+            stats.increment(Counter.NODES_RESTART_GRACES);
+            LOG.info("Node {} said goodbye ({} occupants stay {} s for its restart)", Long.toHexString(nodeId),
+                    forgotten, grace.toSeconds());
+        } else {
+            restartGraces.remove(nodeId);
+            LOG.info("Node {} lost ({} occupants leave)", Long.toHexString(nodeId), forgotten);
+        }
         try {
-            listener.onNodeLost(nodeId);
+            if (held) {
+                listener.onNodeSaidGoodbye(nodeId, node.epoch());
+            } else {
+                listener.onNodeLost(nodeId);
+            }
         } catch (RuntimeException ex) {
             stats.increment(Counter.LISTENER_ERRORS);
             listenerLog.log("The engine listener failed on the loss of node " + Long.toHexString(nodeId), ex);
+        }
+    }
+
+    /** On the repair timer: the restart graces that ran out; the occupants their nodes did not announce again leave. */
+    private void endRestartGraces(long now) {
+        for (Map.Entry<Long, Long> grace : restartGraces.entrySet()) {
+            long nodeId = grace.getKey();
+            if (now - grace.getValue() < 0 || !restartGraces.remove(nodeId, grace.getValue())) {
+                continue;
+            }
+            stats.increment(Counter.NODES_RESTART_GRACES_ENDED);
+            try {
+                listener.onRestartGraceEnded(nodeId);
+            } catch (RuntimeException ex) {
+                stats.increment(Counter.LISTENER_ERRORS);
+                listenerLog.log("The engine listener failed at the end of the restart grace of node "
+                        + Long.toHexString(nodeId), ex);
+            }
         }
     }
 

@@ -32,8 +32,8 @@ public class DirectoryTest {
             }
 
             @Override
-            public void nodeLost(NodeInfo node) {
-                events.add("lost " + node.nodeId() + "/" + node.epoch());
+            public void nodeLost(NodeInfo node, boolean saidGoodbye) {
+                events.add((saidGoodbye ? "goodbye " : "lost ") + node.nodeId() + "/" + node.epoch());
             }
 
             @Override
@@ -190,7 +190,7 @@ public class DirectoryTest {
         directory.accept(node(2, 5), Source.BEACON);
         events.clear();
         assertFalse(directory.accept(new NodeInfo(2, 5, "n", Duration.ZERO, List.of()), Source.BEACON));
-        assertEquals("a goodbye drops the node at once", List.of("lost 2/5"), events);
+        assertEquals("a goodbye drops the node at once, and says it was one", List.of("goodbye 2/5"), events);
     }
 
     @Test
