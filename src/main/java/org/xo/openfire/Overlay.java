@@ -109,6 +109,15 @@ final class Overlay {
         return engine != null;
     }
 
+    /**
+     * @return whether the running engine will say goodbye when it stops (discovery on), which the other nodes take as
+     * "this run ended, it may come back"
+     */
+    boolean saysGoodbyeOnStop() {
+        XoEngine running = engine;
+        return running != null && running.config().discovery();
+    }
+
     /** @return the subdomain of the MUC service whose rooms are overlay rooms (null before the first start) */
     String mucSubdomain() {
         return mucSubdomain;
