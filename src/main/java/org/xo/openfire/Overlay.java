@@ -287,7 +287,13 @@ final class Overlay {
         }
     }
 
-    /** @return overlay rooms open here whose multicast group could not be joined, with the reason */
+    /** @return whether the overlay runs and has the local room open without carrying it (see {@link #uncarriedRooms}) */
+    boolean isUncarried(String room) {
+        XoEngine running = engine;
+        return running != null && running.uncarriedRooms().containsKey(overlayRoom(room));
+    }
+
+        /** @return overlay rooms open here whose multicast group could not be joined, with the reason */
     Map<String, String> uncarriedRooms() {
         XoEngine running = engine;
         return running == null ? Map.of() : running.uncarriedRooms();

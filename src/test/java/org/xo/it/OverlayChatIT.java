@@ -267,6 +267,11 @@ public class OverlayChatIT {
             XmppTestClient.eventually("alpha's status names the room it cannot carry",
                     () -> uncarried(alice).containsKey("blocked@conference.xo"));
             assertTrue("with a reason: " + uncarried(alice), !uncarried(alice).get("blocked@conference.xo").isBlank());
+            // The overlay logs nothing of the room: a joiner gets Openfire's own history of it.
+            try (XmppTestClient carol = new XmppTestClient(alpha.clientPort(), "alpha.test", "carol")) {
+                carol.join("blocked", "carol");
+                carol.awaitBodies(List.of("anyone out there?", "hello?"), "the uncarried room's history");
+            }
 
             // Other rooms are carried as before.
             alice.join("carried", "alice");
