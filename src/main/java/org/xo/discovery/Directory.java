@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Lost nodes are remembered (bounded) so that hearing one again, through a beacon or only through its room traffic,
  * makes it appear again. A larger epoch is a restart: the old run is lost, then the new one appears. A smaller epoch
- * is a late datagram of an old run and changes nothing.
+ * is a late datagram of an old run and changes nothing; so is the same epoch after that run's goodbye (it ended).
  * <p>
  * Thread-safe. Changes and their listener calls are serialized: each mutator returns only after its events were
  * delivered, in order.
@@ -73,13 +73,21 @@ public final class Directory implements DirectoryView {
     private volatile Duration nodeTimeout;
     private final LongSupplier nanoClock;
     private final Map<Long, Entry> live = new HashMap<>();
-    private final Map<Long, NodeInfo> lost = new LinkedHashMap<>(16, 0.75f, false) {
+    /**
+     * A lost node's last run; when that run ended with its goodbye, its later traffic is late (a datagram overtaken by
+     * the goodbye), not a return.
+     */
+    private record Lost(NodeInfo info, boolean saidGoodbye) {
+    }
+
+    private final Map<Long, Lost> lost = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, NodeInfo> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Long, Lost> eldest) {
             return size() > MAX_NODES;
         }
     };
     private final List<DirectoryListener> listeners = new CopyOnWriteArrayList<>();
+
     /** Held while changing and notifying: events reach the listeners in the order of the changes. */
     private final Object changeLock = new Object();
 
@@ -215,11 +223,12 @@ public final class Directory implements DirectoryView {
                             events);
                     result = Heard.RESTARTED;
                 } else {
-                    NodeInfo before = lost.get(nodeId);
-                    if (before == null) {
+                    Lost gone = lost.get(nodeId);
+                    if (gone == null) {
                         return Heard.UNKNOWN;
                     }
-                    if (epoch < before.epoch()) {
+                    NodeInfo before = gone.info();
+                    if (epoch < before.epoch() || epoch == before.epoch() && gone.saidGoodbye()) {
                         return Heard.STALE;
                     }
                     if (live.size() >= MAX_NODES) {
@@ -330,8 +339,8 @@ public final class Directory implements DirectoryView {
     }
 
     private boolean isStale(long nodeId, int epoch) {
-        NodeInfo before = lost.get(nodeId);
-        return before != null && epoch < before.epoch();
+        Lost gone = lost.get(nodeId);
+        return gone != null && (epoch < gone.info().epoch() || epoch == gone.info().epoch() && gone.saidGoodbye());
     }
 
     private void appearLocked(NodeInfo info, long now, List<Runnable> events) {
@@ -351,7 +360,7 @@ public final class Directory implements DirectoryView {
     /** @param goodbye whether the node's own goodbye beacon withdrew it */
     private void loseLocked(Entry e, List<Runnable> events, boolean goodbye) {
         live.remove(e.info.nodeId());
-        lost.put(e.info.nodeId(), e.info);
+        lost.put(e.info.nodeId(), new Lost(e.info, goodbye));
         NodeInfo gone = e.info;
         events.add(() -> each(l -> l.nodeLost(gone, goodbye)));
         if (!gone.rooms().isEmpty()) {

@@ -1047,6 +1047,8 @@ public final class XoEngine implements AutoCloseable {
         if (p != null) {
             if (wasRunning && config.discovery()) {
                 // Others drop this node at once instead of after the timeout (which still covers a lost goodbye).
+                // The goodbye goes last: this run's traffic after it would be late (see Directory.heard).
+                p.flushAll();
                 sendBeacon(true);
             }
             p.close();

@@ -191,6 +191,12 @@ public class DirectoryTest {
         events.clear();
         assertFalse(directory.accept(new NodeInfo(2, 5, "n", Duration.ZERO, List.of()), Source.BEACON));
         assertEquals("a goodbye drops the node at once, and says it was one", List.of("goodbye 2/5"), events);
+        events.clear();
+        assertEquals("traffic of the run that said goodbye is late", Directory.Heard.STALE, directory.heard(2, 5));
+        assertFalse("so is its beacon", directory.accept(node(2, 5), Source.BEACON));
+        assertEquals(List.of(), events);
+        assertEquals("its next run", Directory.Heard.RESTARTED, directory.heard(2, 6));
+        assertEquals(List.of("appeared 2/6"), events);
     }
 
     @Test
