@@ -64,6 +64,7 @@
 </table>
 </div>
 <span id="xo-text-entering" style="display: none"><fmt:message key="xo.status.rooms.entering"/></span>
+<span id="xo-text-awaiting-restart" style="display: none"><fmt:message key="xo.status.rooms.awaiting-restart"/></span>
 
 <div class="xo-section"><fmt:message key="xo.status.uncarried"/></div>
 <div class="jive-table">
@@ -115,8 +116,10 @@
     }
     function remoteText(remote) {
         var entering = byId('xo-text-entering').textContent;
+        var awaitingRestart = byId('xo-text-awaiting-restart').textContent;
         return remote.map(function (r) {
-            return r.nick + ' (' + r.nodeName + ')' + (r.joined ? '' : ' ' + entering);
+            return r.nick + ' (' + r.nodeName + ')' + (r.joined ? '' : ' ' + entering)
+                + (r.awaitingRestart ? ' ' + awaitingRestart : '');
         }).join(', ');
     }
     function spark(d) {

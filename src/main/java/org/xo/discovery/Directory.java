@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Lost nodes are remembered (bounded) so that hearing one again, through a beacon or only through its room traffic,
  * makes it appear again. A larger epoch is a restart: the old run is lost, then the new one appears. A smaller epoch
- * is a late datagram of an old run and changes nothing.
+ * is a late datagram of an old run and changes nothing; so is the same epoch after that run's goodbye (it ended).
  * <p>
  * <b>Unauthenticated</b> input ({@link #authenticated(boolean)} false: an open overlay, where anyone can send what
  * a node says) cannot end a run that is still talking: a larger epoch is believed only once the current run has been
@@ -111,9 +111,16 @@ public final class Directory implements DirectoryView {
     private volatile Duration nodeTimeout;
     private final LongSupplier nanoClock;
     private final Map<Long, Entry> live = new HashMap<>();
-    private final Map<Long, NodeInfo> lost = new LinkedHashMap<>(16, 0.75f, false) {
+    /**
+     * A lost node's last run; when that run ended with its goodbye, its later traffic is late (a datagram overtaken by
+     * the goodbye), not a return.
+     */
+    private record Lost(NodeInfo info, boolean saidGoodbye) {
+    }
+
+    private final Map<Long, Lost> lost = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, NodeInfo> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Long, Lost> eldest) {
             return size() > MAX_NODES;
         }
     };
@@ -289,11 +296,12 @@ public final class Directory implements DirectoryView {
                             events);
                     result = Heard.RESTARTED;
                 } else {
-                    NodeInfo before = lost.get(nodeId);
-                    if (before == null) {
+                    Lost gone = lost.get(nodeId);
+                    if (gone == null) {
                         return Heard.UNKNOWN;
                     }
-                    if (epoch < before.epoch()) {
+                    NodeInfo before = gone.info();
+                    if (epoch < before.epoch() || epoch == before.epoch() && gone.saidGoodbye()) {
                         return Heard.STALE;
                     }
                     if (live.size() >= MAX_NODES) {
@@ -335,7 +343,7 @@ public final class Directory implements DirectoryView {
                 e.heardNanos.remove(source);
                 // A goodbye beacon speaks for the node itself: DNS-SD's cached record cannot outvote it.
                 if (e.heardNanos.isEmpty() || source == Source.BEACON) {
-                    loseLocked(e, events);
+                    loseLocked(e, events, source == Source.BEACON);
                 }
             }
             events.forEach(Runnable::run);
@@ -457,8 +465,8 @@ public final class Directory implements DirectoryView {
     }
 
     private boolean isStale(long nodeId, int epoch) {
-        NodeInfo before = lost.get(nodeId);
-        return before != null && epoch < before.epoch();
+        Lost gone = lost.get(nodeId);
+        return gone != null && (epoch < gone.info().epoch() || epoch == gone.info().epoch() && gone.saidGoodbye());
     }
 
     private void appearLocked(NodeInfo info, long now, List<Runnable> events) {
@@ -471,11 +479,21 @@ public final class Directory implements DirectoryView {
         }
     }
 
+    /** Lost by silence, or by a newer run: as after a goodbye if the run said one (doubted, and not refuted). */
     private void loseLocked(Entry e, List<Runnable> events) {
+        loseLocked(e, events, e.goodbyeNanos != 0);
+    }
+
+    /**
+     * @param goodbye whether the run ended with its goodbye. Only an authenticated goodbye makes the run's later
+     *                traffic late for good: an unauthenticated one was believed after the run's silence, which a
+     *                partition also explains, and the run may speak again when it heals.
+     */
+    private void loseLocked(Entry e, List<Runnable> events, boolean goodbye) {
         live.remove(e.info.nodeId());
-        lost.put(e.info.nodeId(), e.info);
+        lost.put(e.info.nodeId(), new Lost(e.info, goodbye && authenticated));
         NodeInfo gone = e.info;
-        events.add(() -> each(l -> l.nodeLost(gone)));
+        events.add(() -> each(l -> l.nodeLost(gone, goodbye)));
         if (!gone.rooms().isEmpty()) {
             events.add(() -> each(DirectoryListener::roomsChanged));
         }

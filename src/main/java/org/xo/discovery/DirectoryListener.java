@@ -14,6 +14,15 @@ public interface DirectoryListener {
     default void nodeLost(NodeInfo node) {
     }
 
+    /**
+     * As {@link #nodeLost(NodeInfo)}, telling whether the node itself said goodbye (its run ended in order, and it may
+     * come back as a new run) rather than going silent or being replaced by a new run; the directory calls this one,
+     * which by default delegates.
+     */
+    default void nodeLost(NodeInfo node, boolean saidGoodbye) {
+        nodeLost(node);
+    }
+
     /** {@link Directory#rooms()} may have changed. */
     default void roomsChanged() {
     }

@@ -45,12 +45,15 @@ import org.xo.transport.UdpConfig;
  *                        {@value #ORIGIN_BURST_SECONDS} seconds' worth (a state replay); the rest is dropped and
  *                        counted as guard.rate-limited, so that one origin, real or forged, cannot take this node's
  *                        receive thread from the others
+ * @param restartGrace    how long the occupants of a node that said goodbye (its run ended; a restart, or a stop) stay
+ *                        here, waiting for a new run of the node to announce them again; zero: they leave at once
  */
 public record EngineConfig(long nodeId, String nodeName, String overlayService, Inet4Address groupBase,
                            UdpConfig udp, Pacer.Settings pacing, boolean compression, int historyReplay,
                            boolean discovery, Duration beaconInterval, Duration nodeTimeout,
                            Inet4Address controlGroup, boolean dnsSd, OverlayKeys overlayKeys, boolean repair,
-                           RoomLog.Bounds logBounds, int repairBytesPerSecond, int originEnvelopesPerSecond) {
+                           RoomLog.Bounds logBounds, int repairBytesPerSecond, int originEnvelopesPerSecond,
+                           Duration restartGrace) {
     public static final String DEFAULT_OVERLAY_SERVICE = "conference.xo";
     /**
      * 10 s: ten rooms with full subjects stay under 100 bytes/s per node; discovery speed does not depend on it
@@ -70,6 +73,10 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
     public static final int DEFAULT_ORIGIN_ENVELOPES_PER_SECOND = 500;
     /** An origin may send this many seconds' worth of its rate at once (a replay of many occupants). */
     public static final int ORIGIN_BURST_SECONDS = 10;
+    /** 30 s: a node restarts, and its users' clients reconnect and rejoin, well within it. */
+    public static final Duration DEFAULT_RESTART_GRACE = Duration.ofSeconds(30);
+    /** Longest restart grace accepted: a node gone longer than that has left. */
+    public static final Duration MAX_RESTART_GRACE = Duration.ofHours(1);
     /** Shortest beacon interval accepted. */
     public static final Duration MIN_BEACON_INTERVAL = Duration.ofMillis(50);
     /** Longest beacon interval accepted. */
@@ -113,6 +120,10 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             throw new IllegalArgumentException("Envelopes per origin and second must be at least 10, was "
                     + originEnvelopesPerSecond + ".");
         }
+        if (restartGrace == null || restartGrace.isNegative() || restartGrace.compareTo(MAX_RESTART_GRACE) > 0) {
+            throw new IllegalArgumentException("Restart grace must be 0 to " + MAX_RESTART_GRACE.toMinutes()
+                    + " minutes, was " + restartGrace + ".");
+        }
         if (controlGroup == null || !controlGroup.isMulticastAddress()) {
             throw new IllegalArgumentException("Control group must be an IPv4 multicast address, was " + controlGroup
                     + ".");
@@ -154,6 +165,7 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         difference(out, "log bounds", logBounds, next.logBounds);
         difference(out, "repair bytes/s", repairBytesPerSecond, next.repairBytesPerSecond);
         difference(out, "envelopes/s per origin", originEnvelopesPerSecond, next.originEnvelopesPerSecond);
+        difference(out, "restart grace s", restartGrace.toSeconds(), next.restartGrace.toSeconds());
         return out;
     }
 
@@ -171,7 +183,8 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
      * interface, 1400-byte / γ 2 / 1 ms / 50 ms pacing, compression on, 25 messages of history replay; discovery
      * on with a 10 s beacon interval, a 35 s node timeout and control group 239.192.255.250; DNS-SD on; no overlay key;
      * repair on, {@link #DEFAULT_LOG_BOUNDS}, {@link #DEFAULT_REPAIR_BYTES_PER_SECOND};
-     * {@link #DEFAULT_ORIGIN_ENVELOPES_PER_SECOND}. */
+     * {@link #DEFAULT_ORIGIN_ENVELOPES_PER_SECOND};
+     * {@link #DEFAULT_RESTART_GRACE}. */
     public static final class Builder {
         private long nodeId = new SecureRandom().nextLong();
         private String nodeName;
@@ -194,6 +207,7 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
         private RoomLog.Bounds logBounds = DEFAULT_LOG_BOUNDS;
         private int repairBytesPerSecond = DEFAULT_REPAIR_BYTES_PER_SECOND;
         private int originEnvelopesPerSecond = DEFAULT_ORIGIN_ENVELOPES_PER_SECOND;
+        private Duration restartGrace = DEFAULT_RESTART_GRACE;
 
         private Builder() {
         }
@@ -318,13 +332,19 @@ public record EngineConfig(long nodeId, String nodeName, String overlayService, 
             return this;
         }
 
+        /** Default 30 s; zero makes a node's occupants leave as soon as it says goodbye. */
+        public Builder restartGrace(Duration grace) {
+            this.restartGrace = grace;
+            return this;
+        }
+
         /** @throws IllegalArgumentException when a setting is out of range */
         public EngineConfig build() {
             return new EngineConfig(nodeId, nodeName != null ? nodeName : "node-" + Long.toHexString(nodeId),
                     overlayService, groupBase, udp != null ? udp : UdpConfig.on(Interfaces.defaultMulticast()),
                     new Pacer.Settings(payloadBudget, gamma, initialRtt, maxDelay), compression, historyReplay,
                     discovery, beaconInterval, nodeTimeout, controlGroup, dnsSd, overlayKeys, repair, logBounds,
-                    repairBytesPerSecond, originEnvelopesPerSecond);
+                    repairBytesPerSecond, originEnvelopesPerSecond, restartGrace);
         }
     }
 }

@@ -22,12 +22,34 @@ public interface EngineListener {
     }
 
     /**
-     * A node went silent past the node timeout, said goodbye, or restarted: remove all its occupants from every
+     * A node went silent past the node timeout, restarted without a goodbye, or said goodbye while the restart grace
+     * is zero: remove all its occupants from every
      * room (the engine has forgotten their presences, so that they pass again when the node's state is replayed).
      * Called on the engine's receive or timer thread; exceptions are caught and counted like those of
      * {@link #onRemoteEvent}.
      */
     default void onNodeLost(long nodeId) {
+    }
+
+    /**
+     * A node said goodbye: its run ended in order, and it may come back as a new run (a restart) within the
+     * {@link EngineConfig#restartGrace()}. Its occupants stay meanwhile (the engine has forgotten their presences, as
+     * for a lost node); those a later run announces again (PRESENCE, through {@link #onRemoteEvent} as usual) stay for
+     * good, the others leave at {@link #onRestartGraceEnded}. Called instead of {@link #onNodeLost} when the grace is
+     * not zero; by default, a listener that does not hold occupants loses the node at once.
+     *
+     * @param endedEpoch the epoch of the run that ended: announcements of later runs keep an occupant
+     */
+    default void onNodeSaidGoodbye(long nodeId, int endedEpoch) {
+        onNodeLost(nodeId);
+    }
+
+    /**
+     * The restart grace after a node's goodbye ended: its occupants that no later run announced again leave now. Not
+     * called when the node was lost meanwhile (went silent, or restarted without a goodbye): {@link #onNodeLost} took
+     * all its occupants out then.
+     */
+    default void onRestartGraceEnded(long nodeId) {
     }
 
     /**

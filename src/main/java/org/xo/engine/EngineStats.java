@@ -56,6 +56,10 @@ public final class EngineStats {
         BEACONS_MALFORMED("beacons.malformed"),
         NODES_LOST("nodes.lost"),
         NODES_RETURNED("nodes.returned"),
+        /** Nodes that said goodbye and whose occupants stay for the restart grace (counted in nodes.lost too). */
+        NODES_RESTART_GRACES("nodes.restart-graces"),
+        /** Restart graces that ran out: the occupants their node did not announce again left then. */
+        NODES_RESTART_GRACES_ENDED("nodes.restart-graces-ended"),
         /** DNS-SD peers resolved (first time, or a new run). */
         DNSSD_PEERS("dnssd.peers"),
         /** DNS-SD peers whose service went away. */

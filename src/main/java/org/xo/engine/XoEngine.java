@@ -352,6 +352,11 @@ public final class XoEngine implements AutoCloseable {
     /** The seq field of digests and NACKs: a per-run serial, not a stream seq (receivers never chase it). */
     private final AtomicLong repairSerial = new AtomicLong(1);
     private volatile ScheduledExecutorService repairTimer;
+    /**
+     * Nodes that said goodbye, with the time (nanoTime) their restart grace ends; written by directory callbacks, ended
+     * by the repair timer.
+     */
+    private final Map<Long, Long> restartGraces = new ConcurrentHashMap<>();
     /** Repair timer thread only. */
     private long abandonedReported;
     private long streamsForgottenReported;
@@ -393,8 +398,8 @@ public final class XoEngine implements AutoCloseable {
         this.directory.onDoubt(this::doubted);
         this.directory.addListener(new DirectoryListener() {
             @Override
-            public void nodeLost(NodeInfo node) {
-                onNodeLost(node.nodeId());
+            public void nodeLost(NodeInfo node, boolean saidGoodbye) {
+                onNodeLost(node, saidGoodbye);
             }
 
             @Override
@@ -1089,6 +1094,8 @@ public final class XoEngine implements AutoCloseable {
         if (p != null) {
             if (wasRunning && config.discovery()) {
                 // Others drop this node at once instead of after the timeout (which still covers a lost goodbye).
+                // The goodbye goes last: this run's traffic after it would be late (see Directory.heard).
+                p.flushAll();
                 sendBeacon(true);
             }
             p.close();
@@ -1543,6 +1550,7 @@ public final class XoEngine implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
+        endRestartGraces(now);
         for (OpenRoom open : rooms.values()) {
             if (open.uncarried == null && open.repair.deferredReplayDue(now)) {
                 replayState(open);
@@ -1738,8 +1746,12 @@ public final class XoEngine implements AutoCloseable {
         directory.accept(info, Source.BEACON); // a goodbye withdraws the node
     }
 
-    /** Directory callback (serialized): the node's occupants leave, their presences may pass again. */
-    private void onNodeLost(long nodeId) {
+    /**
+     * Directory callback (serialized): the node's presences may pass again; its occupants leave, or, after its goodbye,
+     * wait for its restart grace ({@link EngineListener#onNodeSaidGoodbye}).
+     */
+    private void onNodeLost(NodeInfo node, boolean saidGoodbye) {
+        long nodeId = node.nodeId();
         lostNodes.add(nodeId);
         int forgotten = 0;
         for (OpenRoom open : rooms.values()) {
@@ -1749,12 +1761,44 @@ public final class XoEngine implements AutoCloseable {
             }
         }
         stats.increment(Counter.NODES_LOST);
-        LOG.info("Node {} lost ({} occupants leave)", Long.toHexString(nodeId), forgotten);
+        Duration grace = config.restartGrace();
+        boolean held = saidGoodbye && !grace.isZero();
+        if (held) {
+            restartGraces.put(nodeId, System.nanoTime() + grace.toNanos());
+            stats.increment(Counter.NODES_RESTART_GRACES);
+            LOG.info("Node {} said goodbye ({} occupants stay {} s for its restart)", Long.toHexString(nodeId),
+                    forgotten, grace.toSeconds());
+        } else {
+            restartGraces.remove(nodeId);
+            LOG.info("Node {} lost ({} occupants leave)", Long.toHexString(nodeId), forgotten);
+        }
         try {
-            listener.onNodeLost(nodeId);
+            if (held) {
+                listener.onNodeSaidGoodbye(nodeId, node.epoch());
+            } else {
+                listener.onNodeLost(nodeId);
+            }
         } catch (RuntimeException ex) {
             stats.increment(Counter.LISTENER_ERRORS);
             listenerLog.log("The engine listener failed on the loss of node " + Long.toHexString(nodeId), ex);
+        }
+    }
+
+    /** On the repair timer: the restart graces that ran out; the occupants their nodes did not announce again leave. */
+    private void endRestartGraces(long now) {
+        for (Map.Entry<Long, Long> grace : restartGraces.entrySet()) {
+            long nodeId = grace.getKey();
+            if (now - grace.getValue() < 0 || !restartGraces.remove(nodeId, grace.getValue())) {
+                continue;
+            }
+            stats.increment(Counter.NODES_RESTART_GRACES_ENDED);
+            try {
+                listener.onRestartGraceEnded(nodeId);
+            } catch (RuntimeException ex) {
+                stats.increment(Counter.LISTENER_ERRORS);
+                listenerLog.log("The engine listener failed at the end of the restart grace of node "
+                        + Long.toHexString(nodeId), ex);
+            }
         }
     }
 

@@ -14,8 +14,9 @@ final class BridgeStats {
             "injected.join", "injected.presence", "injected.leave", "injected.nick", "injected.groupchat",
             "injected.subject", "injected.private", "inject.no-local-room", "inject.bad-stanza",
             "inject.nick-conflict", "inject.join-refused", "inject.dropped-refused", "inject.not-for-us", "inject.errors",
-            "inject.lost-with-node", "inject.removed-by-room", "inject.queue-full", "inject.occupants-full",
-            "inject.held-full", "room-to-remote.others-presence",
+            "inject.lost-with-node", "inject.awaiting-restart", "inject.kept-over-restart", "inject.left-after-restart",
+            "inject.removed-by-room", "inject.queue-full", "inject.occupants-full", "inject.held-full",
+            "room-to-remote.others-presence",
             "room-to-remote.groupchat", "room-to-remote.unknown", "rooms.completed-as-instant", "rooms.listed-remote",
             "remote.occupants", "settings.applied", "settings.restarts", "settings.refused", "settings.rejected",
             "settings.denied"};

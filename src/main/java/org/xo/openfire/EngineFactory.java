@@ -73,6 +73,7 @@ final class EngineFactory {
                 .discovery(XoSettings.DISCOVERY.get())
                 .beaconInterval(Duration.ofMillis(interval))
                 .nodeTimeout(Duration.ofMillis(timeout))
+                .restartGrace(Duration.ofSeconds(XoSettings.RESTART_GRACE_SECONDS.get()))
                 .controlGroup(controlGroup)
                 .dnsSd(XoSettings.DNS_SD.get())
                 .overlayKeys(keys)

@@ -77,12 +77,16 @@ final class HistoryReplay {
         this.stats = stats;
     }
 
-    /** A local user's presence to an overlay room, before the room processes it: a join if the user is not seated. */
+    /**
+     * A local user's presence to an overlay room, before the room processes it: a join if the user is not seated. A
+     * room the overlay does not carry (its group could not be joined) has nothing in the log: Openfire's own history
+     * and subject serve it.
+     */
     void joinArriving(Presence presence) {
         JID user = presence.getFrom();
         String room = presence.getTo().getNode();
         if (presence.getType() != null || presence.getTo().getResource() == null || log.get() == null
-                || occupancy.seat(user, room) != null) {
+                || occupancy.seat(user, room) != null || overlay.isUncarried(room)) {
             return;
         }
         expireStale();

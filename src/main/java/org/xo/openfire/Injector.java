@@ -153,6 +153,26 @@ final class Injector implements EngineListener {
         });
     }
 
+    /**
+     * A node said goodbye (stopped in order): its participants stay in the local rooms, marked, for the restart grace;
+     * those its new run announces again never leave (see {@link #presence}).
+     */
+    @Override
+    public void onNodeSaidGoodbye(long nodeId, int endedEpoch) {
+        submit(() -> stats.add("inject.awaiting-restart", roster.awaitRestart(nodeId, endedEpoch)));
+    }
+
+    /** The restart grace ended: the node's participants that its new run did not announce again leave now. */
+    @Override
+    public void onRestartGraceEnded(long nodeId) {
+        submit(() -> {
+            for (Participant p : roster.removeAwaitingRestart(nodeId)) {
+                routeDeparture(p);
+                stats.increment("inject.left-after-restart");
+            }
+        });
+    }
+
     /** Takes every remote participant out of a room that has no local occupants left. */
     void removeRoom(String room) {
         submit(() -> roster.removeRoom(room).forEach(this::routeDeparture));
@@ -257,7 +277,7 @@ final class Injector implements EngineListener {
             } else {
                 Element stanza = parseForKind(e);
                 if (stanza != null) {
-                    presence(key.room(), key.origin(), nick, stanza);
+                    presence(key.room(), key.origin(), e.originEpoch(), nick, stanza);
                 }
             }
         });
@@ -266,7 +286,7 @@ final class Injector implements EngineListener {
 
     private void applyOccupancyOrMessage(String room, Envelope envelope, Element stanza, boolean late) {
         switch (envelope.kind()) {
-            case PRESENCE -> presence(room, envelope.originNode(), envelope.nick(), stanza);
+            case PRESENCE -> presence(room, envelope.originNode(), envelope.originEpoch(), envelope.nick(), stanza);
             case LEAVE -> {
                 Participant p = roster.find(room, envelope.originNode(), envelope.nick());
                 if (p != null) {
@@ -333,8 +353,17 @@ final class Injector implements EngineListener {
         }
     }
 
-    private void presence(String room, long origin, String nick, Element stanza) {
+    /**
+     * A participant's presence from run {@code epoch} of its node: a join, or a presence update. A participant that
+     * was waiting for its node's restart and is announced by the new run never left: the room sees a presence update
+     * only if the presence changed.
+     */
+    private void presence(String room, long origin, int epoch, String nick, Element stanza) {
         Participant p = roster.find(room, origin, nick);
+        boolean keptOverRestart = p != null && roster.announcedAgain(p, epoch);
+        if (keptOverRestart) {
+            stats.increment("inject.kept-over-restart");
+        }
         if (p == null) {
             int perRoom = XoSettings.MAX_REMOTE_OCCUPANTS_PER_ROOM.get();
             int total = XoSettings.MAX_REMOTE_OCCUPANTS.get();
@@ -352,6 +381,8 @@ final class Injector implements EngineListener {
             enter(admission.newcomer());
             stats.add("remote.occupants", 1);
             stats.increment("injected.join");
+        } else if (keptOverRestart && !refusedForGood(p) && Stanzas.showSame(p.presenceXml(), stanza)) {
+            roster.updatePresence(p, stanza.asXML());
         } else if (refusedForGood(p)) {
             // A new presence is a new attempt: the room may have room now, or the ban may be lifted.
             roster.updatePresence(p, stanza.asXML());
@@ -400,7 +431,8 @@ final class Injector implements EngineListener {
         String newNick = resourceOf(stanza.attributeValue("to"));
         Participant p = roster.find(room, envelope.originNode(), envelope.nick());
         if (p == null || newNick == null) {
-            presence(room, envelope.originNode(), newNick == null ? envelope.nick() : newNick, stanza);
+            presence(room, envelope.originNode(), envelope.originEpoch(), newNick == null ? envelope.nick() : newNick,
+                    stanza);
             return;
         }
         Participant displaced = roster.rename(p, newNick, stanza.asXML());
@@ -471,7 +503,7 @@ final class Injector implements EngineListener {
     private Participant ensureParticipant(String room, Envelope envelope) {
         Participant p = roster.find(room, envelope.originNode(), envelope.nick());
         if (p == null) {
-            presence(room, envelope.originNode(), envelope.nick(), parseQuietly("<presence/>"));
+            presence(room, envelope.originNode(), envelope.originEpoch(), envelope.nick(), parseQuietly("<presence/>"));
             p = roster.find(room, envelope.originNode(), envelope.nick());
         }
         return p;

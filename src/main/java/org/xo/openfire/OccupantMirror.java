@@ -1,6 +1,7 @@
 package org.xo.openfire;
 
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 import org.jivesoftware.openfire.interceptor.PacketInterceptor;
 import org.jivesoftware.openfire.interceptor.PacketRejectedException;
@@ -42,10 +43,13 @@ final class OccupantMirror implements PacketInterceptor {
     private final ThreadLocal<XoEngine.StreamHold> held = new ThreadLocal<>();
 
     private final HistoryReplay history;
+    /** Whether the server is shutting down (Openfire 4.2 ends the client sessions before it stops the plugins). */
+    private final BooleanSupplier serverStopping;
 
     OccupantMirror(Overlay overlay, LocalOccupancy occupancy, Injector injector, HistoryReplay history,
-                   BridgeStats stats) {
+                   BridgeStats stats, BooleanSupplier serverStopping) {
         this.overlay = overlay;
+        this.serverStopping = serverStopping;
         this.occupancy = occupancy;
         this.injector = injector;
         this.history = history;
@@ -57,6 +61,9 @@ final class OccupantMirror implements PacketInterceptor {
             throws PacketRejectedException {
         try {
             if (incoming && processed && isSessionGoingOffline(packet)) {
+                if (serverStopping.getAsBoolean() && overlay.saysGoodbyeOnStop()) {
+                    return; // the node stops, not the user: see nodeStopping()
+                }
                 // Routed when a client signs off or its connection ends; the session may already be gone (null).
                 // Only local occupants are in the table, so nothing injected can match.
                 for (LocalOccupancy.Seat seat : occupancy.seatsOf(packet.getFrom())) {
@@ -276,8 +283,16 @@ final class OccupantMirror implements PacketInterceptor {
         }
     }
 
-    /** On shutdown: every local occupant leaves, so the other nodes see them go. */
-    void leaveAll() {
+    /**
+     * This run of the node ends (server shutdown, plugin unload): its users did not leave. The engine's goodbye tells the
+     * other nodes so, and they keep this node's occupants for their restart grace; those whose clients rejoin after the
+     * restart never leave there. Without discovery there is no goodbye, and every local occupant leaves at once.
+     */
+    void nodeStopping() {
+        if (overlay.saysGoodbyeOnStop()) {
+            Log.info("XO: {} local occupants stay on the other nodes for their restart grace", occupancy.all().size());
+            return;
+        }
         for (LocalOccupancy.Seat seat : occupancy.all()) {
             leave(seat.user(), seat.room(), null);
         }

@@ -109,6 +109,15 @@ final class Overlay {
         return engine != null;
     }
 
+    /**
+     * @return whether the running engine will say goodbye when it stops (discovery on), which the other nodes take as
+     * "this run ended, it may come back"
+     */
+    boolean saysGoodbyeOnStop() {
+        XoEngine running = engine;
+        return running != null && running.config().discovery();
+    }
+
     /** @return the subdomain of the MUC service whose rooms are overlay rooms (null before the first start) */
     String mucSubdomain() {
         return mucSubdomain;
@@ -278,7 +287,13 @@ final class Overlay {
         }
     }
 
-    /** @return overlay rooms open here whose multicast group could not be joined, with the reason */
+    /** @return whether the overlay runs and has the local room open without carrying it (see {@link #uncarriedRooms}) */
+    boolean isUncarried(String room) {
+        XoEngine running = engine;
+        return running != null && running.uncarriedRooms().containsKey(overlayRoom(room));
+    }
+
+        /** @return overlay rooms open here whose multicast group could not be joined, with the reason */
     Map<String, String> uncarriedRooms() {
         XoEngine running = engine;
         return running == null ? Map.of() : running.uncarriedRooms();

@@ -8,6 +8,8 @@ package org.xo.openfire;
  * @param originNick their nick on their own node
  * @param node       their node's id
  * @param joined     whether the room has confirmed their entry yet
+ * @param awaitingRestart whether their node said goodbye and they wait, for the restart grace, to be announced again
  */
-record RemoteOccupant(String room, String nick, String originNick, long node, boolean joined) {
+record RemoteOccupant(String room, String nick, String originNick, long node, boolean joined,
+                      boolean awaitingRestart) {
 }

@@ -34,6 +34,10 @@ final class RemoteRoster {
         private int conflicts;
         private boolean joined;
         private String presenceXml;
+        /** Whether the participant's node said goodbye and a later run has not announced it again yet. */
+        private boolean awaitingRestart;
+        /** The epoch of the run that said goodbye, while awaiting its restart. */
+        private int endedEpoch;
 
         private Participant(String room, long origin, String originNick, String resource, String presenceXml) {
             this.room = room;
@@ -57,6 +61,11 @@ final class RemoteRoster {
         /** True once the room confirmed the participant's entry. */
         boolean joined() {
             return joined;
+        }
+
+        /** Whether the participant's node said goodbye and its new run has not announced it again yet. */
+        boolean awaitingRestart() {
+            return awaitingRestart;
         }
 
         /** The participant's latest presence stanza (XML), repeated when it has to enter again under a new nick. */
@@ -160,6 +169,43 @@ final class RemoteRoster {
         return participant;
     }
 
+    /**
+     * The node said goodbye at the end of run {@code endedEpoch}: its participants wait for a later run.
+     *
+     * @return how many
+     */
+    int awaitRestart(long origin, int endedEpoch) {
+        int waiting = 0;
+        for (Participant p : byKey.values()) {
+            if (p.origin == origin) {
+                p.awaitingRestart = true;
+                p.endedEpoch = endedEpoch;
+                waiting++;
+            }
+        }
+        changes++;
+        return waiting;
+    }
+
+    /**
+     * A run of the participant's node announced it (a presence of run {@code epoch}).
+     *
+     * @return true when that ends its wait for the node's restart: it was waiting, and the run is a later one
+     */
+    boolean announcedAgain(Participant participant, int epoch) {
+        if (!participant.awaitingRestart || epoch <= participant.endedEpoch) {
+            return false;
+        }
+        participant.awaitingRestart = false;
+        changes++;
+        return true;
+    }
+
+    /** @return the participants of a node that still wait for its restart, removed from every room */
+    List<Participant> removeAwaitingRestart(long origin) {
+        return removeIf(p -> p.origin == origin && p.awaitingRestart);
+    }
+
     /** @return the participants of a node, removed from every room */
     List<Participant> removeNode(long origin) {
         return removeIf(p -> p.origin == origin);
@@ -192,7 +238,7 @@ final class RemoteRoster {
     List<RemoteOccupant> snapshot() {
         List<RemoteOccupant> all = new ArrayList<>(byKey.size());
         for (Participant p : byKey.values()) {
-            all.add(new RemoteOccupant(p.room, p.localNick, p.originNick, p.origin, p.joined));
+            all.add(new RemoteOccupant(p.room, p.localNick, p.originNick, p.origin, p.joined, p.awaitingRestart));
         }
         all.sort(Comparator.comparing(RemoteOccupant::room).thenComparing(RemoteOccupant::nick));
         return List.copyOf(all);

@@ -279,4 +279,27 @@ final class Stanzas {
         message.addChildElement("delay", DELAY_NS).addAttribute("stamp", originTime.toString())
                 .addAttribute("from", room.toBareJID());
     }
+
+    /**
+     * @return whether two presences of one occupant show the same to the room's other occupants: equal but for their
+     * addresses and stanza ids (a client that rejoins sends its presence anew); false when {@code before} is malformed
+     */
+    static boolean showSame(String before, Element after) {
+        try {
+            return withoutAddresses(parse(before)).equals(withoutAddresses(after));
+        } catch (DocumentException e) {
+            return false;
+        }
+    }
+
+    private static String withoutAddresses(Element presence) {
+        Element copy = presence.createCopy();
+        for (String attribute : List.of("id", "from", "to")) {
+            org.dom4j.Attribute a = copy.attribute(attribute);
+            if (a != null) {
+                copy.remove(a);
+            }
+        }
+        return copy.asXML();
+    }
 }

@@ -283,6 +283,7 @@ public final class StatusReport {
                         .name("node").value(nodeId)
                         .name("nodeName").value(nodeNames.getOrDefault(occupant.node(), nodeId))
                         .name("joined").value(occupant.joined())
+                        .name("awaitingRestart").value(occupant.awaitingRestart())
                         .endObject();
             }
             json.endArray().endObject();

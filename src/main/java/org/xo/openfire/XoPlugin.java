@@ -45,7 +45,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         HistoryReplay history = new HistoryReplay(overlay, occupancy, overlay::roomLog,
                 server.getPacketRouter()::route, stats);
         injector = new Injector(overlay, occupancy, history, stats, server.getPacketRouter());
-        mirror = new OccupantMirror(overlay, occupancy, injector, history, stats);
+        mirror = new OccupantMirror(overlay, occupancy, injector, history, stats, server::isShuttingDown);
         settings = new SettingsApplier(overlay, injector, mirror, occupancy, stats);
         SettingsQuery settingsQuery = new SettingsQuery(jid -> server.getAdmins().contains(jid), settings, stats);
         component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter(), settingsQuery);
@@ -87,11 +87,11 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         }
         if (mirror != null) {
             InterceptorManager.getInstance().removeInterceptor(mirror);
-            // Other nodes must see this node's occupants go.
-            runQuietly("announcing local occupants' departure", mirror::leaveAll);
+            // This run ends, its users did not leave: the goodbye that closing the overlay sends says so.
+            runQuietly("ending local occupants' run", mirror::nodeStopping);
         }
         if (overlay != null) {
-            // Flushes the departures above before the socket closes; nothing is injected after this.
+            // Flushes what the mirror sent last before the socket closes; nothing is injected after this.
             runQuietly("stopping the overlay", unloadedAtRunTime ? this::stopOverlayCompletely : overlay::stop);
         }
         if (injector != null) {
@@ -104,7 +104,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
                     () -> InternalComponentManager.getInstance().removeComponent(OverlayComponent.SUBDOMAIN, component));
         }
         if (roomLog != null) {
-            // After the overlay: what it sent last (the departures) is written before the writer stops.
+            // After the overlay: what it sent last is written before the writer stops.
             runQuietly("closing the room log", roomLog::close);
         }
         if (unloadedAtRunTime) {

@@ -15,7 +15,8 @@ import org.xo.engine.EngineConfig;
  * that nodes changing before or after catch up on what was said in between, within the history replay), pacing
  * (from the next datagram), compression (the next datagrams), history replay (open rooms' logs are resized), the
  * room log's bounds (from its next prune),
- * node name (next beacon and DNS-SD record), discovery and its interval, timeout and control group, DNS-SD.
+ * node name (next beacon and DNS-SD record), discovery and its interval, timeout and control group, DNS-SD, the
+ * restart grace (for the next goodbye heard).
  * Nodes with different ports, interfaces or group bases do not hear each other: change them on every node.
  * Turning discovery off on one node while others keep it makes them lose this node when it stays silent for their
  * node timeout, as if it had started with discovery off.
@@ -99,6 +100,13 @@ public final class XoSettings {
      */
     public static final Setting<Integer> NODE_TIMEOUT_MS =
             Setting.integer("xo.discovery.node-timeout-ms", 35_000, 100, 86_400_000).unit("xo.unit.ms");
+    /**
+     * How long the participants of a node that said goodbye (it stopped in order: a restart, an upgrade) stay in the
+     * local rooms, waiting for its new run: those it announces again within the grace never leave, the others leave
+     * then. 0 makes them leave at once. A node that goes silent without a goodbye is lost after the node timeout.
+     */
+    public static final Setting<Integer> RESTART_GRACE_SECONDS =
+            Setting.integer("xo.restart.grace-seconds", 30, 0, 3600).unit("xo.unit.seconds");
     /** Well-known group of the beacons; multicast routing must carry it like the rooms' groups. */
     public static final Setting<String> CONTROL_GROUP = Setting.multicastGroup("xo.discovery.control-group", "239.192.255.250");
     /** DNS-SD (mDNS, _xo-overlay._udp) on the multicast interface's link as well as beacons; needs discovery on. */
@@ -133,8 +141,8 @@ public final class XoSettings {
     public static final List<Setting<?>> ALL = List.of(ENABLED, NODE_NAME, NODE_ID, MUC_SERVICE, OVERLAY_SERVICE,
             INTERFACE, TRANSPORT, PORT, TTL, GROUP_BASE, PACING_GAMMA, PACING_RTT_MS, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES,
             COMPRESSION, HISTORY_REPLAY, LOG_MAX_PER_ROOM, LOG_MAX_PER_ORIGIN, LOG_MAX_AGE_HOURS, DISCOVERY,
-            BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, CONTROL_GROUP, DNS_SD, KEY_FILE, ORIGIN_ENVELOPES_PER_SECOND,
-            MAX_REMOTE_OCCUPANTS_PER_ROOM, MAX_REMOTE_OCCUPANTS);
+            BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, RESTART_GRACE_SECONDS, CONTROL_GROUP, DNS_SD, KEY_FILE,
+            ORIGIN_ENVELOPES_PER_SECOND, MAX_REMOTE_OCCUPANTS_PER_ROOM, MAX_REMOTE_OCCUPANTS);
 
     private XoSettings() {
     }

@@ -32,8 +32,8 @@ public class DirectoryTest {
             }
 
             @Override
-            public void nodeLost(NodeInfo node) {
-                events.add("lost " + node.nodeId() + "/" + node.epoch());
+            public void nodeLost(NodeInfo node, boolean saidGoodbye) {
+                events.add((saidGoodbye ? "goodbye " : "lost ") + node.nodeId() + "/" + node.epoch());
             }
 
             @Override
@@ -190,7 +190,13 @@ public class DirectoryTest {
         directory.accept(node(2, 5), Source.BEACON);
         events.clear();
         assertFalse(directory.accept(new NodeInfo(2, 5, "n", Duration.ZERO, List.of()), Source.BEACON));
-        assertEquals("a goodbye drops the node at once", List.of("lost 2/5"), events);
+        assertEquals("a goodbye drops the node at once, and says it was one", List.of("goodbye 2/5"), events);
+        events.clear();
+        assertEquals("traffic of the run that said goodbye is late", Directory.Heard.STALE, directory.heard(2, 5));
+        assertFalse("so is its beacon", directory.accept(node(2, 5), Source.BEACON));
+        assertEquals(List.of(), events);
+        assertEquals("its next run", Directory.Heard.RESTARTED, directory.heard(2, 6));
+        assertEquals(List.of("appeared 2/6"), events);
     }
 
     @Test
@@ -303,7 +309,11 @@ public class DirectoryTest {
         advance(Duration.ofMillis(200));
         directory.sweep();
         assertTrue(directory.node(2).isEmpty());
-        assertEquals(List.of("lost 2/100"), events);
+        assertEquals("a goodbye after all: its restart grace starts", List.of("goodbye 2/100"), events);
+
+        // A partition, not a goodbye of its own, would also explain the silence: the same run may come back.
+        directory.accept(node(2, 100), Source.BEACON);
+        assertTrue(directory.node(2).isPresent());
     }
 
     @Test

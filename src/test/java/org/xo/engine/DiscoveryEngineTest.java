@@ -51,16 +51,21 @@ public class DiscoveryEngineTest {
     private NetworkInterface lo;
     private int port;
 
-    /** One engine; its listener's calls in order: envelopes, and "lost N" / "returned N" strings. */
+    /** One engine; its listener's calls in order: envelopes, and node events as strings (see RecordingListener). */
     private final class Node {
         final XoEngine engine;
         final MuteableTransport transport;
         final LinkedBlockingQueue<Object> heard;
 
         Node(long id, Duration interval) throws Exception {
+            this(id, interval, EngineConfig.DEFAULT_RESTART_GRACE);
+        }
+
+        Node(long id, Duration interval, Duration restartGrace) throws Exception {
             EngineConfig config = EngineConfig.builder().nodeId(id).nodeName("node-" + id)
                     .udp(UdpConfig.on(lo).withPort(port)).beaconInterval(interval).nodeTimeout(interval.equals(INTERVAL)
-                            ? TIMEOUT : EngineConfig.DEFAULT_NODE_TIMEOUT).dnsSd(false).build();
+                            ? TIMEOUT : EngineConfig.DEFAULT_NODE_TIMEOUT).restartGrace(restartGrace).dnsSd(false)
+                    .build();
             transport = new MuteableTransport(new UdpMulticastTransport(config.udp()));
             RecordingListener listener = new RecordingListener();
             heard = listener.heard;
@@ -140,17 +145,84 @@ public class DiscoveryEngineTest {
         assertEquals(a.engine.originEpoch(), known.info().epoch());
         assertEquals(INTERVAL, known.info().beaconInterval());
 
-        // A node that closes says goodbye: dropped at once, its occupants' nodes are told.
+        // A node that closes says goodbye: dropped at once, its occupants' nodes are told (the occupants wait for
+        // its restart: see aNodeThatSaidGoodbyeKeepsItsOccupantsForItsNewRunWithinTheGrace).
+        int epoch = a.engine.originEpoch();
         a.engine.close();
         waitFor(() -> b.engine.directory().node(1).isEmpty());
         assertEquals(List.of(3L), lobbyAt(b).nodes());
         assertEquals(1, lobbyAt(b).occupants());
-        assertEquals("lost 1", c.nextSkipping(Kind.PRESENCE, Kind.SUBJECT));
-        assertEquals("lost 1", b.next());
+        assertEquals("goodbye 1/" + epoch, c.nextSkipping(Kind.PRESENCE, Kind.SUBJECT));
+        assertEquals("goodbye 1/" + epoch, b.next());
         assertEquals(Set.of(), c.engine.remoteNicks(LOBBY, 1));
         assertTrue(b.stat(Counter.BEACONS_RECEIVED) >= 2);
         assertEquals(0, b.stat(Counter.BEACONS_MALFORMED));
         assertTrue(a.stat(Counter.BEACONS_SENT) >= 2);
+    }
+
+    /**
+     * A node that stops in order says goodbye, and its occupants stay on the other nodes for the restart grace: its new
+     * run announces alice again (delivered as usual: the listener keeps her), anna does not, and she leaves when the
+     * grace ends. A goodbye with a zero grace loses the node at once, as a silent one.
+     */
+    @Test
+    public void aNodeThatSaidGoodbyeKeepsItsOccupantsForItsNewRunWithinTheGrace() throws Exception {
+        Node a = new Node(1, INTERVAL);
+        Node b = new Node(2, INTERVAL, Duration.ofSeconds(3));
+        Node c = new Node(3, INTERVAL, Duration.ZERO);
+        for (Node n : List.of(a, b, c)) {
+            n.engine.openRoom(LOBBY);
+        }
+        a.engine.publish(LOBBY, "alice", Kind.PRESENCE, presence("alice", null));
+        a.engine.publish(LOBBY, "anna", Kind.PRESENCE, presence("anna", null));
+        for (Node n : List.of(b, c)) {
+            assertEquals(Kind.PRESENCE, ((Envelope) n.next()).kind());
+            assertEquals(Kind.PRESENCE, ((Envelope) n.next()).kind());
+            waitFor(() -> n.engine.directory().node(1).isPresent());
+        }
+
+        int endedEpoch = a.engine.originEpoch();
+        a.engine.close();
+        assertEquals("goodbye 1/" + endedEpoch, b.next());
+        assertEquals("a zero grace: lost at once", "lost 1", c.next());
+        assertEquals(Set.of(), b.engine.remoteNicks(LOBBY, 1));
+
+        Node a2 = new Node(1, INTERVAL);
+        a2.engine.openRoom(LOBBY);
+        Envelope aliceAgain = a2.engine.publish(LOBBY, "alice", Kind.PRESENCE, presence("alice", null));
+        List<Object> heard = new ArrayList<>();
+        Object o;
+        do {
+            o = b.next();
+            heard.add(o);
+        } while (!"grace ended 1".equals(o));
+        assertEquals("the new run is back, announces alice, then the grace ends: " + heard,
+                List.of("returned 1", aliceAgain, "grace ended 1"), heard);
+        assertEquals(Set.of("alice"), b.engine.remoteNicks(LOBBY, 1));
+        assertEquals(1, b.stat(Counter.NODES_RESTART_GRACES));
+        assertEquals(1, b.stat(Counter.NODES_RESTART_GRACES_ENDED));
+        assertEquals("no grace where it is zero", 0, c.stat(Counter.NODES_RESTART_GRACES));
+    }
+
+    /** A node that said goodbye, came back and then went silent is lost as any silent node: no grace ends later. */
+    @Test
+    public void aLossAfterTheGoodbyeEndsTheGraceWithTheNode() throws Exception {
+        Node a = new Node(1, INTERVAL);
+        Node b = new Node(2, INTERVAL, Duration.ofSeconds(3));
+        a.engine.openRoom(LOBBY);
+        b.engine.openRoom(LOBBY);
+        a.engine.publish(LOBBY, "alice", Kind.PRESENCE, presence("alice", null));
+        b.next();
+        waitFor(() -> b.engine.directory().node(1).isPresent());
+        a.engine.close();
+        assertTrue(((String) b.next()).startsWith("goodbye 1/"));
+
+        Node a2 = new Node(1, INTERVAL);
+        assertEquals("returned 1", b.next());
+        a2.transport.muted = true;
+        assertEquals("lost 1", b.next());
+        assertNull("no grace left to end", b.heard.poll(4, TimeUnit.SECONDS));
+        assertEquals(0, b.stat(Counter.NODES_RESTART_GRACES_ENDED));
     }
 
     private static RoomInfo lobbyAt(Node n) {

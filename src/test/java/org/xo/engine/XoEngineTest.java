@@ -473,13 +473,19 @@ public class XoEngineTest {
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().historyReplay(-1).build());
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().payloadBudget(0).build());
         assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder().overlayService("a/b").build());
+        assertEquals(EngineConfig.DEFAULT_RESTART_GRACE, c.restartGrace());
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder()
+                .restartGrace(Duration.ofSeconds(-1)).build());
+        assertThrows(IllegalArgumentException.class, () -> EngineConfig.builder()
+                .restartGrace(EngineConfig.MAX_RESTART_GRACE.plusSeconds(1)).build());
         assertEquals(List.of("datagrams.sent", "datagrams.received", "datagrams.split", "bytes.sent", "bytes.received",
                 "envelopes.sent", "envelopes.received", "envelopes.delivered", "envelopes.duplicate", "envelopes.own",
                 "envelopes.other-room", "envelopes.unknown-kind", "envelopes.ambiguous-room", "stream.gaps",
                 "stream.holds-broken", "dropped.foreign", "dropped.version",
                 "dropped.flags", "dropped.truncated", "dropped.oversized", "dropped.bad-field", "dropped.compression",
                 "publish.rejected", "publish.uncarried", "rooms.uncarried", "listener.errors", "state.requests.sent", "state.replies.sent", "send.errors",
-                "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned", "dnssd.peers",
+                "beacons.sent", "beacons.received", "beacons.malformed", "nodes.lost", "nodes.returned",
+                "nodes.restart-graces", "nodes.restart-graces-ended", "dnssd.peers",
                 "dnssd.removed", "dnssd.malformed", "dnssd.updates", "dnssd.failures", "dropped.unsealed",
                 "dropped.unknown-key", "dropped.unauthenticated", "dropped.replayed", "dropped.stale", "dropped.sealed",
                 "guard.rate-limited", "guard.requests.rate-limited", "guard.origins.forgotten",

@@ -133,7 +133,8 @@ public class AdminConsoleIT {
                 + "\"lastHeard\":\"\\d+ s ago\",\"rooms\":1,\"sources\":\\[\"beacon\"");
         Pattern carriedRoom = Pattern.compile("\\{\"name\":\"ops\",\"address\":\"ops@conference.xo\","
                 + "\"group\":\"239\\.19[2-5]\\.\\d+\\.\\d+:\\d+\",\"uncarried\":null,\"local\":\\[\"bob\"\\],"
-                + "\"remote\":\\[\\{\"nick\":\"alice\",\"node\":\"[0-9a-f]+\",\"nodeName\":\"old-node\",\"joined\":true\\}\\]\\}");
+                + "\"remote\":\\[\\{\"nick\":\"alice\",\"node\":\"[0-9a-f]+\",\"nodeName\":\"old-node\",\"joined\":true,"
+                + "\"awaitingRestart\":false\\}\\]\\}");
         // Polled until it all holds: another test's saved setting may restart the overlay meanwhile, after which the
         // other node is known again with its next beacon.
         String[] seen = new String[1];

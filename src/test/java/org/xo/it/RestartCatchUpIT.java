@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import org.jivesoftware.smack.packet.Message;
+import org.jivesoftware.smack.packet.Presence;
 import org.jivesoftware.smackx.delay.packet.DelayInformation;
 import org.junit.After;
 import org.junit.Rule;
@@ -29,6 +30,9 @@ import org.junit.runners.Parameterized.Parameters;
  * A node that stops and starts again (issue 10): it keeps its room log in its Openfire database, and catches up what
  * the room said while it was down the same way a partition heals. Its user, back in the room, has the whole
  * conversation once: what was said before the stop from the log's history, what was said meanwhile by repair, dated.
+ * <p>
+ * Its users do not leave the other nodes and come back: the restarted node said goodbye, the others kept its users for
+ * the restart grace, and those who rejoin within it never left there.
  * <p>
  * On the way, the log's schema: Openfire installs it at the plugin's first load (database/xo_hsqldb.sql, the embedded
  * database of both Openfires) and not again. It is read from the embedded HSQLDB's own files once the node has
@@ -45,6 +49,9 @@ public class RestartCatchUpIT {
     public Openfire openfire;
 
     private static final String ROOM = "logbook";
+    private static final String CREW = "crew";
+    /** Long enough for a node of either Openfire to restart and a client to rejoin (the test prints how long it took). */
+    private static final int RESTART_GRACE_SECONDS = 45;
     private static final String MISSING_SCHEMA = "Missing database schema for xo. Attempting to install...";
     private static final Pattern TABLE = Pattern.compile("CREATE CACHED TABLE (PUBLIC\\.)?OFXOEVENT\\(",
             Pattern.CASE_INSENSITIVE);
@@ -137,6 +144,73 @@ public class RestartCatchUpIT {
                 assertNotNull("dated, as history or as a late message: " + m.toXML(), DelayInformation.from(m));
             }
         }
+    }
+
+    /**
+     * bob and dave are on beta, alice on alpha, all in one room; beta restarts (stop, then start on the same home), and
+     * bob's client joins again, dave's does not. alice never sees bob leave (no unavailable presence of his, at most a
+     * presence update), and sees dave leave once the restart grace after beta's goodbye is over.
+     */
+    @Test
+    public void aRestartedNodesUserWhoRejoinsWithinTheGraceNeverLeavesTheOthersDoWhenItEnds() throws Exception {
+        int multicastPort = NodeProcess.freePort();
+        betaHome = Files.createTempDirectory("xo-restart-grace-");
+        String[] grace = {"--set", "xo.restart.grace-seconds=" + RESTART_GRACE_SECONDS};
+        NodeProcess.Builder betaNode = NodeProcess.builder().openfire(openfire).domain("beta.test").home(betaHome)
+                .multicastPort(multicastPort).args(grace);
+        List<NodeProcess> nodes = NodeProcess.startAll(NodeProcess.builder().openfire(openfire).domain("alpha.test")
+                .multicastPort(multicastPort).args(grace), betaNode);
+        alpha = nodes.get(0);
+        beta = nodes.get(1);
+        XmppTestClient alice = client(alpha, "alice");
+        XmppTestClient bob = client(beta, "bob");
+        XmppTestClient dave = client(beta, "dave");
+        alice.join(CREW, "alice");
+        bob.join(CREW, "bob");
+        dave.join(CREW, "dave");
+        XmppTestClient.eventually("alice sees bob and dave",
+                () -> alice.occupantNicks(CREW).containsAll(List.of("bob", "dave")));
+
+        int clientPort = beta.clientPort();
+        long stopping = System.nanoTime();
+        assertEquals(0, beta.stop());
+        XmppTestClient.eventually("alpha keeps bob and dave, waiting for beta's restart",
+                () -> stat(alice, "inject.awaiting-restart") == 2);
+        beta = betaNode.clientPort(clientPort).start();
+        XmppTestClient bobAgain = client(beta, "bob");
+        bobAgain.join(CREW, "bob");
+        System.out.printf("RestartCatchUpIT %s: beta stopped, restarted and bob rejoined in %d ms (grace %d s)%n",
+                openfire, (System.nanoTime() - stopping) / 1_000_000, RESTART_GRACE_SECONDS);
+        XmppTestClient.eventually("beta's new run announced bob again at alpha",
+                () -> stat(alice, "inject.kept-over-restart") == 1);
+        XmppTestClient.eventually("bob, back, sees alice", () -> bobAgain.occupantNicks(CREW).contains("alice"));
+
+        long deadline = System.currentTimeMillis() + RESTART_GRACE_SECONDS * 1000L + XmppTestClient.WAIT_MS;
+        while (alice.occupantNicks(CREW).contains("dave")) {
+            assertTrue("dave did not leave when the grace ended", System.currentTimeMillis() < deadline);
+            Thread.sleep(100);
+        }
+        assertEquals("dave left by the end of the grace, not by a departure", 1L,
+                stat(alice, "inject.left-after-restart"));
+        assertEquals(List.of("alice", "bob"), alice.occupantNicks(CREW));
+        List<Presence> atAlice = List.copyOf(alice.presences);
+        assertEquals("bob never left at alpha: " + atAlice, 0, atAlice.stream()
+                .filter(p -> isFrom(p, "bob") && p.getType() == Presence.Type.unavailable).count());
+        assertEquals("dave left once at alpha: " + atAlice, 1, atAlice.stream()
+                .filter(p -> isFrom(p, "dave") && p.getType() == Presence.Type.unavailable).count());
+        assertEquals(List.of(), alpha.logErrors());
+    }
+
+    private static long stat(XmppTestClient client, String counter) {
+        try {
+            return client.xoStats().getOrDefault(counter, 0L);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static boolean isFrom(Presence p, String nick) {
+        return p.getFrom() != null && p.getFrom().toString().equals(CREW + "@conference.alpha.test/" + nick);
     }
 
     private String read(String file) throws IOException {

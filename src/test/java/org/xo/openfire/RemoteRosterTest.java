@@ -134,8 +134,8 @@ public class RemoteRosterTest {
         roster.markJoined(sam);
 
         assertNotEquals(before, roster.changes());
-        assertEquals(List.of(new RemoteOccupant("ops", "sam", "sam", LOW, false),
-                        new RemoteOccupant("ops", "sam#bb00", "sam", HIGH, true)), roster.snapshot());
+        assertEquals(List.of(new RemoteOccupant("ops", "sam", "sam", LOW, false, false),
+                        new RemoteOccupant("ops", "sam#bb00", "sam", HIGH, true, false)), roster.snapshot());
         roster.remove(sam);
         assertEquals(1, roster.snapshot().size());
     }
@@ -151,5 +151,38 @@ public class RemoteRosterTest {
         roster.removeNode(LOW);
         assertEquals(0, roster.sizeOf("ops"));
         assertEquals(0, roster.sizeOf("intel"));
+    }
+
+    @Test
+    public void aNodesParticipantsWaitForItsRestartUntilALaterRunAnnouncesThem() {
+        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE).newcomer();
+        Participant sue = roster.admit("intel", LOW, "sue", PRESENCE).newcomer();
+        Participant other = roster.admit("ops", HIGH, "tom", PRESENCE).newcomer();
+
+        assertEquals(2, roster.awaitRestart(LOW, 100));
+        assertTrue(sam.awaitingRestart());
+        assertFalse("another node's participant", other.awaitingRestart());
+        assertFalse("a late presence of the run that ended", roster.announcedAgain(sam, 100));
+        assertTrue("the new run", roster.announcedAgain(sam, 101));
+        assertFalse("announced once", roster.announcedAgain(sam, 101));
+        assertEquals(List.of(new RemoteOccupant("intel", "sue", "sue", LOW, false, true),
+                new RemoteOccupant("ops", "sam", "sam", LOW, false, false),
+                new RemoteOccupant("ops", "tom", "tom", HIGH, false, false)), roster.snapshot());
+
+        assertEquals("only those not announced again leave", List.of(sue), roster.removeAwaitingRestart(LOW));
+        assertSame(sam, roster.find("ops", LOW, "sam"));
+        assertNull(roster.find("intel", LOW, "sue"));
+        assertEquals(2, roster.size());
+    }
+
+    @Test
+    public void aPresenceShowsTheSameWhateverItsAddressesAndId() throws Exception {
+        String before = "<presence id=\"a1\" to=\"ops@conference.xo/sam\"><c xmlns=\"http://jabber.org/protocol/caps\""
+                + " ver=\"x\"/></presence>";
+        assertTrue(Stanzas.showSame(before, Stanzas.parse("<presence id=\"b2\" from=\"u@d/r\" to=\"ops@conference.xo/sam\">"
+                + "<c xmlns=\"http://jabber.org/protocol/caps\" ver=\"x\"/></presence>")));
+        assertFalse(Stanzas.showSame(before, Stanzas.parse("<presence id=\"a1\" to=\"ops@conference.xo/sam\">"
+                + "<show>away</show><c xmlns=\"http://jabber.org/protocol/caps\" ver=\"x\"/></presence>")));
+        assertFalse("malformed before", Stanzas.showSame("<presence", Stanzas.parse("<presence/>")));
     }
 }

@@ -57,9 +57,9 @@ public class StatusReportTest {
                 List.of(new LocalOccupancy.Seat(new JID("carol@alpha.local/x"), "ops", "carol", "<presence/>"),
                         new LocalOccupancy.Seat(new JID("alice@alpha.local/x"), "ops", "alice", "<presence/>"),
                         new LocalOccupancy.Seat(new JID("dave@alpha.local/x"), "full", "dave", "<presence/>")),
-                List.of(new RemoteOccupant("ops", "bob", "bob", BETA, true),
-                        new RemoteOccupant("ops", "eve#6a33", "eve", GAMMA, false),
-                        new RemoteOccupant("quiet", "zed", "zed", 0x77L, true)),
+                List.of(new RemoteOccupant("ops", "bob", "bob", BETA, true, false),
+                        new RemoteOccupant("ops", "eve#6a33", "eve", GAMMA, false, false),
+                        new RemoteOccupant("quiet", "zed", "zed", 0x77L, true, true)),
                 Map.of(address("full"), "Too many open files"),
                 directory.nodes(), counters, StatusReportTest::localName, StatusReportTest::address);
     }
@@ -72,11 +72,15 @@ public class StatusReportTest {
                 + "\"group\":\"239.192.9.9:45045\",\"uncarried\":\"Too many open files\",\"local\":[\"dave\"],\"remote\":[]}");
         assertContains(json, "{\"name\":\"ops\",\"address\":\"ops@conference.xo\",\"group\":\"239.192.3.4:45045\","
                 + "\"uncarried\":null,\"local\":[\"alice\",\"carol\"],\"remote\":["
-                + "{\"nick\":\"bob\",\"node\":\"be7a000000000001\",\"nodeName\":\"beta\",\"joined\":true},"
-                + "{\"nick\":\"eve#6a33\",\"node\":\"6a33000000000002\",\"nodeName\":\"gamma\",\"joined\":false}]}");
-        // A room with remote participants only (the engine closed it meanwhile), of a node no longer heard.
+                + "{\"nick\":\"bob\",\"node\":\"be7a000000000001\",\"nodeName\":\"beta\",\"joined\":true,"
+                + "\"awaitingRestart\":false},"
+                + "{\"nick\":\"eve#6a33\",\"node\":\"6a33000000000002\",\"nodeName\":\"gamma\",\"joined\":false,"
+                + "\"awaitingRestart\":false}]}");
+        // A room with remote participants only (the engine closed it meanwhile), of a node no longer heard: it said
+        // goodbye, and zed waits for its restart.
         assertContains(json, "{\"name\":\"quiet\",\"address\":\"quiet@conference.xo\",\"group\":\"\",\"uncarried\":null,"
-                + "\"local\":[],\"remote\":[{\"nick\":\"zed\",\"node\":\"77\",\"nodeName\":\"77\",\"joined\":true}]}]");
+                + "\"local\":[],\"remote\":[{\"nick\":\"zed\",\"node\":\"77\",\"nodeName\":\"77\",\"joined\":true,"
+                + "\"awaitingRestart\":true}]}]");
         assertTrue("a room of another overlay service is not this node's", !json.contains("elsewhere"));
     }
 
