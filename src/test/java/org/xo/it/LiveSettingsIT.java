@@ -78,8 +78,8 @@ public class LiveSettingsIT {
             stopPair();
             port = NodeProcess.freePort();
             List<NodeProcess> nodes = NodeProcess.startAll(
-                    NodeProcess.builder().openfire(openfire).domain("alpha.test").multicastPort(port),
-                    NodeProcess.builder().openfire(openfire).domain("beta.test").multicastPort(port));
+                    NodeProcess.builder().openfire(openfire).domain("alpha.test").multicastPort(port).briskGoodbyes(),
+                    NodeProcess.builder().openfire(openfire).domain("beta.test").multicastPort(port).briskGoodbyes());
             alpha = nodes.get(0);
             beta = nodes.get(1);
             pairFor = openfire;

@@ -65,11 +65,6 @@ public class MultiHopIT {
     private static final String ROOM = "relay";
     private static final String DOMAIN_A = "alpha.test";
     private static final String DOMAIN_C = "gamma.test";
-    /**
-     * A stopped node's users leave the other nodes when its restart grace ends (they would stay if it came back): short
-     * here, so that "carol left with her node" is seen within the clients' wait.
-     */
-    private static final int RESTART_GRACE_SECONDS = 3;
     /** How long a message that must not arrive is waited for. */
     private static final long ABSENCE_WAIT_MS = 3_000;
     /** Test-speed liveness for {@link FastDiscovery} tests: beacons every 300 ms, a node lost after 1.5 s. */
@@ -139,7 +134,7 @@ public class MultiHopIT {
     private NodeProcess.Builder nodeIn(String ns, String domain, String chainDevice, NetNs.Management mgmt) {
         NodeProcess.Builder builder = NodeProcess.builder().openfire(openfire).netns(net.name(ns)).domain(domain)
                 .multicastInterface(chainDevice).multicastPort(multicastPort).bind(mgmt.nsAddress())
-                .args("--set", "xo.multicast.ttl=8", "--set", "xo.restart.grace-seconds=" + RESTART_GRACE_SECONDS);
+                .args("--set", "xo.multicast.ttl=8").briskGoodbyes();
         if (fastDiscovery) {
             builder.args(FAST_BEACONS);
         }

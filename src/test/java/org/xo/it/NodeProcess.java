@@ -331,6 +331,15 @@ public final class NodeProcess implements AutoCloseable {
             return this;
         }
 
+        /**
+         * For tests that stop or restart a node and watch its users leave elsewhere: beacons every 2 s and a 3 s restart
+         * grace. On an open overlay a goodbye is believed only after 2.5 beacon intervals of silence (17.5 s with the
+         * defaults), then the grace runs: with these the users leave within about 10 s, well inside a client's wait.
+         */
+        public Builder briskGoodbyes() {
+            return args("--set", "xo.discovery.beacon-interval-ms=2000", "--set", "xo.restart.grace-seconds=3");
+        }
+
         /** Starts the node and waits for its ready line; fails with the node's output if it does not come. */
         public NodeProcess start() throws IOException {
             openfire.requireOrSkip();

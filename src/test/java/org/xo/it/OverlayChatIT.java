@@ -45,11 +45,6 @@ public class OverlayChatIT {
      * One pair of nodes serves the tests of one Openfire (each test has rooms of its own and fresh clients): starting
      * a pair per test made this class take minutes. A test that stops a node gets a new pair for the next one.
      */
-    /**
-     * A stopped node's users leave the other nodes when its restart grace ends (RestartCatchUpIT shows them staying
-     * when they come back within it): short here, so that they are seen leaving within the clients' wait.
-     */
-    private static final String[] SHORT_RESTART_GRACE = {"--set", "xo.restart.grace-seconds=3"};
     private static Openfire pairFor;
     private static NodeProcess alpha;
     private static NodeProcess beta;
@@ -67,9 +62,9 @@ public class OverlayChatIT {
             multicastPort = NodeProcess.freePort();
             List<NodeProcess> nodes = NodeProcess.startAll(
                     NodeProcess.builder().openfire(openfire).domain("alpha.test").multicastPort(multicastPort)
-                            .args(SHORT_RESTART_GRACE),
+                            .briskGoodbyes(),
                     NodeProcess.builder().openfire(openfire).domain("beta.test").multicastPort(multicastPort)
-                            .args(SHORT_RESTART_GRACE));
+                            .briskGoodbyes());
             alpha = nodes.get(0);
             beta = nodes.get(1);
             pairFor = openfire;
@@ -250,6 +245,8 @@ public class OverlayChatIT {
         XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("stopping").contains("bob"));
 
         beta.stop();
+        // A stopped node's users leave the other nodes when its restart grace ends (RestartCatchUpIT shows them staying
+        // when they come back within it); the pair's brisk goodbyes keep that inside the clients' wait.
         XmppTestClient.eventually("bob left with his node, once its restart grace was over",
                 () -> !alice.occupantNicks("stopping").contains("bob"));
         assertEquals(List.of("alice"), alice.occupantNicks("stopping"));

@@ -73,9 +73,8 @@ public class PluginUnloadIT {
         // The peer only supplies a remote occupant: the lighter embedded Openfire serves for both parameters.
         // An unload ends the home node's run: its users leave the peer when the restart grace after its goodbye ends,
         // short here so that alice is seen leaving within the clients' wait.
-        List<NodeProcess> nodes = NodeProcess.startAll(homeNode,
-                NodeProcess.builder().domain("peer.test").multicastPort(multicastPort)
-                        .args("--set", "xo.restart.grace-seconds=3"));
+        List<NodeProcess> nodes = NodeProcess.startAll(homeNode.briskGoodbyes(),
+                NodeProcess.builder().domain("peer.test").multicastPort(multicastPort).briskGoodbyes());
         home = nodes.get(0);
         peer = nodes.get(1);
         alice = new XmppTestClient(home.clientPort(), "home.test", "alice");

@@ -157,9 +157,9 @@ public class RestartCatchUpIT {
         betaHome = Files.createTempDirectory("xo-restart-grace-");
         String[] grace = {"--set", "xo.restart.grace-seconds=" + RESTART_GRACE_SECONDS};
         NodeProcess.Builder betaNode = NodeProcess.builder().openfire(openfire).domain("beta.test").home(betaHome)
-                .multicastPort(multicastPort).args(grace);
+                .multicastPort(multicastPort).briskGoodbyes().args(grace);
         List<NodeProcess> nodes = NodeProcess.startAll(NodeProcess.builder().openfire(openfire).domain("alpha.test")
-                .multicastPort(multicastPort).args(grace), betaNode);
+                .multicastPort(multicastPort).briskGoodbyes().args(grace), betaNode);
         alpha = nodes.get(0);
         beta = nodes.get(1);
         XmppTestClient alice = client(alpha, "alice");
