@@ -151,7 +151,7 @@ public class StatusReportTest {
         String json = report.toJson(messages);
 
         assertEquals(List.of("traffic", "filtered", "dropped", "sync", "discovery", "mirrored", "injected", "rooms",
-                "settings", "log", "other"), groups.stream().map(StatusReport.CounterGroup::id).toList());
+                "settings", "gateway", "log", "other"), groups.stream().map(StatusReport.CounterGroup::id).toList());
         assertEquals(List.of("node.id"), List.copyOf(groups.get(groups.size() - 1).counters().keySet()));
         assertTrue(groups.get(2).counters().keySet().containsAll(List.of("dropped.foreign", "dropped.truncated",
                 "publish.uncarried", "send.errors")));

@@ -1,0 +1,128 @@
+package org.xo.it;
+
+import static org.junit.Assert.assertEquals;
+
+import java.util.List;
+
+import org.jivesoftware.smack.packet.Message;
+import org.jivesoftware.smackx.muc.MultiUserChat;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.junit.runners.Parameterized;
+import org.junit.runners.Parameterized.Parameter;
+import org.junit.runners.Parameterized.Parameters;
+
+/**
+ * The gateway (XOG): an XO node bridges its overlay room with a room on a real Prosody over real server-to-server
+ * federation with dialback, and real Smack clients on each side talk through it.
+ */
+@RunWith(Parameterized.class)
+public class GatewayIT {
+    /** Addresses of their own, so that neither Prosody's s2s nor the node's (port 5269) meets another test's. */
+    private static final String PROSODY_ADDRESS = "127.0.77.2";
+    private static final String NODE_ADDRESS = "127.0.77.3";
+    private static final String FAR_DOMAIN = "enterprise.test";
+    private static final String NODE_DOMAIN = "edge.test";
+    private static final String ROOM = "lobby";
+
+    @Parameters(name = "openfire={0}")
+    public static Object[] openfires() {
+        return new Object[] {Openfire.V4_2_0};
+    }
+
+    @Parameter
+    public Openfire openfire;
+
+    @Rule
+    public final StuckThreadsOnFailure stuckThreads = new StuckThreadsOnFailure(
+            () -> this.node == null ? List.of() : List.of(this.node));
+
+    private ProsodyServer prosody;
+    private NodeProcess node;
+    private XmppTestClient alice;
+    private XmppTestClient bob;
+
+    @Before
+    public void startProsody() throws Exception {
+        ProsodyServer.requireInstalled();
+        prosody = new ProsodyServer(PROSODY_ADDRESS, FAR_DOMAIN,
+                List.of(NODE_ADDRESS + " " + NODE_DOMAIN + " gw." + NODE_DOMAIN + " conference." + NODE_DOMAIN));
+        prosody.register("alice", "pw-alice");
+    }
+
+    /** The node starts after alice made the enterprise room: she owns it, as its users own such rooms. */
+    private void startTheGatewayNode() throws Exception {
+        node = NodeProcess.builder().openfire(openfire).domain(NODE_DOMAIN).bind(NODE_ADDRESS)
+                .multicastPort(NodeProcess.freePort())
+                .args("--bridge", ROOM + "=" + ROOM + "@conference." + FAR_DOMAIN,
+                        "--far-server", PROSODY_ADDRESS + ":" + prosody.serverPort,
+                        "--set", "xo.gateway.ping-interval-s=2")
+                .start();
+    }
+
+    @After
+    public void stopAll() {
+        NodeProcess.closeAll(alice, bob, node, prosody);
+    }
+
+    @Test
+    public void clientsOnBothSidesTalkThroughTheBridgeEachUnderItsOwnNick() throws Exception {
+        alice = prosody.client("alice", "pw-alice");
+        MultiUserChat farRoom = alice.join(ROOM, "alice");
+        startTheGatewayNode();
+        bob = XmppTestClient.registered(node, "bob");
+        bob.join(ROOM, "bob");
+
+        XmppTestClient.eventually("bob in the enterprise room and alice in the XO room, each under their own nick\n"
+                        + diagnostics(),
+                () -> alice.occupantNicks(ROOM).contains("bob") && bob.occupantNicks(ROOM).contains("alice"));
+
+        bob.say(ROOM, "hello from the edge");
+        Message atAlice = alice.awaitMessage(m -> "hello from the edge".equals(m.getBody()), "bob's message");
+        assertEquals(ROOM + "@conference." + FAR_DOMAIN + "/bob", atAlice.getFrom().toString());
+        alice.say(ROOM, "hello from the enterprise");
+        Message atBob = bob.awaitMessage(m -> "hello from the enterprise".equals(m.getBody()), "alice's message");
+        assertEquals(ROOM + "@conference." + NODE_DOMAIN + "/alice", atBob.getFrom().toString());
+
+        farRoom.changeSubject("bridged");
+        XmppTestClient.eventually("the enterprise room's subject in the XO room",
+                () -> "bridged".equals(bob.room(ROOM).getSubject()));
+
+        // A last message each way: once it arrived, any echo or copy of the first ones would have too.
+        bob.say(ROOM, "last from the edge");
+        alice.awaitMessage(m -> "last from the edge".equals(m.getBody()), "bob's last message");
+        alice.say(ROOM, "last from the enterprise");
+        bob.awaitMessage(m -> "last from the enterprise".equals(m.getBody()), "alice's last message");
+        for (String body : List.of("hello from the edge", "hello from the enterprise", "last from the edge",
+                "last from the enterprise")) {
+            assertEquals("copies of '" + body + "' at alice", 1, count(alice, body));
+            assertEquals("copies of '" + body + "' at bob", 1, count(bob, body));
+        }
+        assertEquals("occupants of the enterprise room", List.of("alice", "bob", "xo-gateway"),
+                alice.occupantNicks(ROOM));
+        assertEquals("occupants of the XO room", List.of("alice", "bob", "xo-gateway"), bob.occupantNicks(ROOM));
+        assertEquals("echoes the gateway had to drop are counted", true,
+                bob.xoStats().getOrDefault("gateway.echoes-dropped", 0L) > 0);
+    }
+
+    private static long count(XmppTestClient client, String body) {
+        return client.received.stream().filter(m -> body.equals(m.getBody())).count();
+    }
+
+    private String diagnostics() {
+        String stats;
+        try {
+            stats = bob.xoStats().entrySet().stream().filter(e -> e.getValue() != 0).toList().toString();
+        } catch (Exception e) {
+            stats = e.toString();
+        }
+        return "node counters: " + stats + "\nnode log:\n" + node.logTail() + "\nprosody log tail:\n" + tail(prosody.log());
+    }
+
+    private static String tail(String text) {
+        return text.length() > 6000 ? text.substring(text.length() - 6000) : text;
+    }
+}
