@@ -75,8 +75,9 @@ public final class Bridge {
     }
 
     /**
-     * The far room is unreachable: the far occupants leave the XO room (XO keeps chatting); the XO participants are out
-     * of the far room as far as the bridge knows, to rejoin on {@link #farUp()}.
+     * The far room is unreachable: the far occupants leave the XO room (XO keeps chatting). The XO participants leave
+     * the far room too, as far as anything still gets through (the far server may only have lost the bridge, or
+     * queue for it), and rejoin on {@link #farUp()}.
      */
     public void farDown() {
         if (!farUp) {
@@ -86,18 +87,16 @@ public final class Bridge {
         for (String nick : inXo) {
             xo.leave(nick);
         }
+        for (String nick : inFar) {
+            far.leave(nick);
+        }
+        far.leave(listenerNick);
         inXo.clear();
         inFar.clear();
     }
 
     /** The bridge stops: its occupants leave both rooms. */
     public void stop() {
-        if (farUp) {
-            for (String nick : inFar) {
-                far.leave(nick);
-            }
-            far.leave(listenerNick);
-        }
         farDown();
         xo.leave(listenerNick);
         xoParticipants.clear();

@@ -266,7 +266,10 @@ final class Gateway implements Component {
 
     @Override
     public void processPacket(Packet packet) {
-        submit(() -> receive(packet));
+        // A copy: Openfire's MUC readdresses the very packet object it broadcasts, to the next occupant, while this
+        // thread's copy waits in the queue (seen as room traffic "to" local clients arriving here, on 4.2 and 5.1).
+        Packet copy = packet.createCopy();
+        submit(() -> receive(copy));
     }
 
     private void receive(Packet packet) {
@@ -300,10 +303,18 @@ final class Gateway implements Component {
             if (nick == null || presence.getType() != null && presence.getType() != Presence.Type.unavailable) {
                 return;
             }
+            boolean available = presence.getType() == null;
             if (nick.equals(wanted.nick()) && Stanzas.createdRoom(presence)) {
                 completeInstantRoom(far);
             }
-            boolean available = presence.getType() == null;
+            if (far && !available && nick.equals(wanted.nick())) {
+                // The bridge itself is out of the far room (the server shut down, a moderator kicked it, the room
+                // was destroyed); a self-ping would not always tell: Prosody 0.12 answers one for a room it no
+                // longer has with a result.
+                farDown("the far room removed the bridge");
+                scheduleCheck(backoff.next(false));
+                return;
+            }
             if (far) {
                 bridge.farPresence(nick, available);
             } else {

@@ -101,7 +101,8 @@ public class BridgeTest {
         bridge.xoMessage("bob", "while cut off");
         bridge.xoPresence("carol", true);
         bridge.farUp();
-        assertEquals(List.of("xo leave alice", "far enter", "far join bob", "far join carol"), actions);
+        assertEquals(List.of("xo leave alice", "far leave bob", "far leave gw", "far enter", "far join bob",
+                "far join carol"), actions);
         assertEquals(List.of("gateway.to-far.joins", "gateway.to-xo.joins", "gateway.to-far.missed",
                 "gateway.to-far.joins", "gateway.to-far.joins"), counted);
     }

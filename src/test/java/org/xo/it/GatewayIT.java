@@ -30,7 +30,7 @@ public class GatewayIT {
 
     @Parameters(name = "openfire={0}")
     public static Object[] openfires() {
-        return new Object[] {Openfire.V4_2_0};
+        return Openfire.values();
     }
 
     @Parameter
@@ -70,15 +70,24 @@ public class GatewayIT {
 
     @Test
     public void clientsOnBothSidesTalkThroughTheBridgeEachUnderItsOwnNick() throws Exception {
+        try {
+            talkThroughTheBridge();
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n" + diagnostics(), e);
+        }
+    }
+
+    private void talkThroughTheBridge() throws Exception {
         alice = prosody.client("alice", "pw-alice");
         MultiUserChat farRoom = alice.join(ROOM, "alice");
         startTheGatewayNode();
         bob = XmppTestClient.registered(node, "bob");
         bob.join(ROOM, "bob");
 
-        XmppTestClient.eventually("bob in the enterprise room and alice in the XO room, each under their own nick\n"
-                        + diagnostics(),
-                () -> alice.occupantNicks(ROOM).contains("bob") && bob.occupantNicks(ROOM).contains("alice"));
+        XmppTestClient.eventually("alice in the XO room under her own nick",
+                () -> bob.occupantNicks(ROOM).contains("alice"));
+        XmppTestClient.eventually("bob in the enterprise room under his own nick",
+                () -> alice.occupantNicks(ROOM).contains("bob"));
 
         bob.say(ROOM, "hello from the edge");
         Message atAlice = alice.awaitMessage(m -> "hello from the edge".equals(m.getBody()), "bob's message");
@@ -91,11 +100,14 @@ public class GatewayIT {
         XmppTestClient.eventually("the enterprise room's subject in the XO room",
                 () -> "bridged".equals(bob.room(ROOM).getSubject()));
 
-        // A last message each way: once it arrived, any echo or copy of the first ones would have too.
+        // A last message each way, and their senders' own copies: an echo or copy of the earlier ones would travel
+        // ahead of them on the same paths. The last ones' own echoes would come after; the gateway drops all alike.
         bob.say(ROOM, "last from the edge");
         alice.awaitMessage(m -> "last from the edge".equals(m.getBody()), "bob's last message");
         alice.say(ROOM, "last from the enterprise");
         bob.awaitMessage(m -> "last from the enterprise".equals(m.getBody()), "alice's last message");
+        XmppTestClient.eventually("the senders' own copies of the last messages",
+                () -> count(bob, "last from the edge") > 0 && count(alice, "last from the enterprise") > 0);
         for (String body : List.of("hello from the edge", "hello from the enterprise", "last from the edge",
                 "last from the enterprise")) {
             assertEquals("copies of '" + body + "' at alice", 1, count(alice, body));
@@ -108,18 +120,76 @@ public class GatewayIT {
                 bob.xoStats().getOrDefault("gateway.echoes-dropped", 0L) > 0);
     }
 
+    @Test
+    public void whenTheEnterpriseServerIsGoneTheXoRoomCarriesOnAndTheBridgeReturnsWithIt() throws Exception {
+        try {
+            loseAndRegainTheBackhaul();
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n" + diagnostics(), e);
+        }
+    }
+
+    private void loseAndRegainTheBackhaul() throws Exception {
+        alice = prosody.client("alice", "pw-alice");
+        alice.join(ROOM, "alice");
+        startTheGatewayNode();
+        bob = XmppTestClient.registered(node, "bob");
+        bob.join(ROOM, "bob");
+        XmppTestClient.eventually("alice in the XO room", () -> bob.occupantNicks(ROOM).contains("alice"));
+
+        prosody.stop();
+        XmppTestClient.eventually("alice gone from the XO room once the enterprise server is",
+                () -> !bob.occupantNicks(ROOM).contains("alice"));
+        XmppTestClient.eventually("the gateway noticing that the enterprise server is gone",
+                () -> gatewayStat("gateway.far-up") == 0);
+        XmppTestClient carol = XmppTestClient.registered(node, "carol");
+        try {
+            carol.join(ROOM, "carol");
+            bob.say(ROOM, "still here");
+            carol.awaitMessage(m -> "still here".equals(m.getBody()), "bob's message while the backhaul is down");
+
+            prosody.restart(); // Prosody 0.12 keeps its rooms across a restart, occupants and all
+            alice.close();
+            alice = prosody.client("alice", "pw-alice");
+            alice.join(ROOM, "alice");
+            XmppTestClient.eventually("bob and carol back in the enterprise room, and alice in the XO room",
+                    () -> alice.occupantNicks(ROOM).containsAll(List.of("bob", "carol", "xo-gateway"))
+                            && bob.occupantNicks(ROOM).contains("alice"));
+            carol.say(ROOM, "after the outage");
+            alice.awaitMessage(m -> "after the outage".equals(m.getBody()), "carol's message after the outage");
+            alice.say(ROOM, "welcome back");
+            bob.awaitMessage(m -> "welcome back".equals(m.getBody()), "alice's message after the outage");
+        } finally {
+            carol.close();
+        }
+        java.util.Map<String, Long> stats = bob.xoStats();
+        assertEquals("reconnections counted", true, stats.get("gateway.disconnects") >= 1
+                && stats.get("gateway.connects") >= 2 && stats.get("gateway.far-up") == 1);
+    }
+
+    private long gatewayStat(String name) {
+        try {
+            return bob.xoStats().getOrDefault(name, -1L);
+        } catch (Exception e) {
+            throw new AssertionError("the node's counters cannot be read", e);
+        }
+    }
+
     private static long count(XmppTestClient client, String body) {
         return client.received.stream().filter(m -> body.equals(m.getBody())).count();
     }
 
     private String diagnostics() {
+
         String stats;
         try {
-            stats = bob.xoStats().entrySet().stream().filter(e -> e.getValue() != 0).toList().toString();
+            stats = bob == null ? "no client" : bob.xoStats().entrySet().stream().filter(e -> e.getValue() != 0).toList().toString();
         } catch (Exception e) {
             stats = e.toString();
         }
-        return "node counters: " + stats + "\nnode log:\n" + node.logTail() + "\nprosody log tail:\n" + tail(prosody.log());
+        String occupants = (bob == null || bob.room(ROOM) == null ? "" : "XO room: " + bob.occupantNicks(ROOM))
+                + (alice == null || alice.room(ROOM) == null ? "" : " enterprise room: " + alice.occupantNicks(ROOM));
+        return occupants + "\nnode counters: " + stats + "\nnode log:\n" + (node == null ? "no node" : node.logTail()) + "\nprosody log tail:\n" + tail(prosody.log());
     }
 
     private static String tail(String text) {

@@ -25,7 +25,7 @@ final class ProsodyServer implements AutoCloseable {
     final int clientPort;
     final int serverPort;
     private final Path dir;
-    private final Process process;
+    private Process process;
 
     /** Skips the test with one sentence when Prosody is missing; with CI=true fails it instead. */
     static void requireInstalled() {
@@ -71,14 +71,38 @@ final class ProsodyServer implements AutoCloseable {
                 "Component \"conference." + domain + "\" \"muc\"",
                 "  restrict_room_creation = false", "  muc_room_locking = false", "  muc_room_default_public = true",
                 ""), StandardCharsets.UTF_8);
-        process = new ProcessBuilder("setsid", PROSODY.toString(), "-F", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prosody.out").toFile()).start();
         try {
-            awaitListening();
+            start();
         } catch (IOException | RuntimeException | InterruptedException e) {
             close();
             throw e;
         }
+    }
+
+    private void start() throws IOException, InterruptedException {
+        process = new ProcessBuilder("setsid", PROSODY.toString(), "-F", "--config",
+                dir.resolve("prosody.cfg.lua").toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("prosody.out").toFile()))
+                .start();
+        awaitListening();
+    }
+
+    /** Stops Prosody as an outage would (its users and rooms are kept; a room nobody is in is gone). */
+    void stop() {
+        process.toHandle().destroy(); // SIGTERM to Prosody itself (setsid execs it): it stops in under a second
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.toHandle().destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts Prosody again after {@link #stop()}, on the same address, ports and data. */
+    void restart() throws IOException, InterruptedException {
+        start();
     }
 
     void register(String user, String password) throws IOException, InterruptedException {
@@ -122,14 +146,8 @@ final class ProsodyServer implements AutoCloseable {
 
     @Override
     public void close() {
-        process.toHandle().destroy(); // SIGTERM to Prosody itself (setsid execs it): it stops in under a second
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.toHandle().destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (process != null) {
+            stop();
         }
         NodeProcess.deleteTree(dir);
     }
