@@ -115,6 +115,17 @@ final class Gateway implements Component {
         submit(this::applyNow);
     }
 
+    /**
+     * The overlay started again, or stopped: the bridge starts over (its stand-ins' seats and rooms belonged to the
+     * previous run), or stays stopped while the overlay is off. Only queues.
+     */
+    void restart() {
+        submit(() -> {
+            stopBridge();
+            applyNow();
+        });
+    }
+
     /** The bridge's occupants leave both rooms; waits (bounded) for it: the plugin is going away. */
     void stop() {
         submit(this::stopBridge);

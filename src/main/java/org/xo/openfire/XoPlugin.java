@@ -73,6 +73,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         InterceptorManager.getInstance().addInterceptor(roomListing);
         PropertyEventDispatcher.addListener(this);
         settings.start();
+        settings.onRestart(gateway::restart);
         gateway.apply();
         Log.info("XO plugin started");
     }
