@@ -476,44 +476,47 @@ final class Gateway implements Component {
         }
     }
 
-    /** Stand-ins enter and speak in the local copy of the XO room, and are mirrored onto the overlay from there. */
+    /**
+     * Stand-ins enter and speak in the local copy of the XO room, and are mirrored onto the overlay like local clients.
+     * Mirrored before routing: the room readdresses the very message object it broadcasts.
+     */
     private final class XoRoom implements Bridge.Room {
         @Override
         public void enter() {
             Presence entry = entry(xoListener(), xoRoom(wanted.nick()));
-            route(entry);
             mirror.mirrorStandIn(entry);
+            route(entry);
         }
 
         @Override
         public void join(String nick) {
             Presence entry = entry(xoStandIn(nick), xoRoom(nick));
             entry.addChildElement("x", OPENFIRE_MUC_NS).addElement("deaf-occupant");
-            route(entry);
             mirror.mirrorStandIn(entry);
+            route(entry);
         }
 
         @Override
         public void leave(String nick) {
             Presence departure = departure(nick.equals(wanted.nick()) ? xoListener() : xoStandIn(nick), xoRoom(nick));
-            route(departure);
             mirror.mirrorStandIn(departure);
+            route(departure);
         }
 
         @Override
         public void say(String nick, String body) {
             Message message = groupchat(xoStandIn(nick), xoRoom(null));
             message.setBody(body);
-            route(message);
             mirror.mirrorStandIn(message);
+            route(message);
         }
 
         @Override
         public void subject(String nick, String subject) {
             Message message = groupchat(nick == null ? xoListener() : xoStandIn(nick), xoRoom(null));
             message.setSubject(subject);
-            route(message);
             mirror.mirrorStandIn(message);
+            route(message);
         }
     }
 
