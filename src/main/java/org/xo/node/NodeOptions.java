@@ -41,6 +41,13 @@ final class NodeOptions {
             "                        start. With --openfire: Openfire's admin console on port N of the --bind",
             "                        address, user admin, password in <home>/admin-password",
             "  --reset-status-password  with --admin-port on the embedded 4.2.0: make and show a new password",
+            "  --bridge ROOM=FAR     gateway: bridge overlay room ROOM (its local name) with the room FAR on a",
+            "                        conventional server, e.g. --bridge lobby=lobby@conference.example.org, over",
+            "                        server-to-server federation (turns this node's s2s listener on, port 5269 of",
+            "                        the --bind address; the far server must resolve the node's domain and gw.DOMAIN",
+            "                        to that address)",
+            "  --far-server HOST[:PORT]  with --bridge: reach the far room's domain and its parent domain at HOST",
+            "                        (default port 5269) instead of through DNS",
             "  --set KEY=VALUE       set any Openfire or XO property, e.g. --set xo.pacing.max-delay-ms=20;",
             "                        repeatable, applied last",
             "  --generate-key FILE   write a new random overlay key to FILE (owner-only, never overwritten) and",
@@ -74,6 +81,11 @@ final class NodeOptions {
     /** Properties given with --set, in order. */
     final Map<String, String> properties = new LinkedHashMap<>();
     boolean help;
+    /** --bridge: the overlay room's local name and the far room's address, or null for no bridge. */
+    String bridgeRoom;
+    String bridgeFarRoom;
+    /** --far-server: where the far room's server listens for s2s, or null to use DNS. */
+    String farServer;
     /** --generate-key: write a new overlay key to this file and exit. */
     Path generateKey;
 
@@ -132,6 +144,8 @@ final class NodeOptions {
                 case "--admin-port" -> o.adminPort = port(arg, value);
                 case "--set" -> o.property(value);
                 case "--generate-key" -> o.generateKey = Path.of(value);
+                case "--bridge" -> o.bridge(value);
+                case "--far-server" -> o.farServer = value.trim();
                 default -> throw new ConfigException("Unknown option " + arg + " (see --help).");
             }
         }
@@ -139,6 +153,32 @@ final class NodeOptions {
             o.nodeName = o.domain;
         }
         return o;
+    }
+
+    private void bridge(String value) throws ConfigException {
+        int eq = value.indexOf('=');
+        String room = eq > 0 ? value.substring(0, eq).trim() : "";
+        String far = eq > 0 ? value.substring(eq + 1).trim() : "";
+        if (room.isEmpty() || !far.matches("[^@/\\s]+@[a-z0-9.-]+\\.[a-z0-9-]+")) {
+            throw new ConfigException("--bridge takes ROOM=FARROOM@SERVICE.DOMAIN, such as"
+                    + " lobby=lobby@conference.example.org, not '" + value + "'.");
+        }
+        bridgeRoom = room;
+        bridgeFarRoom = far;
+    }
+
+    /**
+     * Openfire's DNS override for the far room's domain and its parent (the far server's own domain, which dialback may
+     * be asked about), or null without --far-server.
+     */
+    String farServerOverride() {
+        if (farServer == null || bridgeFarRoom == null) {
+            return null;
+        }
+        String hostPort = farServer.contains(":") ? farServer : farServer + ":5269";
+        String service = bridgeFarRoom.substring(bridgeFarRoom.indexOf('@') + 1);
+        String parent = service.substring(service.indexOf('.') + 1);
+        return "{" + service + "," + hostPort + "}" + (parent.contains(".") ? ",{" + parent + "," + hostPort + "}" : "");
     }
 
     private void property(String assignment) throws ConfigException {
@@ -190,6 +230,12 @@ final class NodeOptions {
             if (!Files.isRegularFile(pluginJar)) {
                 throw new ConfigException("Plugin JAR " + pluginJar.toAbsolutePath() + " does not exist.");
             }
+        }
+        if (farServer != null && bridgeRoom == null) {
+            throw new ConfigException("--far-server is only used with --bridge.");
+        }
+        if (farServer != null && !farServer.matches("[A-Za-z0-9.-]+(:[0-9]{1,5})?")) {
+            throw new ConfigException("--far-server takes HOST or HOST:PORT, not '" + farServer + "'.");
         }
         if (resetStatusPassword && (adminPort == 0 || openfireDir != null)) {
             throw new ConfigException("--reset-status-password needs --admin-port and the embedded Openfire 4.2.0"

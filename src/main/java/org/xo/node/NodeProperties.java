@@ -31,7 +31,8 @@ final class NodeProperties {
         // connection managers (5262/5263), BOSH and websockets (7070/7443), file transfer proxy (7777), media
         // proxy, mDNS and the Flash policy (4.2.0 only). openfire.xml sets the admin console's port.
         p.put("xmpp.socket.ssl.active", "false");
-        p.put("xmpp.server.socket.active", "false");
+        // s2s only for a gateway (--bridge): the far server connects back to verify the node's dialback key.
+        p.put("xmpp.server.socket.active", Boolean.toString(o.bridgeRoom != null));
         p.put("xmpp.server.socket.ssl.active", "false");
         p.put("xmpp.component.socket.active", "false");
         p.put("xmpp.component.ssl.active", "false");
@@ -45,6 +46,16 @@ final class NodeProperties {
         p.put("xo.node.name", o.nodeName);
         p.put("xo.multicast.interface", o.multicastInterface);
         p.put("xo.multicast.port", Integer.toString(o.multicastPort));
+        if (o.bridgeRoom != null) {
+            p.put("xo.gateway.room", o.bridgeRoom);
+            p.put("xo.gateway.far-room", o.bridgeFarRoom);
+            // Plain dialback: the embedded 4.2.0's TLS on s2s did not complete with Prosody 0.12 (the far server's
+            // dialback check on the node's listener stalled after STARTTLS). --set xmpp.server.tls.enabled=true undoes it.
+            p.put("xmpp.server.tls.enabled", "false");
+            if (o.farServerOverride() != null) {
+                p.put("dnsutil.dnsOverride", o.farServerOverride());
+            }
+        }
         p.putAll(o.properties);
         return p;
     }

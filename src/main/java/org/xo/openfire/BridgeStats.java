@@ -19,7 +19,12 @@ final class BridgeStats {
             "room-to-remote.others-presence",
             "room-to-remote.groupchat", "room-to-remote.unknown", "rooms.completed-as-instant", "rooms.listed-remote",
             "remote.occupants", "settings.applied", "settings.restarts", "settings.refused", "settings.rejected",
-            "settings.denied"};
+            "settings.denied",
+            "gateway.far-up", "gateway.connects", "gateway.disconnects", "gateway.pings", "gateway.pings-missed",
+            "gateway.pings-failed", "gateway.to-far.joins", "gateway.to-far.messages", "gateway.to-far.subjects",
+            "gateway.to-far.missed", "gateway.to-far.refused", "gateway.to-xo.joins", "gateway.to-xo.messages",
+            "gateway.to-xo.subjects", "gateway.to-xo.missed", "gateway.to-xo.refused", "gateway.echoes-dropped",
+            "gateway.waiting-for-s2s", "gateway.errors"};
 
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
 

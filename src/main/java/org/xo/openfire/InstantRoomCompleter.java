@@ -7,9 +7,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.dom4j.Element;
-import org.dom4j.Namespace;
-import org.dom4j.QName;
 import org.jivesoftware.openfire.PacketRouter;
 import org.jivesoftware.openfire.interceptor.PacketInterceptor;
 import org.jivesoftware.openfire.interceptor.PacketRejectedException;
@@ -33,8 +30,6 @@ import org.xmpp.packet.Presence;
  */
 final class InstantRoomCompleter implements PacketInterceptor {
     static final long GRACE_MS = 2_000;
-    private static final String MUC_USER_NS = "http://jabber.org/protocol/muc#user";
-    private static final String MUC_OWNER_NS = "http://jabber.org/protocol/muc#owner";
     private static final String ID_PREFIX = "xo-instant-";
 
     private final Overlay overlay;
@@ -75,23 +70,12 @@ final class InstantRoomCompleter implements PacketInterceptor {
         if (from == null || presence.getTo() == null || !overlay.isLocalMucDomain(from.getDomain())) {
             return false;
         }
-        Element x = presence.getElement().element(QName.get("x", Namespace.get(MUC_USER_NS)));
-        if (x == null) {
-            return false;
-        }
-        for (Element status : x.elements("status")) {
-            if ("201".equals(status.attributeValue("code"))) {
-                return true;
-            }
-        }
-        return false;
+        return Stanzas.createdRoom(presence);
     }
 
     private void complete(JID room, JID creator) {
-        IQ instant = new IQ(IQ.Type.set, ID_PREFIX + ids.incrementAndGet());
-        instant.setFrom(creator);
-        instant.setTo(room);
-        instant.setChildElement("query", MUC_OWNER_NS).addElement("x", "jabber:x:data").addAttribute("type", "submit");
+        IQ instant = Stanzas.instantRoomRequest(creator, room);
+        instant.setID(ID_PREFIX + ids.incrementAndGet());
         pending.add(instant.getID());
         router.route(instant);
         stats.increment("rooms.completed-as-instant");

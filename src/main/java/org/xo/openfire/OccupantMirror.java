@@ -233,6 +233,20 @@ final class OccupantMirror implements PacketInterceptor {
     }
 
     /**
+     * One of the gateway's stand-ins ({@link Gateway}) entered, left or spoke in an overlay room: mirrored like a local
+     * client's stanza, so that every node sees the far room's occupants. They come from the plugin's component, never
+     * through a client session, so the interceptor does not see them.
+     */
+    void mirrorStandIn(Packet packet) {
+        try {
+            mirror(packet.createCopy());
+        } catch (RuntimeException e) {
+            stats.increment("mirror.errors");
+            Log.warn("XO could not mirror {}", packet.toXML(), e);
+        }
+    }
+
+    /**
      * Seats an occupant the room held before the overlay started ({@link RoomsInUse}) as if it had just entered; the
      * caller announces it with the other seats. Does nothing for an occupant already seated.
      */

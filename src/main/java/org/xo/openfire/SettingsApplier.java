@@ -58,6 +58,8 @@ final class SettingsApplier {
     /** Set once the first start is done: a change stored while the plugin starts waits for it. */
     private volatile boolean started;
     private volatile String problem;
+    /** Called on this class's thread after every new run of the overlay that follows a change (not the first). */
+    private volatile Runnable restarted = () -> { };
 
     SettingsApplier(Overlay overlay, Injector injector, OccupantMirror mirror, LocalOccupancy occupancy,
                     BridgeStats stats) {
@@ -99,6 +101,11 @@ final class SettingsApplier {
         }
     }
 
+    /** @param hook what must follow a new run of the overlay, such as the gateway entering its room again */
+    void onRestart(Runnable hook) {
+        restarted = hook;
+    }
+
     /** @return why the last change was refused, one sentence naming the property; null when it applied */
     String problem() {
         return problem;
@@ -124,7 +131,12 @@ final class SettingsApplier {
         }
         long t0 = System.nanoTime();
         try {
+            boolean wasRunning = overlay.isRunning();
+            long restartsBefore = stats.get("settings.restarts");
             String outcome = apply();
+            if (stats.get("settings.restarts") != restartsBefore || wasRunning != overlay.isRunning()) {
+                restarted.run();
+            }
             problem = null;
             stats.increment("settings.applied");
             Log.info("XO settings applied in {} ms: {}", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), outcome);

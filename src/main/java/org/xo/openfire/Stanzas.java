@@ -302,4 +302,28 @@ final class Stanzas {
         }
         return copy.asXML();
     }
+
+    /** @return whether a room's presence to an occupant says the occupant just created the room (status 201) */
+    static boolean createdRoom(org.xmpp.packet.Presence presence) {
+        Element x = presence.getChildElement("x", "http://jabber.org/protocol/muc#user");
+        if (x == null) {
+            return false;
+        }
+        for (Element status : x.elements("status")) {
+            if ("201".equals(status.attributeValue("code"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The owner's request that opens a room it just created as an instant room (XEP-0045 10.1.2). */
+    static org.xmpp.packet.IQ instantRoomRequest(JID owner, JID room) {
+        org.xmpp.packet.IQ instant = new org.xmpp.packet.IQ(org.xmpp.packet.IQ.Type.set);
+        instant.setFrom(owner);
+        instant.setTo(room);
+        instant.setChildElement("query", "http://jabber.org/protocol/muc#owner").addElement("x", "jabber:x:data")
+                .addAttribute("type", "submit");
+        return instant;
+    }
 }

@@ -68,6 +68,7 @@ public final class StatusReport {
             Map.entry("injected", List.of("injected.", "inject.", "room-to-remote.", "remote.")),
             Map.entry("rooms", List.of("rooms.")),
             Map.entry("settings", List.of("settings.")),
+            Map.entry("gateway", List.of("gateway.")),
             Map.entry("log", List.of("log.")),
             Map.entry("history", List.of("history.", "late.")));
 

@@ -32,6 +32,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
     private Injector injector;
     private OverlayComponent component;
     private OccupantMirror mirror;
+    private Gateway gateway;
     private InstantRoomCompleter roomCompleter;
     private RemoteRoomListing roomListing;
     private SettingsApplier settings;
@@ -46,6 +47,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
                 server.getPacketRouter()::route, stats);
         injector = new Injector(overlay, occupancy, history, stats, server.getPacketRouter());
         mirror = new OccupantMirror(overlay, occupancy, injector, history, stats, server::isShuttingDown);
+        gateway = new Gateway(overlay, mirror, stats, server.getPacketRouter());
         settings = new SettingsApplier(overlay, injector, mirror, occupancy, stats);
         SettingsQuery settingsQuery = new SettingsQuery(jid -> server.getAdmins().contains(jid), settings, stats);
         component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter(), settingsQuery);
@@ -61,11 +63,18 @@ public class XoPlugin implements Plugin, PropertyEventListener {
             overlay.startFailed(e);
             return;
         }
+        try {
+            InternalComponentManager.getInstance().addComponent(Gateway.SUBDOMAIN, gateway);
+        } catch (Exception e) {
+            Log.error("XO plugin could not register its gateway component {}; no bridge", Gateway.SUBDOMAIN, e);
+        }
         InterceptorManager.getInstance().addInterceptor(mirror);
         InterceptorManager.getInstance().addInterceptor(roomCompleter);
         InterceptorManager.getInstance().addInterceptor(roomListing);
         PropertyEventDispatcher.addListener(this);
         settings.start();
+        settings.onRestart(gateway::restart);
+        gateway.apply();
         Log.info("XO plugin started");
     }
 
@@ -77,6 +86,12 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         PropertyEventDispatcher.removeListener(this);
         if (settings != null) {
             settings.shutdown(); // no change is applied while the rest goes
+        }
+        if (gateway != null) {
+            // Before the mirror goes: the bridge's stand-ins leave the overlay like local occupants.
+            runQuietly("stopping the gateway", gateway::stop);
+            runQuietly("removing the gateway component",
+                    () -> InternalComponentManager.getInstance().removeComponent(Gateway.SUBDOMAIN, gateway));
         }
         if (roomListing != null) {
             InterceptorManager.getInstance().removeInterceptor(roomListing);
@@ -134,7 +149,9 @@ public class XoPlugin implements Plugin, PropertyEventListener {
 
     @Override
     public void propertySet(String property, Map<String, Object> params) {
-        if (property.startsWith("xo.") && !property.equals(XoSettings.NODE_ID.key()) && settings != null) {
+        if (property.startsWith("xo.gateway.") && gateway != null) {
+            gateway.apply(); // only queues, like the line below
+        } else if (property.startsWith("xo.") && !property.equals(XoSettings.NODE_ID.key()) && settings != null) {
             settings.changed(); // only queues: this is Openfire's thread
         }
     }

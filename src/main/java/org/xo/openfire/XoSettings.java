@@ -136,13 +136,26 @@ public final class XoSettings {
             Setting.integer("xo.guard.max-remote-occupants-per-room", 1_000, 1, 100_000).unit("xo.unit.occupants");
     public static final Setting<Integer> MAX_REMOTE_OCCUPANTS =
             Setting.integer("xo.guard.max-remote-occupants", 10_000, 1, 1_000_000).unit("xo.unit.occupants");
+    /**
+     * Gateway (XOG): the local name of the overlay room bridged with {@link #GATEWAY_FAR_ROOM} on a conventional
+     * server, over server-to-server federation (Openfire's s2s must be on). Either empty: no bridge. Applied at once.
+     */
+    public static final Setting<String> GATEWAY_ROOM = Setting.text("xo.gateway.room", "");
+    /** The far room's address, such as {@code lobby@conference.example.org}. */
+    public static final Setting<String> GATEWAY_FAR_ROOM = Setting.text("xo.gateway.far-room", "");
+    /** Nick of the bridge's own occupant in both rooms, the one that listens for the other side. */
+    public static final Setting<String> GATEWAY_NICK = Setting.text("xo.gateway.nick", "xo-gateway");
+    /** How often the far room is pinged (XEP-0199) while it answers; the longest retry delay while it does not. */
+    public static final Setting<Integer> GATEWAY_PING_INTERVAL_S = Setting.integer("xo.gateway.ping-interval-s", 30, 1, 3600)
+            .unit("xo.unit.seconds");
 
     /** Every setting, in the order the Settings page shows them. */
     public static final List<Setting<?>> ALL = List.of(ENABLED, NODE_NAME, NODE_ID, MUC_SERVICE, OVERLAY_SERVICE,
             INTERFACE, TRANSPORT, PORT, TTL, GROUP_BASE, PACING_GAMMA, PACING_RTT_MS, PACING_MAX_DELAY_MS, PACING_BUDGET_BYTES,
             COMPRESSION, HISTORY_REPLAY, LOG_MAX_PER_ROOM, LOG_MAX_PER_ORIGIN, LOG_MAX_AGE_HOURS, DISCOVERY,
             BEACON_INTERVAL_MS, NODE_TIMEOUT_MS, RESTART_GRACE_SECONDS, CONTROL_GROUP, DNS_SD, KEY_FILE,
-            ORIGIN_ENVELOPES_PER_SECOND, MAX_REMOTE_OCCUPANTS_PER_ROOM, MAX_REMOTE_OCCUPANTS);
+            ORIGIN_ENVELOPES_PER_SECOND, MAX_REMOTE_OCCUPANTS_PER_ROOM, MAX_REMOTE_OCCUPANTS, GATEWAY_ROOM,
+            GATEWAY_FAR_ROOM, GATEWAY_NICK, GATEWAY_PING_INTERVAL_S);
 
     private XoSettings() {
     }

@@ -2,7 +2,9 @@
  * The Openfire adapter: the only package that imports Openfire. It turns what local clients do in overlay rooms
  * into engine envelopes ({@link org.xo.openfire.OccupantMirror}) and makes remote participants ordinary occupants
  * ({@link org.xo.openfire.Injector}, keeping its books in {@link org.xo.openfire.RemoteRoster} and receiving through
- * {@link org.xo.openfire.OverlayComponent}); {@link org.xo.openfire.XoPlugin} wires them in and out, and
+ * {@link org.xo.openfire.OverlayComponent}); {@link org.xo.openfire.Gateway} bridges one overlay room with a room on a
+ * conventional server (its logic in {@code org.xo.gateway}); {@link org.xo.openfire.XoPlugin} wires them in and out,
+ * and
  * {@link org.xo.openfire.SettingsApplier} runs the overlay as the properties say, applying their changes while it runs
  * ({@link org.xo.openfire.XoSettings} tells which apply in place).
  *
@@ -43,6 +45,8 @@
  * <tr><td>util.PropertyEventDispatcher / PropertyEventListener</td><td>addListener, removeListener; the four
  *     callbacks (implemented)</td><td>same, no new abstract methods</td></tr>
  * <tr><td>util.JiveGlobals</td><td>getLocale() (the admin pages' language)</td><td>same</td></tr>
+ * <tr><td>util.JiveGlobals</td><td>getXMLProperty(String), getIntProperty(String, int) (the gateway's check that the
+ *     s2s listener accepts, {@link org.xo.openfire.Gateway})</td><td>same</td></tr>
  * <tr><td>XMPPServerInfo / util.Version</td><td>getVersion().getVersionString() (Status page)</td><td>same</td></tr>
  * <tr><td>Tinder org.xmpp.*</td><td>Component, Packet, Message, Presence, IQ, JID, PacketError</td><td>same</td></tr>
  * <tr><td>Servlet API, JSP and JSTL runtime</td><td>the admin pages ({@link org.xo.openfire.SettingsPage},

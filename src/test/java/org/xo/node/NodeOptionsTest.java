@@ -119,4 +119,30 @@ public class NodeOptionsTest {
         }
         assertTrue(NodeOptions.USAGE.contains("--no-plugin"));
     }
+
+    @Test
+    public void bridgeConfiguresTheGatewayAndTurnsServerToServerOn() throws Exception {
+        NodeOptions plain = NodeOptions.parse(new String[0]);
+        plain.bindAddress = java.net.InetAddress.getLoopbackAddress();
+        assertEquals("false", NodeProperties.of(plain).get("xmpp.server.socket.active"));
+
+        NodeOptions o = NodeOptions.parse(new String[] {"--bridge", "lobby=hall@conference.enterprise.test",
+                "--far-server", "127.0.0.2:5270"});
+        o.bindAddress = java.net.InetAddress.getLoopbackAddress();
+        java.util.Map<String, String> p = NodeProperties.of(o);
+        assertEquals("true", p.get("xmpp.server.socket.active"));
+        assertEquals("lobby", p.get("xo.gateway.room"));
+        assertEquals("hall@conference.enterprise.test", p.get("xo.gateway.far-room"));
+        assertEquals("{conference.enterprise.test,127.0.0.2:5270},{enterprise.test,127.0.0.2:5270}",
+                p.get("dnsutil.dnsOverride"));
+        for (String bad : new String[] {"lobby", "=hall@conference.enterprise.test", "lobby=hall",
+                "lobby=hall@conference.enterprise.test/nick"}) {
+            try {
+                NodeOptions.parse(new String[] {"--bridge", bad});
+                fail("accepted --bridge " + bad);
+            } catch (ConfigException e) {
+                assertTrue(e.getMessage(), e.getMessage().startsWith("--bridge takes ROOM=FARROOM"));
+            }
+        }
+    }
 }

@@ -161,6 +161,6 @@ public class SettingsFormTest {
                 assertFalse(setting.key(), messages.get(setting.unitKey()).startsWith("???"));
             }
         }
-        assertEquals(29, XoSettings.ALL.size());
+        assertEquals(33, XoSettings.ALL.size());
     }
 }

@@ -154,8 +154,8 @@ public class StatusReportTest {
         List<StatusReport.CounterGroup> groups = StatusReport.group(counters);
         String json = report.toJson(messages);
 
-        assertEquals(List.of("traffic", "filtered", "dropped", "guard", "sync", "discovery", "mirrored", "injected", "rooms",
-                "settings", "log", "other"), groups.stream().map(StatusReport.CounterGroup::id).toList());
+        assertEquals(List.of("traffic", "filtered", "dropped", "guard", "sync", "discovery", "mirrored", "injected",
+                "rooms", "settings", "gateway", "log", "other"), groups.stream().map(StatusReport.CounterGroup::id).toList());
         assertEquals(List.of("node.id"), List.copyOf(groups.get(groups.size() - 1).counters().keySet()));
         assertTrue(groups.get(2).counters().keySet().containsAll(List.of("dropped.foreign", "dropped.truncated",
                 "publish.uncarried", "send.errors")));
