@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.xo.transport.DatagramHandler;
 import org.xo.transport.Transport;
@@ -19,6 +20,8 @@ public final class MuteableTransport implements Transport {
 
     private final Transport inner;
     public final List<Sent> sent = new CopyOnWriteArrayList<>();
+    /** Every datagram that reached this node's socket, passed on or discarded because the node was cut off. */
+    final AtomicLong arrived = new AtomicLong();
     volatile boolean muted;
 
     public MuteableTransport(Transport inner) {
@@ -28,6 +31,7 @@ public final class MuteableTransport implements Transport {
     @Override
     public void start(DatagramHandler handler) throws IOException {
         inner.start((data, sender) -> {
+            arrived.incrementAndGet();
             if (!muted) {
                 handler.onDatagram(data, sender);
             }
