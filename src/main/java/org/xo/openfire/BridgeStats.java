@@ -10,7 +10,7 @@ final class BridgeStats {
     static final String[] NAMES = {
             "mirrored.presence", "mirrored.leave", "mirrored.nick", "mirrored.groupchat", "mirrored.subject",
             "mirrored.private", "mirror.rejected-by-room", "mirror.errors", "mirror.oversized", "mirror.adopted",
-            "mirror.adopt-failed",
+            "mirror.adopt-failed", "mirror.taken-out-by-room", "mirror.room-destroyed",
             "injected.join", "injected.presence", "injected.leave", "injected.nick", "injected.groupchat",
             "injected.subject", "injected.private", "inject.no-local-room", "inject.bad-stanza",
             "inject.nick-conflict", "inject.join-refused", "inject.dropped-refused", "inject.not-for-us", "inject.errors",

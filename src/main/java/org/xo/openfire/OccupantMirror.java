@@ -1,8 +1,10 @@
 package org.xo.openfire;
 
 import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
+import org.dom4j.Element;
 import org.jivesoftware.openfire.interceptor.PacketInterceptor;
 import org.jivesoftware.openfire.interceptor.PacketRejectedException;
 import org.jivesoftware.openfire.session.ClientSession;
@@ -31,6 +33,8 @@ import org.xo.engine.XoEngine;
  */
 final class OccupantMirror implements PacketInterceptor {
     private static final Logger Log = LoggerFactory.getLogger(OccupantMirror.class);
+    /** XEP-0045 status codes of an occupant the room took out: banned, kicked, affiliation, members-only, shutdown. */
+    private static final Set<String> REMOVAL_STATUS_CODES = Set.of("301", "307", "321", "322", "332");
 
     private final Overlay overlay;
     private final LocalOccupancy occupancy;
@@ -111,6 +115,7 @@ final class OccupantMirror implements PacketInterceptor {
                     }
                 }
             } else if (!processed) {
+                takenOutByRoom(packet);
                 if (history.holdBack(packet)) {
                     // Openfire's history or subject for a join in progress: XO's follows once the join is through.
                     throw new PacketRejectedException("held back for XO's history");
@@ -176,6 +181,37 @@ final class OccupantMirror implements PacketInterceptor {
         if (overlayId != null) {
             Stanzas.setStanzaId(message, assigners.get(0), overlayId);
         }
+    }
+
+    /**
+     * The room tells a local occupant that it took them out: kicked (307), banned (301), no longer a member (321,
+     * 322), the service shutting down (332), or the room destroyed. The client sends nothing then, so this is the
+     * only sign of it: without it the other nodes kept showing the occupant until their client disconnected. A leave
+     * or a nick change of the occupant's own carries none of these, and is mirrored from what the client sent.
+     */
+    private void takenOutByRoom(Packet packet) {
+        if (!(packet instanceof Presence presence) || presence.getType() != Presence.Type.unavailable) {
+            return;
+        }
+        JID from = presence.getFrom();
+        JID user = presence.getTo();
+        if (from == null || user == null || from.getNode() == null || from.getResource() == null
+                || !overlay.isLocalMucDomain(from.getDomain())) {
+            return;
+        }
+        Element muc = presence.getChildElement("x", Stanzas.MUC_USER_NS);
+        if (muc == null || muc.element("destroy") == null && !Stanzas.hasStatus(muc, REMOVAL_STATUS_CODES)) {
+            return;
+        }
+        String room = from.getNode();
+        LocalOccupancy.Seat seat = occupancy.seat(user, room);
+        if (seat == null || !seat.nick().equals(from.getResource())) {
+            return;
+        }
+        Presence departure = new Presence(Presence.Type.unavailable);
+        departure.getElement().add(Stanzas.removalForOverlay(muc));
+        leave(user, room, departure);
+        stats.increment(muc.element("destroy") != null ? "mirror.room-destroyed" : "mirror.taken-out-by-room");
     }
 
     private boolean isForOverlayRoom(Packet packet) {

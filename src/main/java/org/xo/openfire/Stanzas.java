@@ -6,6 +6,7 @@ import java.io.StringReader;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 import org.dom4j.DocumentException;
 import org.dom4j.DocumentHelper;
@@ -28,6 +29,7 @@ import org.xo.core.EnvelopeCodec;
  */
 final class Stanzas {
     static final String MUC_NS = "http://jabber.org/protocol/muc";
+    static final String MUC_USER_NS = MUC_NS + "#user";
     /** XO's own extension: which node a private message is for. */
     static final String XO_NS = "urn:xo:0";
     /** XEP-0359 unique and stable stanza ids. */
@@ -305,16 +307,38 @@ final class Stanzas {
 
     /** @return whether a room's presence to an occupant says the occupant just created the room (status 201) */
     static boolean createdRoom(org.xmpp.packet.Presence presence) {
-        Element x = presence.getChildElement("x", "http://jabber.org/protocol/muc#user");
-        if (x == null) {
-            return false;
-        }
-        for (Element status : x.elements("status")) {
-            if ("201".equals(status.attributeValue("code"))) {
+        Element x = presence.getChildElement("x", MUC_USER_NS);
+        return x != null && hasStatus(x, Set.of("201"));
+    }
+
+    /** @return whether a muc#user element carries one of the status codes */
+    static boolean hasStatus(Element mucUser, Set<String> codes) {
+        for (Element status : mucUser.elements("status")) {
+            if (codes.contains(status.attributeValue("code"))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * The room's word on an occupant it took out, for the overlay: status codes, reason, the actor's nick, a destroyed
+     * room's reason and alternative; never a real JID (the room may be semi-anonymous).
+     */
+    static Element removalForOverlay(Element mucUser) {
+        Element copy = mucUser.createCopy();
+        for (Element item : copy.elements("item")) {
+            withoutJid(item);
+            item.elements("actor").forEach(Stanzas::withoutJid);
+        }
+        return copy;
+    }
+
+    private static void withoutJid(Element e) {
+        org.dom4j.Attribute jid = e.attribute("jid");
+        if (jid != null) {
+            e.remove(jid);
+        }
     }
 
     /** The owner's request that opens a room it just created as an instant room (XEP-0045 10.1.2). */

@@ -15,6 +15,8 @@ import java.util.Map;
 import org.jivesoftware.smack.packet.Message;
 import org.jivesoftware.smack.packet.Presence;
 import org.jivesoftware.smackx.delay.packet.DelayInformation;
+import org.jxmpp.jid.impl.JidCreate;
+import org.jxmpp.jid.parts.Resourcepart;
 import org.junit.After;
 import org.junit.AfterClass;
 import org.junit.Before;
@@ -205,6 +207,32 @@ public class OverlayChatIT {
         bob.signOff();
         XmppTestClient.eventually("robert signed off: gone at alpha",
                 () -> !alice.occupantNicks("renames").contains("robert"));
+    }
+
+    @Test
+    public void kickedBannedAndDestroyedOccupantsLeaveEveryNode() throws Exception {
+        try (XmppTestClient carol = new XmppTestClient(alpha.clientPort(), "alpha.test", "carol")) {
+            alice.join("order", "alice"); // creates the room: its owner
+            carol.join("order", "carol");
+            bob.join("order", "bob");
+            XmppTestClient.eventually("bob sees alice and carol",
+                    () -> bob.occupantNicks("order").containsAll(List.of("alice", "carol")));
+
+            // Carol's client stays connected throughout: only the room's word can take her out elsewhere.
+            alice.room("order").kickParticipant(Resourcepart.from("carol"), "off topic");
+            XmppTestClient.eventually("kicked carol gone at beta", () -> !bob.occupantNicks("order").contains("carol"));
+            carol.join("order", "carol");
+            XmppTestClient.eventually("carol back at beta", () -> bob.occupantNicks("order").contains("carol"));
+            alice.room("order").banUser(JidCreate.from("carol@alpha.test"), "again");
+            XmppTestClient.eventually("banned carol gone at beta", () -> !bob.occupantNicks("order").contains("carol"));
+
+            alice.room("order").destroy("closing", null);
+            XmppTestClient.eventually("the owner of the destroyed room gone at beta",
+                    () -> !bob.occupantNicks("order").contains("alice"));
+            Map<String, Long> stats = alice.xoStats();
+            assertEquals(2L, (long) stats.get("mirror.taken-out-by-room"));
+            assertEquals(1L, (long) stats.get("mirror.room-destroyed"));
+        }
     }
 
     @Test

@@ -26,6 +26,21 @@ public class StanzasTest {
     }
 
     @Test
+    public void aRemovalTravelsWithItsCodesAndReasonButNoRealJid() throws Exception {
+        Element kicked = Stanzas.parse("<x xmlns=\"http://jabber.org/protocol/muc#user\">"
+                + "<item affiliation=\"none\" role=\"none\" jid=\"carol@alpha.test/home\">"
+                + "<actor nick=\"alice\" jid=\"alice@alpha.test/desk\"/><reason>off topic</reason></item>"
+                + "<status code=\"307\"/><status code=\"110\"/></x>");
+        assertTrue(Stanzas.hasStatus(kicked, java.util.Set.of("301", "307")));
+        assertFalse(Stanzas.hasStatus(kicked, java.util.Set.of("301", "321")));
+        String travels = Stanzas.removalForOverlay(kicked).asXML();
+        assertFalse(travels, travels.contains("@alpha.test"));
+        assertTrue(travels, travels.contains("off topic") && travels.contains("nick=\"alice\"")
+                && travels.contains("code=\"307\""));
+        assertTrue("the room's own element is left as it was", kicked.asXML().contains("carol@alpha.test"));
+    }
+
+    @Test
     public void parsingKeepsEntitiesCdataAndNamespaces() throws Exception {
         Message parsed = fromClient("<message xmlns=\"jabber:client\" xml:lang=\"en\" id=\"&quot;1\">"
                 + "<body>a &amp; &lt;b&gt; <![CDATA[<c>]]>&#233;<!-- no --></body>"
