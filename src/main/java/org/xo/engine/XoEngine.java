@@ -771,6 +771,8 @@ public final class XoEngine implements AutoCloseable {
             rooms.remove(r.jid());
             roomIndex = RoomIndex.of(rooms.keySet());
             repairer.forgetRoom(r.jid());
+            // Opened again, the room asks for the others' state: their occupants' presences must pass once more.
+            open.state.removeAllRemoteOccupants().forEach(dedup::forget);
             if (open.uncarried == null && groupRefs.merge(open.group, -1, Integer::sum) == 0) {
                 groupRefs.remove(open.group);
                 if (state == State.RUNNING) {

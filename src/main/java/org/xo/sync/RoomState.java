@@ -157,6 +157,17 @@ public final class RoomState {
         return removed;
     }
 
+    /**
+     * Forgets every remote occupant (the room closes here).
+     *
+     * @return the latest PRESENCE or NICK_CHANGE envelope of each
+     */
+    public synchronized List<Envelope> removeAllRemoteOccupants() {
+        List<Envelope> removed = new ArrayList<>(remotePresences.values());
+        remotePresences.clear();
+        return removed;
+    }
+
     /** @return the nicks of one node's occupants in this room, as recorded from its presences */
     public synchronized Set<String> remoteNicks(long originNode) {
         Set<String> out = new java.util.TreeSet<>();

@@ -323,6 +323,20 @@ public class XoEngineTest {
     }
 
     @Test
+    public void aRoomClosedAndOpenedAgainGetsTheOtherNodesOccupantsAgain() throws Exception {
+        Node a = node(1);
+        Node b = node(2);
+        b.engine.openRoom(LOBBY);
+        a.engine.openRoom(LOBBY);
+        Envelope bob = b.engine.publish(LOBBY, "bob", Kind.PRESENCE, "<presence/>");
+        assertEquals(bob, a.next());
+        a.engine.closeRoom(LOBBY); // its last local occupant left
+        a.engine.openRoom(LOBBY); // and one came back: b repeats its state for the new request
+        Envelope again = a.next();
+        assertEquals("bob's presence passes again, as the reopened room no longer shows him", bob, again);
+    }
+
+    @Test
     public void rejectsInvalidPublicationsAndCountsThem() throws Exception {
         Node a = node(1);
         a.engine.openRoom(LOBBY);
