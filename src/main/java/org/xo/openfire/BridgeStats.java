@@ -18,6 +18,7 @@ final class BridgeStats {
             "inject.removed-by-room", "inject.queue-full", "inject.occupants-full", "inject.held-full",
             "room-to-remote.others-presence",
             "room-to-remote.groupchat", "room-to-remote.unknown", "rooms.completed-as-instant", "rooms.listed-remote",
+            "rooms.withheld-private",
             "remote.occupants", "settings.applied", "settings.restarts", "settings.refused", "settings.rejected",
             "settings.denied",
             "gateway.far-up", "gateway.connects", "gateway.disconnects", "gateway.pings", "gateway.pings-missed",

@@ -11,6 +11,7 @@ import org.jivesoftware.openfire.session.ClientSession;
 import org.jivesoftware.openfire.session.Session;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xmpp.packet.IQ;
 import org.xmpp.packet.JID;
 import org.xmpp.packet.Message;
 import org.xmpp.packet.Packet;
@@ -116,6 +117,9 @@ final class OccupantMirror implements PacketInterceptor {
                 }
             } else if (!processed) {
                 takenOutByRoom(packet);
+                if (isRoomResult(packet)) {
+                    reviewPrivacy(packet.getFrom().getNode());
+                }
                 if (history.holdBack(packet)) {
                     // Openfire's history or subject for a join in progress: XO's follows once the join is through.
                     throw new PacketRejectedException("held back for XO's history");
@@ -214,6 +218,40 @@ final class OccupantMirror implements PacketInterceptor {
         stats.increment(muc.element("destroy") != null ? "mirror.room-destroyed" : "mirror.taken-out-by-room");
     }
 
+    /**
+     * A room's answer to a local client's request: among them, the one to an owner's configuration form (XEP-0045
+     * 10.2), which may have made the room private or public. Told by the answer rather than the request because
+     * Openfire 4.2 has not applied the form yet when the request comes back processed.
+     */
+    private boolean isRoomResult(Packet packet) {
+        JID from = packet.getFrom();
+        return packet instanceof IQ iq && iq.getType() == IQ.Type.result && from != null && from.getNode() != null
+                && from.getResource() == null && overlay.isLocalMucDomain(from.getDomain());
+    }
+
+    /**
+     * On an open overlay a room that became private leaves the overlay: its local occupants are seen leaving on the
+     * other nodes and their occupants leave here. One that became public again comes back, its occupants announced.
+     * Checked when the room answers a request of a local client (an owner's configuration form among them), when the
+     * overlay key changes, and on every join (a room configured from the admin console is caught then).
+     */
+    void reviewPrivacy(String room) {
+        List<LocalOccupancy.Seat> seats = occupancy.all().stream().filter(s -> s.room().equals(room)).toList();
+        if (seats.isEmpty() || !overlay.isRunning()) {
+            return;
+        }
+        String why = overlay.whyWithheld(room);
+        if (why != null && !overlay.isWithheld(room)) {
+            seats.forEach(seat -> publishLeave(seat, null));
+            injector.removeRoom(room);
+            overlay.withhold(room, why);
+            stats.increment("rooms.withheld-private");
+        } else if (why == null && overlay.isWithheld(room)) {
+            overlay.openRoom(room);
+            seats.forEach(seat -> publish(room, seat.nick(), Kind.PRESENCE, seat.presenceXml(), "mirrored.presence"));
+        }
+    }
+
     private boolean isForOverlayRoom(Packet packet) {
         JID to = packet.getTo();
         return to != null && to.getNode() != null && overlay.isLocalMucDomain(to.getDomain())
@@ -257,6 +295,8 @@ final class OccupantMirror implements PacketInterceptor {
         if (seat == null) {
             if (occupancy.join(user, room, nick, stanza)) {
                 overlay.openRoom(room);
+            } else {
+                reviewPrivacy(room);
             }
             publish(room, nick, Kind.PRESENCE, stanza, "mirrored.presence");
         } else if (!seat.nick().equals(nick)) {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.jivesoftware.openfire.XMPPServer;
 import org.jivesoftware.openfire.muc.MultiUserChatService;
@@ -35,6 +36,8 @@ final class Overlay {
     /** The node's room log: outlives engine runs, as it outlives restarts. */
     private final DatabaseRoomLog roomLog;
     private volatile XoEngine engine;
+    /** Private rooms kept off the open overlay: local room name → why (see {@link #openRoom}). */
+    private final Map<String, String> withheld = new ConcurrentHashMap<>();
     private volatile String mucSubdomain;
     private volatile String overlayService;
     private volatile long nodeId;
@@ -157,6 +160,7 @@ final class Overlay {
     synchronized void stop() {
         XoEngine running = engine;
         engine = null;
+        withheld.clear(); // the next run decides again as it opens the rooms
         if (running != null) {
             running.close();
         }
@@ -280,26 +284,93 @@ final class Overlay {
         }
     }
 
+    /**
+     * Opens the room on the overlay, unless its configuration keeps it private and the overlay is open (no key): then
+     * it stays a room of this node alone, listed as not carried with the reason.
+     */
     void openRoom(String room) {
         XoEngine running = engine;
-        if (running != null) {
-            running.openRoom(overlayRoom(room)); // a room the overlay cannot carry is logged and listed by the engine
+        if (running == null) {
+            return;
         }
+        String why = whyWithheld(room);
+        if (why != null) {
+            if (withheld.put(room, why) == null) {
+                Log.info("XO does not mirror room {}: {}", room, why);
+            }
+            return;
+        }
+        withheld.remove(room);
+        running.openRoom(overlayRoom(room)); // a room the overlay cannot carry is logged and listed by the engine
+    }
+
+    /**
+     * @return why the room must stay off the overlay (a private room on an open overlay), or null; a room whose
+     * configuration cannot be read is treated as private
+     */
+    String whyWithheld(String room) {
+        XoEngine running = engine;
+        MultiUserChatService service = mucService();
+        if (running == null || running.config().overlayKeys() != null || service == null) {
+            return null;
+        }
+        Object openfireRoom = service.getChatRoom(room);
+        if (openfireRoom == null) {
+            return null;
+        }
+        try {
+            String why = RoomPrivacy.whyPrivate(openfireRoom);
+            return why == null ? null : why + " rooms are not mirrored on an open overlay (no "
+                    + XoSettings.KEY_FILE.key() + ")";
+        } catch (ReflectiveOperationException e) {
+            Log.warn("XO cannot read the configuration of room {}; it stays off the open overlay", room, e);
+            return "its configuration cannot be read, and the overlay is open";
+        }
+    }
+
+    /** @return whether the room is kept off the overlay because it is private (see {@link #openRoom}) */
+    boolean isWithheld(String room) {
+        return withheld.containsKey(room);
+    }
+
+    /**
+     * A room carried so far became private on an open overlay: it leaves the overlay (the caller announced its local
+     * occupants' departures and took the remote ones out).
+     */
+    void withhold(String room, String why) {
+        withheld.put(room, why);
+        Log.info("XO stops mirroring room {}: {}", room, why);
+        closeEngineRoom(room);
     }
 
     /** @return whether the overlay runs and has the local room open without carrying it (see {@link #uncarriedRooms}) */
     boolean isUncarried(String room) {
         XoEngine running = engine;
-        return running != null && running.uncarriedRooms().containsKey(overlayRoom(room));
+        return running != null && (withheld.containsKey(room)
+                || running.uncarriedRooms().containsKey(overlayRoom(room)));
     }
 
-        /** @return overlay rooms open here whose multicast group could not be joined, with the reason */
+    /**
+     * @return overlay rooms open here that the overlay does not carry, with the reason: their multicast group could not
+     * be joined, or they are private on an open overlay
+     */
     Map<String, String> uncarriedRooms() {
         XoEngine running = engine;
-        return running == null ? Map.of() : running.uncarriedRooms();
+        if (running == null) {
+            return Map.of();
+        }
+        Map<String, String> all = new LinkedHashMap<>(running.uncarriedRooms());
+        withheld.forEach((room, why) -> all.put(overlayRoom(room), why));
+        return all;
     }
 
     void closeRoom(String room) {
+        if (withheld.remove(room) == null) {
+            closeEngineRoom(room);
+        }
+    }
+
+    private void closeEngineRoom(String room) {
         XoEngine running = engine;
         if (running != null) {
             try {
@@ -313,7 +384,7 @@ final class Overlay {
     /** @return false when the envelope was refused (too large for the wire format); the engine counts and logs it */
     boolean publish(String room, String nick, Kind kind, String stanza) {
         XoEngine running = engine;
-        if (running == null) {
+        if (running == null || withheld.containsKey(room)) {
             return true;
         }
         try {

@@ -30,6 +30,7 @@ import org.xo.core.EnvelopeCodec;
 final class Stanzas {
     static final String MUC_NS = "http://jabber.org/protocol/muc";
     static final String MUC_USER_NS = MUC_NS + "#user";
+    static final String MUC_OWNER_NS = MUC_NS + "#owner";
     /** XO's own extension: which node a private message is for. */
     static final String XO_NS = "urn:xo:0";
     /** XEP-0359 unique and stable stanza ids. */
@@ -346,7 +347,7 @@ final class Stanzas {
         org.xmpp.packet.IQ instant = new org.xmpp.packet.IQ(org.xmpp.packet.IQ.Type.set);
         instant.setFrom(owner);
         instant.setTo(room);
-        instant.setChildElement("query", "http://jabber.org/protocol/muc#owner").addElement("x", "jabber:x:data")
+        instant.setChildElement("query", MUC_OWNER_NS).addElement("x", "jabber:x:data")
                 .addAttribute("type", "submit");
         return instant;
     }

@@ -236,6 +236,45 @@ public class OverlayChatIT {
     }
 
     @Test
+    public void privateRoomsStayOffAnOpenOverlay() throws Exception {
+        alice.join("backroom", "alice");
+        bob.join("backroom", "bob");
+        XmppTestClient.eventually("alice sees bob in backroom", () -> alice.occupantNicks("backroom").contains("bob"));
+
+        alice.configureRoom("backroom", Map.of("muc#roomconfig_membersonly", "1"));
+        XmppTestClient.eventually("members-only: bob no longer sees alice",
+                () -> !bob.occupantNicks("backroom").contains("alice"));
+        XmppTestClient.eventually("nor alice bob", () -> !alice.occupantNicks("backroom").contains("bob"));
+        assertTrue("alpha's status says why: " + uncarried(alice),
+                uncarried(alice).getOrDefault("backroom@conference.xo", "").contains("members-only"));
+        alice.say("backroom", "members only in here");
+
+        alice.configureRoom("backroom", Map.of("muc#roomconfig_membersonly", "0"));
+        XmppTestClient.eventually("open again: bob sees alice", () -> bob.occupantNicks("backroom").contains("alice"));
+        XmppTestClient.eventually("and alice bob", () -> alice.occupantNicks("backroom").contains("bob"));
+        alice.say("backroom", "open again");
+        bob.awaitMessage(m -> "open again".equals(m.getBody()), "the message after the room opened again");
+        assertTrue("what was said while private stays on alpha: " + bob.received,
+                bob.received.stream().noneMatch(m -> "members only in here".equals(m.getBody())));
+
+        alice.join("vault", "alice");
+        alice.configureRoom("vault", Map.of("muc#roomconfig_passwordprotectedroom", "1", "muc#roomconfig_roomsecret",
+                "s3cret"));
+        XmppTestClient.eventually("alpha keeps the password-protected room to itself",
+                () -> uncarried(alice).getOrDefault("vault@conference.xo", "").contains("password-protected"));
+        bob.join("vault", "bob");
+        alice.say("vault", "behind the password");
+        Thread.sleep(3000); // several state replays and repair digests
+        assertEquals(List.of("bob"), bob.occupantNicks("vault"));
+        assertTrue(bob.received.stream().noneMatch(m -> "behind the password".equals(m.getBody())));
+
+        alice.join("hideout", "alice");
+        alice.configureRoom("hideout", Map.of("muc#roomconfig_publicroom", "0"));
+        XmppTestClient.eventually("an unlisted room stays on alpha too",
+                () -> uncarried(alice).getOrDefault("hideout@conference.xo", "").contains("hidden"));
+    }
+
+    @Test
     public void sameNickOnTwoNodesIsDisambiguatedNotLost() throws Exception {
         try (XmppTestClient otherSam = new XmppTestClient(beta.clientPort(), "beta.test", "sam2");
              XmppTestClient sam = new XmppTestClient(alpha.clientPort(), "alpha.test", "sam")) {

@@ -158,6 +158,23 @@ public final class XmppTestClient implements AutoCloseable {
         connection.sendStanza(join);
     }
 
+    /**
+     * Submits an owner's room configuration with the given fields, booleans as "1"/"0": Openfire 4.2 reads only those
+     * (Smack's own form manager writes "true", which 4.2 takes for false).
+     */
+    void configureRoom(String room, Map<String, String> fields) throws Exception {
+        org.jivesoftware.smackx.xdata.packet.DataForm.Builder form = org.jivesoftware.smackx.xdata.packet.DataForm
+                .builder(org.jivesoftware.smackx.xdata.packet.DataForm.Type.submit)
+                .setFormType("http://jabber.org/protocol/muc#roomconfig");
+        fields.forEach((name, value) -> form.addField(
+                org.jivesoftware.smackx.xdata.FormField.textSingleBuilder(name).setValue(value).build()));
+        org.jivesoftware.smackx.muc.packet.MUCOwner owner = new org.jivesoftware.smackx.muc.packet.MUCOwner();
+        owner.setTo(roomJid(room));
+        owner.setType(IQ.Type.set);
+        owner.addExtension(form.build());
+        connection.sendIqRequestAndWaitForResponse(owner);
+    }
+
     MultiUserChat room(String room) {
         return rooms.get(room);
     }
