@@ -13,6 +13,9 @@
         .xo-state-running { color: #080; font-weight: bold; }
         .xo-state-off, .xo-state-stopped, .xo-state-unloaded { color: #666; font-weight: bold; }
         .xo-state-failed { color: #c00; font-weight: bold; }
+        #xo-bridge td.xo-up { color: #080; font-weight: bold; }
+        #xo-bridge td.xo-down { color: #c00; font-weight: bold; }
+        #xo-bridge td.xo-value { text-align: right; font-family: monospace; }
         #xo-lost { color: #c00; }
         #xo-counters { display: flex; flex-wrap: wrap; gap: 12px; }
         #xo-counters table { min-width: 260px; }
@@ -74,6 +77,22 @@
         <th><fmt:message key="xo.status.uncarried.reason"/></th>
     </tr></thead>
     <tbody><tr class="xo-none"><td colspan="2"><fmt:message key="xo.status.uncarried.none"/></td></tr></tbody>
+</table>
+</div>
+
+<div class="xo-section"><fmt:message key="xo.status.bridge"/></div>
+<div class="jive-table">
+<table cellpadding="0" cellspacing="0" border="0" width="100%" id="xo-bridge">
+    <thead><tr>
+        <th><fmt:message key="xo.status.rooms.room"/></th>
+        <th><fmt:message key="xo.status.bridge.far-room"/></th>
+        <th><fmt:message key="xo.status.bridge.state"/></th>
+        <th><fmt:message key="xo.status.bridge.since"/></th>
+        <th><fmt:message key="xo.status.bridge.to-far"/></th>
+        <th><fmt:message key="xo.status.bridge.to-xo"/></th>
+        <th><fmt:message key="xo.status.bridge.last-error"/></th>
+    </tr></thead>
+    <tbody><tr class="xo-none"><td colspan="7"><fmt:message key="xo.status.bridge.none"/></td></tr></tbody>
 </table>
 </div>
 
@@ -166,6 +185,15 @@
         fill('xo-uncarried', d.rooms.filter(function (r) { return r.uncarried; }), function (row, r) {
             cell(row, r.address);
             cell(row, r.uncarried);
+        });
+        fill('xo-bridge', d.bridge ? [d.bridge] : [], function (row, b) {
+            cell(row, b.room);
+            cell(row, b.farRoom);
+            cell(row, b.state, b.up ? 'xo-up' : 'xo-down');
+            cell(row, b.since);
+            cell(row, b.toFar.toLocaleString(), 'xo-value');
+            cell(row, b.toXo.toLocaleString(), 'xo-value');
+            cell(row, b.lastError ? b.lastError + ' (' + b.lastErrorAgo + ')' : '');
         });
         fill('xo-nodes', d.nodes, function (row, n) {
             cell(row, n.name);

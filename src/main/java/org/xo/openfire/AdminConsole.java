@@ -23,8 +23,11 @@ public final class AdminConsole {
     private final Overlay overlay;
     private final LocalOccupancy occupancy;
     private final Injector injector;
+    private final Gateway gateway;
 
-    AdminConsole(String domain, String openfireVersion, Overlay overlay, LocalOccupancy occupancy, Injector injector) {
+    AdminConsole(String domain, String openfireVersion, Overlay overlay, LocalOccupancy occupancy, Injector injector,
+                 Gateway gateway) {
+        this.gateway = gateway;
         this.domain = domain;
         this.openfireVersion = openfireVersion;
         this.overlay = overlay;
@@ -90,7 +93,7 @@ public final class AdminConsole {
         return StatusReport.of(System.currentTimeMillis(), self, state, overlay.startFailure(), open, occupancy.all(),
                 injector.remoteOccupants(), overlay.uncarriedRooms(),
                 engine == null ? List.of() : engine.directory().nodes(), overlay.counters(),
-                overlay::localRoomName, overlay::overlayRoom);
+                overlay::localRoomName, overlay::overlayRoom).withBridge(gateway.status());
     }
 
     private static List<String> keyIds(XoEngine engine) {

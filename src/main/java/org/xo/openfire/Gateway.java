@@ -98,6 +98,8 @@ final class Gateway implements Component {
     private Wanted wanted;
     private Bridge bridge;
     private Backoff backoff;
+    /** What the Status page shows of the bridge; null while none is configured. Written by the gateway thread. */
+    private volatile StatusReport.Bridge status;
     private ScheduledFuture<?> nextCheck;
     private String pendingPing;
     private long pings;
@@ -162,6 +164,8 @@ final class Gateway implements Component {
         bridge = new Bridge(now.nick(), new FarRoom(), new XoRoom(), stats::increment);
         backoff = new Backoff(now.pingInterval());
         bridge.start();
+        status = new StatusReport.Bridge(now.room(), now.farRoom().toBareJID(), false, System.currentTimeMillis(), "",
+                0);
         Log.info("XO gateway: bridging room {} with {} as {}", now.room(), now.farRoom(), domain);
         check();
     }
@@ -180,6 +184,22 @@ final class Gateway implements Component {
         }
         wanted = null;
         pendingPing = null;
+        status = null;
+    }
+
+    /** @return the bridge as the Status page shows it, or null when none is configured (or the overlay is off) */
+    StatusReport.Bridge status() {
+        return status;
+    }
+
+    private void statusChanged(boolean up, String error) {
+        StatusReport.Bridge was = status;
+        if (was == null) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        status = new StatusReport.Bridge(was.room(), was.farRoom(), up, up != was.up() ? now : was.sinceMillis(),
+                error == null ? was.lastError() : error, error == null ? was.lastErrorMillis() : now);
     }
 
     // ---- health --------------------------------------------------------------------------------------------------
@@ -233,6 +253,7 @@ final class Gateway implements Component {
                 stats.increment("gateway.connects");
                 Log.info("XO gateway: far room {} reachable, entering", wanted.farRoom());
                 bridge.farUp();
+                statusChanged(true, null);
                 backoff.next(true);
                 scheduleCheck(wanted.pingInterval());
             }
@@ -271,6 +292,7 @@ final class Gateway implements Component {
             Log.warn("XO gateway: far room {} lost ({}); retrying with back-off", wanted.farRoom(), why);
             bridge.farDown();
         }
+        statusChanged(false, why);
     }
 
     // ---- stanzas in ----------------------------------------------------------------------------------------------
@@ -355,6 +377,9 @@ final class Gateway implements Component {
     private void refused(Packet packet, String nick, boolean far) {
         stats.increment("gateway.errors");
         Log.info("XO gateway: {} room refused {}: {}", far ? "far" : "XO", packet.getTo(), packet.toXML());
+        PacketError error = packet.getError();
+        statusChanged(status != null && status.up(), (far ? "the far room" : "the XO room") + " refused "
+                + packet.getTo() + (error == null ? "" : ": " + error.getCondition()));
         if (!(packet instanceof Presence) || nick == null) {
             return;
         }

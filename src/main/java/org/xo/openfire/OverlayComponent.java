@@ -1,5 +1,8 @@
 package org.xo.openfire;
 
+import java.time.Instant;
+import java.util.function.Supplier;
+
 import org.dom4j.Element;
 import org.jivesoftware.openfire.PacketRouter;
 import org.slf4j.Logger;
@@ -29,9 +32,11 @@ final class OverlayComponent implements Component {
     private final BridgeStats stats;
     private final PacketRouter router;
     private final SettingsQuery settings;
+    private final Supplier<StatusReport.Bridge> bridge;
 
     OverlayComponent(Injector injector, Overlay overlay, BridgeStats stats, PacketRouter router,
-                     SettingsQuery settings) {
+                     SettingsQuery settings, Supplier<StatusReport.Bridge> bridge) {
+        this.bridge = bridge;
         this.injector = injector;
         this.overlay = overlay;
         this.stats = stats;
@@ -76,6 +81,13 @@ final class OverlayComponent implements Component {
                     stats.addElement("stat").addAttribute("name", name).addAttribute("value", Long.toString(value)));
             overlay.uncarriedRooms().forEach((room, reason) ->
                     stats.addElement("uncarried").addAttribute("room", room).addAttribute("reason", reason));
+            StatusReport.Bridge now = bridge.get();
+            if (now != null) {
+                stats.addElement("bridge").addAttribute("room", now.room()).addAttribute("far-room", now.farRoom())
+                        .addAttribute("up", Boolean.toString(now.up()))
+                        .addAttribute("since", Instant.ofEpochMilli(now.sinceMillis()).toString())
+                        .addAttribute("last-error", now.lastError());
+            }
         } else if (toComponent && SettingsQuery.NAMESPACE.equals(ns)) {
             settings.answer(iq, reply);
         } else if (!PING_NS.equals(ns)) {

@@ -47,6 +47,13 @@ public final class StatusReport {
                 String uncarried) {
     }
 
+    /**
+     * The gateway's bridge (see {@code Gateway}): the overlay room, the far room, whether the far room is reachable and
+     * entered, since when (ms since the epoch), and the last error with its time (empty and 0 when none yet).
+     */
+    record Bridge(String room, String farRoom, boolean up, long sinceMillis, String lastError, long lastErrorMillis) {
+    }
+
     /** Counters that belong together, in display order; see {@link #GROUPS}. */
     record CounterGroup(String id, Map<String, Long> counters) {
     }
@@ -79,9 +86,11 @@ public final class StatusReport {
     private final List<Room> rooms;
     private final List<KnownNode> nodes;
     private final Map<String, Long> counters;
+    private final Bridge bridge;
 
     private StatusReport(long time, Node node, State state, String failure, List<Room> rooms, List<KnownNode> nodes,
-                         Map<String, Long> counters) {
+                         Map<String, Long> counters, Bridge bridge) {
+        this.bridge = bridge;
         this.time = time;
         this.node = node;
         this.state = state;
@@ -93,7 +102,8 @@ public final class StatusReport {
 
     /** While the plugin is not there to ask. */
     static StatusReport unloaded(long time) {
-        return new StatusReport(time, new Node("", "", "", "", "", "", List.of()), State.UNLOADED, null, List.of(), List.of(), Map.of());
+        return new StatusReport(time, new Node("", "", "", "", "", "", List.of()), State.UNLOADED, null, List.of(),
+                List.of(), Map.of(), null);
     }
 
     /**
@@ -140,7 +150,12 @@ public final class StatusReport {
         }
         Map<String, Long> shown = new LinkedHashMap<>(counters);
         shown.remove("node.id"); // the header shows it, in hex
-        return new StatusReport(time, node, state, failure, rooms, nodes, shown);
+        return new StatusReport(time, node, state, failure, rooms, nodes, shown, null);
+    }
+
+    /** @return this report with the gateway's bridge (null: none configured) */
+    StatusReport withBridge(Bridge configured) {
+        return new StatusReport(time, node, state, failure, rooms, nodes, counters, configured);
     }
 
     /** @return the counters in their groups, each in the counters' order; names no group claims come last */
@@ -307,6 +322,25 @@ public final class StatusReport {
             json.endObject();
         }
         json.endArray();
+        json.name("bridge");
+        if (bridge == null) {
+            json.value((String) null);
+        } else {
+            json.beginObject()
+                    .name("room").value(bridge.room())
+                    .name("farRoom").value(bridge.farRoom())
+                    .name("up").value(bridge.up())
+                    .name("state").value(messages.get(bridge.up() ? "xo.status.bridge.up" : "xo.status.bridge.down"))
+                    .name("sinceMs").value(bridge.sinceMillis())
+                    .name("since").value(messages.format("xo.status.seconds-ago",
+                            Long.toString(Math.max(0, time - bridge.sinceMillis()) / 1000)))
+                    .name("toFar").value(counters.getOrDefault("gateway.to-far.messages", 0L))
+                    .name("toXo").value(counters.getOrDefault("gateway.to-xo.messages", 0L))
+                    .name("lastError").value(bridge.lastError())
+                    .name("lastErrorAgo").value(bridge.lastErrorMillis() == 0 ? "" : messages.format(
+                            "xo.status.seconds-ago", Long.toString(Math.max(0, time - bridge.lastErrorMillis()) / 1000)))
+                    .endObject();
+        }
         json.name("counters").beginArray();
         for (CounterGroup group : group(counters)) {
             json.beginObject()

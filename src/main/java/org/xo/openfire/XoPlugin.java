@@ -50,11 +50,12 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         gateway = new Gateway(overlay, mirror, stats, server.getPacketRouter());
         settings = new SettingsApplier(overlay, injector, mirror, occupancy, stats);
         SettingsQuery settingsQuery = new SettingsQuery(jid -> server.getAdmins().contains(jid), settings, stats);
-        component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter(), settingsQuery);
+        component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter(), settingsQuery,
+                gateway::status);
         roomCompleter = new InstantRoomCompleter(overlay, server.getPacketRouter(), stats);
         roomListing = new RemoteRoomListing(overlay, stats);
         adminConsole = new AdminConsole(server.getServerInfo().getXMPPDomain(),
-                server.getServerInfo().getVersion().getVersionString(), overlay, occupancy, injector);
+                server.getServerInfo().getVersion().getVersionString(), overlay, occupancy, injector, gateway);
         AdminConsole.install(adminConsole);
         try {
             InternalComponentManager.getInstance().addComponent(OverlayComponent.SUBDOMAIN, component);

@@ -1,6 +1,7 @@
 package org.xo.it;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
 
 import java.util.List;
 
@@ -169,6 +170,10 @@ public class GatewayIT {
                 () -> !bob.occupantNicks(ROOM).contains("alice"));
         XmppTestClient.eventually("the gateway noticing that the enterprise server is gone",
                 () -> gatewayStat("gateway.far-up") == 0);
+        java.util.Map<String, String> down = bob.xoBridge();
+        assertEquals("the status says the bridge is down: " + down, "false", down.get("up"));
+        assertTrue("and why: " + down, down.get("last-error").contains("ping"));
+        String downSince = down.get("since");
         XmppTestClient carol = XmppTestClient.registered(node, "carol");
         try {
             carol.join(ROOM, "carol");
@@ -189,6 +194,11 @@ public class GatewayIT {
         } finally {
             carol.close();
         }
+        java.util.Map<String, String> up = bob.xoBridge();
+        assertEquals("the status says the bridge is up again: " + up, "true", up.get("up"));
+        assertEquals(ROOM, up.get("room"));
+        assertTrue("since it came back, after it went down: " + up + " down since " + downSince,
+                java.time.Instant.parse(up.get("since")).isAfter(java.time.Instant.parse(downSince)));
         java.util.Map<String, Long> stats = bob.xoStats();
         assertEquals("reconnections counted", true, stats.get("gateway.disconnects") >= 1
                 && stats.get("gateway.connects") >= 2 && stats.get("gateway.far-up") == 1);

@@ -277,6 +277,27 @@ public final class XmppTestClient implements AutoCloseable {
         return StatsQuery.parseUncarried(connection.sendIqRequestAndWaitForResponse(query));
     }
 
+    /**
+     * The gateway's bridge as the node's Status shows it (room, far-room, up, since, last-error), from the same query as
+     * {@link #xoStats()}; empty when no bridge is configured.
+     */
+    public Map<String, String> xoBridge() throws Exception {
+        StatsQuery query = new StatsQuery();
+        query.setTo(JidCreate.domainBareFrom("xo." + domain));
+        query.setType(IQ.Type.get);
+        java.util.regex.Matcher element = java.util.regex.Pattern.compile("<bridge ([^>]*)/>")
+                .matcher(StatsQuery.text(connection.sendIqRequestAndWaitForResponse(query)));
+        Map<String, String> bridge = new java.util.LinkedHashMap<>();
+        if (element.find()) {
+            java.util.regex.Matcher attribute = java.util.regex.Pattern.compile("([a-z-]+)=['\"]([^'\"]*)['\"]")
+                    .matcher(element.group(1));
+            while (attribute.find()) {
+                bridge.put(attribute.group(1), attribute.group(2));
+            }
+        }
+        return bridge;
+    }
+
     /** The node's XO settings in effect, by property name, from its settings query (administrators only). */
     public Map<String, String> xoSettings() throws Exception {
         return SettingsQuery.parse(connection.sendIqRequestAndWaitForResponse(SettingsQuery.get(domain)));

@@ -85,6 +85,22 @@ public class StatusReportTest {
     }
 
     @Test
+    public void theBridgeSaysWhetherItIsUpSinceWhenHowMuchCrossedAndItsLastError() throws Exception {
+        assertContains(report(StatusReport.State.RUNNING, null, Map.of()).toJson(messages), "\"bridge\":null");
+        long now = 1_700_000_000_000L;
+        String down = report(StatusReport.State.RUNNING, null, Map.of("gateway.to-far.messages", 12L,
+                "gateway.to-xo.messages", 7L)).withBridge(new StatusReport.Bridge("ops", "ops@muc.enterprise.test",
+                false, now - 42_000, "no answer to a ping within 15 s", now - 5_000)).toJson(messages);
+        assertContains(down, "\"bridge\":{\"room\":\"ops\",\"farRoom\":\"ops@muc.enterprise.test\",\"up\":false,"
+                + "\"state\":\"down: retrying with back-off\",\"sinceMs\":" + (now - 42_000) + ",\"since\":\"42 s ago\","
+                + "\"toFar\":12,\"toXo\":7,\"lastError\":\"no answer to a ping within 15 s\",\"lastErrorAgo\":\"5 s ago\"}");
+        String up = report(StatusReport.State.RUNNING, null, Map.of()).withBridge(new StatusReport.Bridge("ops",
+                "ops@muc.enterprise.test", true, now, "", 0)).toJson(messages);
+        assertContains(up, "\"up\":true,\"state\":\"up: in the far room\"");
+        assertContains(up, "\"lastError\":\"\",\"lastErrorAgo\":\"\"}");
+    }
+
+    @Test
     public void nodesSayWhenTheyWereLastHeardAndHowTheyWereFound() throws Exception {
         String json = report(StatusReport.State.RUNNING, null, Map.of()).toJson(messages);
 
