@@ -32,8 +32,10 @@ import org.xo.openfire.RemoteRoster.Participant;
 /**
  * The injector: makes participants on other nodes ordinary occupants of the local room.
  *
- * <p>Each remote participant is a "virtual occupant" with a JID of its own on the plugin's component
- * ({@code overlay@xo.<domain>/<origin node id>.<n>}) that enters the room exactly like a federated user. Openfire
+ * <p>Each remote participant is a "virtual occupant" with an identity of its own on the plugin's component
+ * ({@code <nick, XEP-0106 escaped>.<origin node id>@xo.<domain>/<origin node id>.<n>}) that enters the room exactly like
+ * a federated user: a ban of one remote participant bans that one, and the room's rules (members-only, password, maximum
+ * occupants, moderation) apply to it as to anyone. Openfire
  * itself then does occupant lists, presence to clients that join later, history and private-message routing, on
  * every Openfire version, with no call on {@code MUCRoom} (whose binary interface changed in 4.7).
  *
@@ -49,15 +51,14 @@ import org.xo.openfire.RemoteRoster.Participant;
  * routes a room's broadcasts while holding the room's lock, so {@link #fromRoom} decides from a concurrent map
  * whether a packet matters and only queues it. The queue is bounded; what does not fit is counted and dropped.
  *
- * <p>Privileges: the one bare JID of all virtual occupants is a sysadmin of the MUC service, because the origin
- * room already decided what its occupant may do (a subject change from a moderator there must apply here too,
- * whatever this room's defaults). The cost, until roles travel with presence: remote participants show as
- * moderators (affiliation owner) in local occupant lists.
+ * <p>Privileges: none of their own. The role a participant has in its home room travels with its presence, and the
+ * local room gives it the same one in the room's own name ({@link RoomRoles}) once it has entered: a moderator there is a
+ * moderator here (its subject changes and kicks apply), a visitor a visitor.
  */
 final class Injector implements EngineListener {
     private static final Logger Log = LoggerFactory.getLogger(Injector.class);
-    /** Local part of every virtual occupant's JID. */
-    static final String OVERLAY_USER = "overlay";
+    /** Local part of the one JID all virtual occupants shared before 0.1.0, a sysadmin then: revoked at start. */
+    static final String LEGACY_OVERLAY_USER = "overlay";
     /** Openfire's own extension that keeps an occupant out of the room's message broadcasts. */
     private static final String OPENFIRE_MUC_NS = "http://jivesoftware.org/protocol/muc";
     /** Tasks waiting for the injector thread at most; a burst beyond this is dropped and counted. */
@@ -124,9 +125,9 @@ final class Injector implements EngineListener {
         componentDomain = domain;
     }
 
-    /** @return the bare JID shared by all virtual occupants */
-    JID overlayUser() {
-        return new JID(OVERLAY_USER, componentDomain, null);
+    /** @return the bare JID all virtual occupants shared, as a sysadmin, before each had its own */
+    JID legacyOverlayUser() {
+        return new JID(LEGACY_OVERLAY_USER, componentDomain, null);
     }
 
     // ---- overlay → room ----------------------------------------------------------------------------------------
@@ -378,6 +379,7 @@ final class Injector implements EngineListener {
             if (admission.displaced() != null) {
                 moveToNewLocalNick(admission.displaced());
             }
+            admission.newcomer().homeRole = Stanzas.homeRole(stanza);
             enter(admission.newcomer());
             stats.add("remote.occupants", 1);
             stats.increment("injected.join");
@@ -393,6 +395,32 @@ final class Injector implements EngineListener {
             roster.updatePresence(p, stanza.asXML());
             send(p, presenceFrom(p, stanza));
             stats.increment("injected.presence");
+        }
+        if (p != null) {
+            String homeRole = Stanzas.homeRole(stanza);
+            if (homeRole != null && !homeRole.equals(p.homeRole)) {
+                p.homeRole = homeRole;
+                giveHomeRole(p);
+            }
+        }
+    }
+
+    /**
+     * Once the room let the participant in: the role its home room gives it, in the local room's name. A room that
+     * refuses (an owner here cannot be made a visitor) keeps its own, counted and logged.
+     */
+    private void giveHomeRole(Participant p) {
+        if (!p.joined() || p.homeRole == null || p.homeRole.equals(p.roomRole)) {
+            return;
+        }
+        try {
+            if (overlay.grantRole(p.room, virtualJid(p), p.homeRole)) {
+                p.roomRole = p.homeRole;
+                stats.increment("inject.roles-given");
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            stats.increment("inject.roles-refused");
+            Log.debug("XO could not make {} a {} in {}", p, p.homeRole, p.room, e);
         }
     }
 
@@ -536,7 +564,7 @@ final class Injector implements EngineListener {
         JID to = packet.getTo();
         JID from = packet.getFrom();
         String roomNick = to == null ? null : roomNicks.get(to.getResource() == null ? "" : to.getResource());
-        if (roomNick == null || from == null || !OVERLAY_USER.equals(to.getNode())) {
+        if (roomNick == null || from == null) {
             stats.increment("room-to-remote.unknown");
             return;
         }
@@ -564,7 +592,7 @@ final class Injector implements EngineListener {
 
     private void fromRoom(Packet packet, String resource) {
         Participant p = roster.byResource(resource);
-        if (p == null) {
+        if (p == null || !p.user.equals(packet.getTo().getNode())) {
             return;
         }
         if (packet instanceof Presence presence) {
@@ -584,8 +612,12 @@ final class Injector implements EngineListener {
         if (!p.localNick().equals(presence.getFrom().getResource())) {
             return; // about a nick the participant no longer has
         }
+        if (presence.getType() == null) {
+            p.roomRole = Stanzas.roomRole(presence.getElement());
+        }
         if (presence.getType() == null && !p.joined()) {
             roster.markJoined(p);
+            giveHomeRole(p); // before what it said meanwhile: a moderator's subject change needs the role
             List<Packet> waiting = held.remove(p.resource);
             if (waiting != null) {
                 waiting.forEach(this::route);
@@ -648,7 +680,7 @@ final class Injector implements EngineListener {
     // ---- plumbing ----------------------------------------------------------------------------------------------
 
     private JID virtualJid(Participant p) {
-        return new JID(OVERLAY_USER, componentDomain, p.resource);
+        return new JID(p.user, componentDomain, p.resource);
     }
 
     private Presence presenceFrom(Participant p, Element stanza) {

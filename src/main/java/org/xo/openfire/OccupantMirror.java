@@ -44,6 +44,8 @@ final class OccupantMirror implements PacketInterceptor {
     private final ThreadLocal<Packet> inFlight = new ThreadLocal<>();
     private final ThreadLocal<Packet> asSent = new ThreadLocal<>();
     private final ThreadLocal<Boolean> rejected = new ThreadLocal<>();
+    /** The role the room gave the sender of the presence in flight, from its answer (see {@link #noteOwnRole}). */
+    private final ThreadLocal<String> roleInFlight = new ThreadLocal<>();
     /** The overlay seq held for the groupchat message in flight, whose id its local copies carry. */
     private final ThreadLocal<XoEngine.StreamHold> held = new ThreadLocal<>();
 
@@ -99,6 +101,8 @@ final class OccupantMirror implements PacketInterceptor {
                     Packet original = asSent.get();
                     inFlight.remove();
                     asSent.remove();
+                    String role = roleInFlight.get();
+                    roleInFlight.remove();
                     boolean refused = Boolean.TRUE.equals(rejected.get());
                     JID user = original.getFrom(); // before mirror() readdresses the copy for the overlay
                     String room = original.getTo().getNode();
@@ -106,7 +110,7 @@ final class OccupantMirror implements PacketInterceptor {
                         if (refused) {
                             stats.increment("mirror.rejected-by-room");
                         } else {
-                            mirror(original);
+                            mirror(original, role);
                         }
                     } finally {
                         endHold();
@@ -117,6 +121,7 @@ final class OccupantMirror implements PacketInterceptor {
                 }
             } else if (!processed) {
                 takenOutByRoom(packet);
+                noteOwnRole(packet);
                 if (isRoomResult(packet)) {
                     reviewPrivacy(packet.getFrom().getNode());
                 }
@@ -194,15 +199,12 @@ final class OccupantMirror implements PacketInterceptor {
      * or a nick change of the occupant's own carries none of these, and is mirrored from what the client sent.
      */
     private void takenOutByRoom(Packet packet) {
-        if (!(packet instanceof Presence presence) || presence.getType() != Presence.Type.unavailable) {
+        if (!(packet instanceof Presence presence) || presence.getType() != Presence.Type.unavailable
+                || !isOccupantPresenceToUser(presence)) {
             return;
         }
         JID from = presence.getFrom();
         JID user = presence.getTo();
-        if (from == null || user == null || from.getNode() == null || from.getResource() == null
-                || !overlay.isLocalMucDomain(from.getDomain())) {
-            return;
-        }
         Element muc = presence.getChildElement("x", Stanzas.MUC_USER_NS);
         if (muc == null || muc.element("destroy") == null && !Stanzas.hasStatus(muc, REMOVAL_STATUS_CODES)) {
             return;
@@ -252,6 +254,63 @@ final class OccupantMirror implements PacketInterceptor {
         }
     }
 
+    /**
+     * The room's presence to a local occupant about itself carries the occupant's role. Answering the occupant's own
+     * presence (a join, a status), it is kept for the mirrored copy; otherwise a moderator changed it (voice granted
+     * or revoked, moderator made), and the occupant's presence goes out again with the new role.
+     */
+    private void noteOwnRole(Packet packet) {
+        if (!(packet instanceof Presence presence) || presence.getType() != null
+                || !isOccupantPresenceToUser(presence)) {
+            return;
+        }
+        JID from = presence.getFrom();
+        JID user = presence.getTo();
+        String role = Stanzas.roomRole(presence.getElement());
+        if (role == null || !Stanzas.TRAVELLING_ROLES.contains(role)) {
+            return;
+        }
+        String room = from.getNode();
+        Packet flying = inFlight.get();
+        if (flying != null && user.equals(flying.getFrom()) && room.equals(flying.getTo().getNode())
+                && from.getResource().equals(flying.getTo().getResource())) {
+            roleInFlight.set(role);
+            return;
+        }
+        LocalOccupancy.Seat seat = occupancy.seat(user, room);
+        if (seat == null || !seat.nick().equals(from.getResource()) || role.equals(homeRoleOf(seat))) {
+            return;
+        }
+        Presence again = parsePresence(seat.presenceXml());
+        if (again == null) {
+            return;
+        }
+        Stanzas.setHomeRole(again, role);
+        String stanza = again.toXML();
+        occupancy.update(user, room, seat.nick(), stanza);
+        publish(room, seat.nick(), Kind.PRESENCE, stanza, "mirrored.role");
+    }
+
+    /** @return whether the presence is an overlay room's, about one of its occupants (room@service/nick), to a user */
+    private boolean isOccupantPresenceToUser(Presence presence) {
+        JID from = presence.getFrom();
+        return from != null && presence.getTo() != null && from.getNode() != null && from.getResource() != null
+                && overlay.isLocalMucDomain(from.getDomain());
+    }
+
+    private static String homeRoleOf(LocalOccupancy.Seat seat) {
+        Presence presence = parsePresence(seat.presenceXml());
+        return presence == null ? null : Stanzas.homeRole(presence.getElement());
+    }
+
+    private static Presence parsePresence(String xml) {
+        try {
+            return new Presence(Stanzas.parse(xml), true);
+        } catch (org.dom4j.DocumentException e) {
+            return null;
+        }
+    }
+
     private boolean isForOverlayRoom(Packet packet) {
         JID to = packet.getTo();
         return to != null && to.getNode() != null && overlay.isLocalMucDomain(to.getDomain())
@@ -271,18 +330,19 @@ final class OccupantMirror implements PacketInterceptor {
                 && ((Presence) packet).getType() == Presence.Type.unavailable && packet.getFrom() != null;
     }
 
-    private void mirror(Packet packet) {
+    /** @param role the role the room gave the sender in its answer, or null (a message, or none seen) */
+    private void mirror(Packet packet, String role) {
         JID user = packet.getFrom();
         JID to = packet.getTo();
         String room = to.getNode();
         if (packet instanceof Presence) {
-            mirrorPresence((Presence) packet, user, room, to.getResource());
+            mirrorPresence((Presence) packet, user, room, to.getResource(), role);
         } else {
             mirrorMessage((Message) packet, user, room, to.getResource());
         }
     }
 
-    private void mirrorPresence(Presence presence, JID user, String room, String nick) {
+    private void mirrorPresence(Presence presence, JID user, String room, String nick, String role) {
         if (presence.getType() == Presence.Type.unavailable) {
             leave(user, room, presence);
             return;
@@ -290,8 +350,10 @@ final class OccupantMirror implements PacketInterceptor {
         if (presence.getType() != null || nick == null) {
             return;
         }
-        String stanza = Stanzas.readdressForOverlay(presence, overlay.overlayJid(room, nick));
         LocalOccupancy.Seat seat = occupancy.seat(user, room);
+        // The role travels as the room says it (never as the client wrote it): the room's answer, else the last known
+        Stanzas.setHomeRole(presence, role != null ? role : seat == null ? null : homeRoleOf(seat));
+        String stanza = Stanzas.readdressForOverlay(presence, overlay.overlayJid(room, nick));
         if (seat == null) {
             if (occupancy.join(user, room, nick, stanza)) {
                 overlay.openRoom(room);
@@ -315,7 +377,7 @@ final class OccupantMirror implements PacketInterceptor {
      */
     void mirrorStandIn(Packet packet) {
         try {
-            mirror(packet.createCopy());
+            mirror(packet.createCopy(), null);
         } catch (RuntimeException e) {
             stats.increment("mirror.errors");
             Log.warn("XO could not mirror {}", packet.toXML(), e);

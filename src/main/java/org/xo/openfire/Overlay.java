@@ -235,22 +235,39 @@ final class Overlay {
         return service == null ? List.of() : RoomsInUse.of(service, user -> xmppDomain.equals(user.getDomain()));
     }
 
-    /** Makes the virtual occupants' bare JID a sysadmin of the overlay MUC service; see {@link Injector}. */
-    void grantSysadmin(JID overlayUser) {
+    /**
+     * Gives an occupant of a local overlay room a role in the room's own name (see {@link RoomRoles}).
+     *
+     * @return whether the room exists and took it
+     * @throws ReflectiveOperationException when the room refused, or this Openfire lacks the method
+     */
+    boolean grantRole(String room, JID occupant, String role) throws ReflectiveOperationException {
+        MultiUserChatService service = mucService();
+        return service != null && RoomRoles.grant(service, room, occupant, role);
+    }
+
+    /** Makes a bare JID a sysadmin of the overlay MUC service (the gateway's stand-ins; see {@link Gateway}). */
+    void grantSysadmin(JID user) {
+        MultiUserChatService service = requireMucService();
+        if (!service.isSysadmin(user)) {
+            service.addSysadmin(user);
+        }
+    }
+
+    private MultiUserChatService requireMucService() {
         MultiUserChatService service = mucService();
         if (service == null) {
             throw new IllegalArgumentException("There is no MUC service '" + mucSubdomain + "' on this server (property "
                     + XoSettings.MUC_SERVICE.key() + ").");
         }
-        if (!service.isSysadmin(overlayUser)) {
-            service.addSysadmin(overlayUser);
-        }
+        return service;
     }
 
-    void revokeSysadmin(JID overlayUser) {
-        MultiUserChatService service = mucService();
-        if (service != null && service.isSysadmin(overlayUser)) {
-            service.removeSysadmin(overlayUser);
+    /** @throws IllegalArgumentException when the overlay's MUC service does not exist */
+    void revokeSysadmin(JID user) {
+        MultiUserChatService service = requireMucService();
+        if (service.isSysadmin(user)) {
+            service.removeSysadmin(user);
         }
     }
 

@@ -29,6 +29,14 @@ final class RemoteRoster {
         final String room;
         final long origin;
         final String resource;
+        /**
+         * The participant's own bare identity on the plugin's component: its nick when it entered (XEP-0106 escaped)
+         * and its node; kept across nick changes, so that the room knows one user throughout.
+         */
+        final String user;
+        /** The role its home room gives it (null: its node does not say), and the one the local room gives it. */
+        String homeRole;
+        String roomRole;
         private String originNick;
         private String localNick;
         private int conflicts;
@@ -46,6 +54,18 @@ final class RemoteRoster {
             this.localNick = originNick;
             this.resource = resource;
             this.presenceXml = presenceXml;
+            this.user = identity(originNick, origin);
+        }
+
+        /** The nick escaped (XEP-0106) and the node, as the JID's node part; a digest of the nick if it cannot be one. */
+        private static String identity(String nick, long origin) {
+            String node = Long.toHexString(origin);
+            try {
+                return new org.xmpp.packet.JID(org.xmpp.packet.JID.escapeNode(nick) + "." + node, "xo.invalid", null)
+                        .getNode();
+            } catch (IllegalArgumentException notANodePart) {
+                return "u" + Integer.toHexString(nick.hashCode()) + "." + node;
+            }
         }
 
         /** The nick on the participant's own node, as in its envelopes. */

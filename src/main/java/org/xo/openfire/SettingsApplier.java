@@ -176,7 +176,6 @@ final class SettingsApplier {
         }
         if (overlay.changesRooms(wanted)) {
             takeDown();
-            overlay.revokeSysadmin(injector.overlayUser());
             if (!wanted.mucService().equals(overlay.mucSubdomain())) {
                 occupancy.clear(); // their rooms are no longer overlay rooms
             }
@@ -195,7 +194,8 @@ final class SettingsApplier {
     private void bringUp(Overlay.Wanted wanted) throws IOException {
         overlay.start(injector, wanted);
         try {
-            overlay.grantSysadmin(injector.overlayUser());
+            // Checks that the MUC service exists; the shared sysadmin of older versions must not outlive them.
+            overlay.revokeSysadmin(injector.legacyOverlayUser());
         } catch (RuntimeException e) {
             overlay.stop();
             throw e;

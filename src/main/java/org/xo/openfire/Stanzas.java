@@ -262,11 +262,39 @@ final class Stanzas {
         }
     }
 
+    /** Removes every XO element: what a client put there is never believed, and a room never shows XO's own. */
     static void removeXoElements(Packet packet) {
-        Element xo = packet.getElement().element(QName.get("xo", Namespace.get(XO_NS)));
-        if (xo != null) {
+        for (Element xo : List.copyOf(packet.getElement().elements(QName.get("xo", Namespace.get(XO_NS))))) {
             packet.getElement().remove(xo);
         }
+    }
+
+    /** XEP-0045 roles an occupant carries from its home room to the other nodes. */
+    static final Set<String> TRAVELLING_ROLES = Set.of("moderator", "participant", "visitor");
+
+    /**
+     * Marks an occupant's presence for the overlay with the role its home room gave it (replacing anything the client
+     * put in XO's namespace).
+     */
+    static void setHomeRole(Packet presence, String role) {
+        removeXoElements(presence);
+        if (role != null) {
+            presence.getElement().addElement(QName.get("xo", Namespace.get(XO_NS))).addAttribute("role", role);
+        }
+    }
+
+    /** @return the home role an overlay presence carries, or null when it carries none this version knows */
+    static String homeRole(Element stanza) {
+        Element xo = stanza.element(QName.get("xo", Namespace.get(XO_NS)));
+        String role = xo == null ? null : xo.attributeValue("role");
+        return role != null && TRAVELLING_ROLES.contains(role) ? role : null;
+    }
+
+    /** @return the role the room's presence gives an occupant (its muc#user item), or null */
+    static String roomRole(Element presence) {
+        Element x = presence.element(QName.get("x", Namespace.get(MUC_USER_NS)));
+        Element item = x == null ? null : x.element("item");
+        return item == null ? null : item.attributeValue("role");
     }
 
     static final String DELAY_NS = "urn:xmpp:delay";

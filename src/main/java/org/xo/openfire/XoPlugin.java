@@ -113,9 +113,6 @@ public class XoPlugin implements Plugin, PropertyEventListener {
         if (injector != null) {
             // Unloaded at run time: remote occupants must not stay behind as ghosts.
             runQuietly("stopping injection", () -> injector.stop(unloadedAtRunTime));
-            if (unloadedAtRunTime) {
-                runQuietly("revoking the overlay's MUC rights", () -> overlay.revokeSysadmin(injector.overlayUser()));
-            }
             runQuietly("removing the component",
                     () -> InternalComponentManager.getInstance().removeComponent(OverlayComponent.SUBDOMAIN, component));
         }

@@ -236,6 +236,50 @@ public class OverlayChatIT {
     }
 
     @Test
+    public void remoteParticipantsHaveTheirOwnIdentityTheirHomeRoleAndNoPrivilege() throws Exception {
+        try (XmppTestClient carol = new XmppTestClient(alpha.clientPort(), "alpha.test", "carol")) {
+            alice.join("watch", "alice"); // creates the room at alpha: owner, moderator
+            alice.configureRoom("watch", Map.of("muc#roomconfig_moderatedroom", "1", "muc#roomconfig_whois", "anyone"));
+            carol.join("watch", "carol"); // moderated: a visitor at alpha
+            bob.join("watch", "bob");
+            XmppTestClient.eventually("bob sees alice and carol",
+                    () -> bob.occupantNicks("watch").containsAll(List.of("alice", "carol")));
+            XmppTestClient.eventually("alice a moderator at beta too", () -> "moderator".equals(role(bob, "watch", "alice")));
+            XmppTestClient.eventually("carol a visitor at beta too", () -> "visitor".equals(role(bob, "watch", "carol")));
+            org.jivesoftware.smackx.muc.Occupant aliceAtBeta = occupant(bob, "watch", "alice");
+            assertEquals("no privilege of its own: not an owner at beta", "none", aliceAtBeta.getAffiliation().name());
+            assertTrue("an identity of her own on beta's XO component: " + aliceAtBeta.getJid(),
+                    aliceAtBeta.getJid().toString().startsWith("alice.") && aliceAtBeta.getJid().toString()
+                            .contains("@xo.beta.test/"));
+            assertTrue("not carol's: " + occupant(bob, "watch", "carol").getJid(),
+                    !occupant(bob, "watch", "carol").getJid().asBareJid().equals(aliceAtBeta.getJid().asBareJid()));
+
+            alice.room("watch").grantVoice(Resourcepart.from("carol"));
+            XmppTestClient.eventually("voice granted at alpha: a participant at beta",
+                    () -> "participant".equals(role(bob, "watch", "carol")));
+            assertTrue(alice.xoStats().get("mirrored.role") >= 1);
+            assertTrue(bob.xoStats().get("inject.roles-given") >= 3);
+
+            alice.room("watch").changeSubject("Night watch"); // a moderator's subject, wherever subjects are restricted
+            XmppTestClient.eventually("bob sees alice's subject",
+                    () -> "Night watch".equals(bob.room("watch").getSubject()));
+        }
+    }
+
+    private static org.jivesoftware.smackx.muc.Occupant occupant(XmppTestClient client, String room, String nick) {
+        try {
+            return client.room(room).getOccupant(JidCreate.entityFullFrom(client.roomJid(room) + "/" + nick));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String role(XmppTestClient client, String room, String nick) {
+        org.jivesoftware.smackx.muc.Occupant o = occupant(client, room, nick);
+        return o == null ? null : o.getRole().name();
+    }
+
+    @Test
     public void privateRoomsStayOffAnOpenOverlay() throws Exception {
         alice.join("backroom", "alice");
         bob.join("backroom", "bob");

@@ -35,6 +35,22 @@ public class RemoteRosterTest {
         assertEquals(2, roster.size());
     }
 
+    @Test
+    public void everyRemoteUserHasAnIdentityOfItsOwnThatSurvivesNickChanges() {
+        Participant sam = roster.admit("ops", LOW, "Sam Smith@home", PRESENCE).newcomer();
+        Participant samElsewhere = roster.admit("ops", HIGH, "Sam Smith@home", PRESENCE).newcomer();
+        Participant bob = roster.admit("ops", LOW, "bob", PRESENCE).newcomer();
+        assertEquals("the nick escaped (XEP-0106), then its node", "sam\\20smith\\40home." + Long.toHexString(LOW),
+                sam.user);
+        assertNotEquals("one per node", sam.user, samElsewhere.user);
+        assertNotEquals(sam.user, bob.user);
+        roster.rename(sam, "samuel", PRESENCE);
+        assertEquals("sam\\20smith\\40home." + Long.toHexString(LOW), sam.user);
+        Participant odd = roster.admit("ops", LOW, "\u0007bell", PRESENCE).newcomer();
+        assertTrue("a nick that cannot be a node part is digested: " + odd.user,
+                odd.user.matches("u[0-9a-f]+\\." + Long.toHexString(LOW)));
+    }
+
     @Test(expected = IllegalStateException.class)
     public void aParticipantIsAdmittedOnce() {
         roster.admit("ops", LOW, "sam", PRESENCE);

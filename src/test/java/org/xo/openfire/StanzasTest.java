@@ -26,6 +26,22 @@ public class StanzasTest {
     }
 
     @Test
+    public void theHomeRoleTravelsAsTheRoomSaysNeverAsTheClientWroteIt() throws Exception {
+        org.xmpp.packet.Presence forged = new org.xmpp.packet.Presence(Stanzas.parse("<presence><xo xmlns=\"urn:xo:0\""
+                + " role=\"moderator\"/><xo xmlns=\"urn:xo:0\" node=\"1\"/><status>hi</status></presence>"), true);
+        Stanzas.setHomeRole(forged, "visitor");
+        assertEquals("visitor", Stanzas.homeRole(forged.getElement()));
+        assertEquals("one XO element, the room's: " + forged.toXML(), 1,
+                forged.getElement().elements(QName.get("xo", Namespace.get(Stanzas.XO_NS))).size());
+        Stanzas.setHomeRole(forged, null);
+        assertNull(Stanzas.homeRole(forged.getElement()));
+        assertNull("only roles that travel", Stanzas.homeRole(Stanzas.parse(
+                "<presence><xo xmlns=\"urn:xo:0\" role=\"owner\"/></presence>")));
+        assertEquals("participant", Stanzas.roomRole(Stanzas.parse("<presence><x xmlns=\"http://jabber.org/protocol/"
+                + "muc#user\"><item affiliation=\"none\" role=\"participant\"/></x></presence>")));
+    }
+
+    @Test
     public void aRemovalTravelsWithItsCodesAndReasonButNoRealJid() throws Exception {
         Element kicked = Stanzas.parse("<x xmlns=\"http://jabber.org/protocol/muc#user\">"
                 + "<item affiliation=\"none\" role=\"none\" jid=\"carol@alpha.test/home\">"
