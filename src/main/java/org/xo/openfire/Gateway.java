@@ -5,6 +5,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -104,6 +106,8 @@ final class Gateway implements Component {
     private String pendingPing;
     private long pings;
     private boolean s2sListening;
+    /** The far room's occupants' roles there, by nick (gateway thread only). */
+    private final Map<String, String> farRoles = new HashMap<>();
 
     Gateway(Overlay overlay, OccupantMirror mirror, BridgeStats stats, PacketRouter router) {
         this.overlay = overlay;
@@ -185,6 +189,7 @@ final class Gateway implements Component {
         wanted = null;
         pendingPing = null;
         status = null;
+        farRoles.clear();
     }
 
     /** @return the bridge as the Status page shows it, or null when none is configured (or the overlay is off) */
@@ -349,6 +354,13 @@ final class Gateway implements Component {
                 return;
             }
             if (far) {
+                // Its stand-in carries the far room's role onto the overlay: a far moderator's subject applies.
+                String role = available ? Stanzas.roomRole(presence.getElement()) : null;
+                if (role != null && Stanzas.TRAVELLING_ROLES.contains(role)) {
+                    farRoles.put(nick, role);
+                } else {
+                    farRoles.remove(nick);
+                }
                 bridge.farPresence(nick, available);
             } else {
                 bridge.xoPresence(nick, available);
@@ -509,7 +521,7 @@ final class Gateway implements Component {
         @Override
         public void enter() {
             Presence entry = entry(xoListener(), xoRoom(wanted.nick()));
-            mirror.mirrorStandIn(entry);
+            mirror.mirrorStandIn(entry, "moderator"); // it sets the far room's subject for far occupants not seated
             route(entry);
         }
 
@@ -517,14 +529,14 @@ final class Gateway implements Component {
         public void join(String nick) {
             Presence entry = entry(xoStandIn(nick), xoRoom(nick));
             entry.addChildElement("x", OPENFIRE_MUC_NS).addElement("deaf-occupant");
-            mirror.mirrorStandIn(entry);
+            mirror.mirrorStandIn(entry, farRoles.get(nick));
             route(entry);
         }
 
         @Override
         public void leave(String nick) {
             Presence departure = departure(nick.equals(wanted.nick()) ? xoListener() : xoStandIn(nick), xoRoom(nick));
-            mirror.mirrorStandIn(departure);
+            mirror.mirrorStandIn(departure, null);
             route(departure);
         }
 
@@ -532,7 +544,7 @@ final class Gateway implements Component {
         public void say(String nick, String body) {
             Message message = groupchat(xoStandIn(nick), xoRoom(null));
             message.setBody(body);
-            mirror.mirrorStandIn(message);
+            mirror.mirrorStandIn(message, null);
             route(message);
         }
 
@@ -540,7 +552,7 @@ final class Gateway implements Component {
         public void subject(String nick, String subject) {
             Message message = groupchat(nick == null ? xoListener() : xoStandIn(nick), xoRoom(null));
             message.setSubject(subject);
-            mirror.mirrorStandIn(message);
+            mirror.mirrorStandIn(message, null);
             route(message);
         }
     }

@@ -374,10 +374,12 @@ final class OccupantMirror implements PacketInterceptor {
      * One of the gateway's stand-ins ({@link Gateway}) entered, left or spoke in an overlay room: mirrored like a local
      * client's stanza, so that every node sees the far room's occupants. They come from the plugin's component, never
      * through a client session, so the interceptor does not see them.
+     *
+     * @param role the role an entry carries to the other nodes (the far room's, for a far occupant), or null
      */
-    void mirrorStandIn(Packet packet) {
+    void mirrorStandIn(Packet packet, String role) {
         try {
-            mirror(packet.createCopy(), null);
+            mirror(packet.createCopy(), role);
         } catch (RuntimeException e) {
             stats.increment("mirror.errors");
             Log.warn("XO could not mirror {}", packet.toXML(), e);
