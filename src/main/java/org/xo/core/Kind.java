@@ -19,6 +19,12 @@ public enum Kind {
     SUBJECT(5),
     /** Private message to one nick of the room; stanza is the message addressed to room/nick. */
     PRIVATE(6),
+    /**
+     * A moderator kicked or banned a participant of another node (the room there took out its stand-in); envelope nick
+     * is the moderator's, stanza the muc#admin request naming the participant's node and nick, which that node's room
+     * applies to its own user.
+     */
+    MODERATION(7),
     /** A node that just joined a room's group asks the others to repeat their current state (occupants, recent history, subject). */
     STATE_REQUEST(0x40),
     /**

@@ -52,7 +52,7 @@ import org.xo.openfire.RemoteRoster.Participant;
  * whether a packet matters and only queues it. The queue is bounded; what does not fit is counted and dropped.
  *
  * <p>Privileges: none of their own. The role a participant has in its home room travels with its presence, and the
- * local room gives it the same one in the room's own name ({@link RoomRoles}) once it has entered: a moderator there is a
+ * local room gives it the same one in the room's own name ({@link RoomActions}) once it has entered: a moderator there is a
  * moderator here (its subject changes and kicks apply), a visitor a visitor.
  */
 final class Injector implements EngineListener {
@@ -73,6 +73,8 @@ final class Injector implements EngineListener {
     private static final long LATE_OCCUPANCY_MS = 500;
     /** Late presences gathered per origin and room at the most (a repair answer holds far fewer). */
     private static final int MAX_LATE_OCCUPANCY = 10_000;
+    /** A kick (307) or a ban (301) of a participant is asked of its home node. */
+    private static final Set<String> FORWARDED_REMOVALS = Set.of("301", "307");
     /** Packets held for one participant until the room confirms its entry (a join takes milliseconds). */
     static final int MAX_HELD_PER_PARTICIPANT = 100;
 
@@ -297,6 +299,7 @@ final class Injector implements EngineListener {
             case NICK_CHANGE -> nickChange(room, envelope, stanza);
             case GROUPCHAT, SUBJECT -> groupchat(room, envelope, stanza, late || saidLongAgo(envelope));
             case PRIVATE -> privateMessage(room, envelope, stanza);
+            case MODERATION -> moderation(room, envelope, stanza);
             default -> stats.increment("inject.not-for-us");
         }
     }
@@ -329,6 +332,7 @@ final class Injector implements EngineListener {
     static boolean fitsKind(Kind kind, Element stanza) {
         String expected = switch (kind) {
             case PRESENCE, LEAVE, NICK_CHANGE -> "presence";
+            case MODERATION -> "iq";
             default -> "message";
         };
         boolean presenceTypeOk = kind != Kind.PRESENCE && kind != Kind.NICK_CHANGE
@@ -524,6 +528,37 @@ final class Injector implements EngineListener {
     }
 
     /**
+     * A moderator of another node kicked or banned one of this node's users there (its room could only take out the
+     * stand-in): this node's room does the same to the user, in the room's name, if the moderator is a moderator as
+     * this node knows it (the role its home room gave it). The user's departure then travels from here as any other.
+     */
+    private void moderation(String room, Envelope envelope, Element stanza) {
+        Stanzas.Moderation m = Stanzas.moderation(stanza);
+        if (m == null || m.node() != overlay.nodeId()) {
+            stats.increment("inject.not-for-us");
+            return;
+        }
+        Participant actor = roster.find(room, envelope.originNode(), envelope.nick());
+        LocalOccupancy.Seat target = occupancy.seatOf(room, m.nick());
+        if (actor == null || !"moderator".equals(actor.homeRole) || target == null) {
+            stats.increment("inject.moderation-refused");
+            Log.info("XO: room {} did not {} {} for {} of node {}: {}", room, m.ban() ? "ban" : "kick", m.nick(),
+                    envelope.nick(), Long.toHexString(envelope.originNode()), actor == null ? "no such participant"
+                            : target == null ? "no such occupant here" : "not a moderator");
+            return;
+        }
+        try {
+            if (overlay.takeOut(room, target.user(), m.ban(), virtualJid(actor), actor.localNick(), m.reason())) {
+                stats.increment(m.ban() ? "inject.bans" : "inject.kicks");
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            stats.increment("inject.moderation-refused");
+            Log.info("XO: room {} refused to {} {} for {}: {}", room, m.ban() ? "ban" : "kick", m.nick(),
+                    actor.localNick(), e.getMessage());
+        }
+    }
+
+    /**
      * A message can arrive before (or without) its sender's presence, e.g. after a loss: bring them in first.
      *
      * @return the participant; null when the bounds on remote participants keep it out
@@ -587,7 +622,10 @@ final class Injector implements EngineListener {
             return;
         }
         String resource = to.getResource();
-        submit(() -> fromRoom(packet, resource));
+        // A copy: the room readdresses this very object to its next recipient (a kick goes to the kicked one, then
+        // to everyone) while the task waits.
+        Packet copy = packet.createCopy();
+        submit(() -> fromRoom(copy, resource));
     }
 
     private void fromRoom(Packet packet, String resource) {
@@ -629,6 +667,34 @@ final class Injector implements EngineListener {
             held.remove(p.resource);
             stats.add("remote.occupants", -1);
             stats.increment("inject.removed-by-room");
+            forwardToHome(presence, p);
+        }
+    }
+
+    /**
+     * A moderator here kicked or banned the participant: only its stand-in is out. Its home node's room is asked to do
+     * the same to the user itself, whose departure then reaches every node.
+     */
+    private void forwardToHome(Presence removal, Participant p) {
+        Element x = removal.getChildElement("x", Stanzas.MUC_USER_NS);
+        if (x == null || !Stanzas.hasStatus(x, FORWARDED_REMOVALS)) {
+            return;
+        }
+        boolean ban = Stanzas.hasStatus(x, java.util.Set.of("301"));
+        Element item = x.element("item");
+        Element actor = item == null ? null : item.element("actor");
+        String actorNick = actor == null ? null : actor.attributeValue("nick");
+        if ((actorNick == null || actorNick.isEmpty()) && actor != null && actor.attributeValue("jid") != null) {
+            actorNick = occupancy.nickOf(p.room, actor.attributeValue("jid")); // Openfire 4.2 names the actor by JID
+        }
+        if (actorNick == null || actorNick.isEmpty() || !occupancy.hasNick(p.room, actorNick)) {
+            stats.increment("inject.moderation-unforwarded"); // not one of this node's moderators (the console, say)
+            return;
+        }
+        String request = Stanzas.moderationForOverlay(new Stanzas.Moderation(p.origin, p.originNick(), ban,
+                item.elementText("reason")));
+        if (overlay.publish(p.room, actorNick, Kind.MODERATION, request)) {
+            stats.increment("mirrored.moderation");
         }
     }
 

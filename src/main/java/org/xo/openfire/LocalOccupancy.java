@@ -69,13 +69,37 @@ final class LocalOccupancy {
     }
 
     synchronized boolean hasNick(String room, String nick) {
+        return seatOf(room, nick) != null;
+    }
+
+    /** @return the nick in a room of a local user given by its (bare or full) JID, or null when it is not there */
+    synchronized String nickOf(String room, String jid) {
+        JID wanted;
+        try {
+            wanted = new JID(jid);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        for (Map.Entry<JID, Map<String, Seat>> entry : seatsByUser.entrySet()) {
+            Seat seat = entry.getValue().get(room);
+            boolean same = wanted.getResource() == null ? entry.getKey().asBareJID().equals(wanted.asBareJID())
+                    : entry.getKey().equals(wanted);
+            if (seat != null && same) {
+                return seat.nick();
+            }
+        }
+        return null;
+    }
+
+    /** @return the local occupant of a room with that nick, or null */
+    synchronized Seat seatOf(String room, String nick) {
         for (Map<String, Seat> seats : seatsByUser.values()) {
             Seat seat = seats.get(room);
             if (seat != null && seat.nick().equals(nick)) {
-                return true;
+                return seat;
             }
         }
-        return false;
+        return null;
     }
 
     /** @return the local occupants of a room */

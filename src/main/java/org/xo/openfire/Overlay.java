@@ -236,14 +236,32 @@ final class Overlay {
     }
 
     /**
-     * Gives an occupant of a local overlay room a role in the room's own name (see {@link RoomRoles}).
+     * Gives an occupant of a local overlay room a role in the room's own name (see {@link RoomActions}).
      *
      * @return whether the room exists and took it
      * @throws ReflectiveOperationException when the room refused, or this Openfire lacks the method
      */
     boolean grantRole(String room, JID occupant, String role) throws ReflectiveOperationException {
         MultiUserChatService service = mucService();
-        return service != null && RoomRoles.grant(service, room, occupant, role);
+        return service != null && RoomActions.grant(service, room, occupant, role);
+    }
+
+    /**
+     * Kicks (or bans) one of this node's users from a local overlay room in the room's name, for a moderator of another
+     * node (see {@link RoomActions}).
+     *
+     * @return whether the room exists and took it
+     * @throws ReflectiveOperationException when the room refused (an owner cannot be kicked), or this Openfire lacks
+     *                                      the method
+     */
+    boolean takeOut(String room, JID user, boolean ban, JID actor, String actorNick, String reason)
+            throws ReflectiveOperationException {
+        MultiUserChatService service = mucService();
+        if (service == null) {
+            return false;
+        }
+        return ban ? RoomActions.ban(service, room, user, actor, reason)
+                : RoomActions.kick(service, room, user, actor, actorNick, reason);
     }
 
     /** Makes a bare JID a sysadmin of the overlay MUC service (the gateway's stand-ins; see {@link Gateway}). */

@@ -269,6 +269,45 @@ final class Stanzas {
         }
     }
 
+    static final String MUC_ADMIN_NS = MUC_NS + "#admin";
+
+    /** A kick or ban for the node of the participant it concerns (see {@link org.xo.core.Kind#MODERATION}). */
+    record Moderation(long node, String nick, boolean ban, String reason) {
+    }
+
+    /** @return the request as it travels: a muc#admin item by nick, with XO's element naming the node */
+    static String moderationForOverlay(Moderation m) {
+        org.xmpp.packet.IQ request = new org.xmpp.packet.IQ(org.xmpp.packet.IQ.Type.set);
+        request.setID(null);
+        Element item = request.setChildElement("query", MUC_ADMIN_NS).addElement("item").addAttribute("nick", m.nick());
+        if (m.ban()) {
+            item.addAttribute("affiliation", "outcast");
+        } else {
+            item.addAttribute("role", "none");
+        }
+        if (m.reason() != null && !m.reason().isEmpty()) {
+            item.addElement("reason").setText(m.reason());
+        }
+        addTargetNode(request, m.node());
+        return request.toXML();
+    }
+
+    /** @return the kick or ban a MODERATION stanza asks for, or null when it is not one */
+    static Moderation moderation(Element stanza) {
+        Long node = targetNode(stanza);
+        Element query = stanza.element(QName.get("query", Namespace.get(MUC_ADMIN_NS)));
+        Element item = query == null ? null : query.element("item");
+        String nick = item == null ? null : item.attributeValue("nick");
+        if (node == null || nick == null || nick.isEmpty()) {
+            return null;
+        }
+        boolean ban = "outcast".equals(item.attributeValue("affiliation"));
+        if (!ban && !"none".equals(item.attributeValue("role"))) {
+            return null;
+        }
+        return new Moderation(node, nick, ban, item.elementText("reason"));
+    }
+
     /** XEP-0045 roles an occupant carries from its home room to the other nodes. */
     static final Set<String> TRAVELLING_ROLES = Set.of("moderator", "participant", "visitor");
 

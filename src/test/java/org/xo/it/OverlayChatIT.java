@@ -266,6 +266,37 @@ public class OverlayChatIT {
         }
     }
 
+    @Test
+    public void aModeratorsKickAndBanOfARemoteParticipantApplyAtItsHomeNode() throws Exception {
+        try (XmppTestClient erin = new XmppTestClient(beta.clientPort(), "beta.test", "erin")) {
+            alice.join("court", "alice"); // owner at alpha
+            erin.join("court", "erin"); // owner at beta, so that bob is a plain participant there
+            bob.join("court", "bob");
+            XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("court").contains("bob"));
+            XmppTestClient.eventually("alice a moderator at beta", () -> "moderator".equals(role(erin, "court", "alice")));
+
+            alice.room("court").kickParticipant(Resourcepart.from("bob"), "calm down");
+            XmppTestClient.eventually("kicked at alpha: out of his own node's room too",
+                    () -> !erin.occupantNicks("court").contains("bob"));
+            XmppTestClient.eventually("and his client knows", () -> !bob.room("court").isJoined());
+            assertEquals(1L, (long) erin.xoStats().get("inject.kicks"));
+
+            bob.join("court", "bob"); // a kick is not a ban
+            XmppTestClient.eventually("bob back at alpha", () -> alice.occupantNicks("court").contains("bob"));
+            alice.room("court").banUser(occupant(alice, "court", "bob").getJid(), "enough");
+            XmppTestClient.eventually("banned at alpha: out at beta", () -> !erin.occupantNicks("court").contains("bob"));
+            assertEquals(1L, (long) erin.xoStats().get("inject.bans"));
+            try {
+                bob.join("court", "bob");
+                throw new AssertionError("bob entered the room that banned him at his own node");
+            } catch (org.jivesoftware.smack.XMPPException.XMPPErrorException refused) {
+                assertEquals(org.jivesoftware.smack.packet.StanzaError.Condition.forbidden,
+                        refused.getStanzaError().getCondition());
+            }
+            assertEquals(2L, (long) alice.xoStats().get("mirrored.moderation"));
+        }
+    }
+
     private static org.jivesoftware.smackx.muc.Occupant occupant(XmppTestClient client, String room, String nick) {
         try {
             return client.room(room).getOccupant(JidCreate.entityFullFrom(client.roomJid(room) + "/" + nick));

@@ -26,6 +26,21 @@ public class StanzasTest {
     }
 
     @Test
+    public void aKickOrBanForAnotherNodeTravelsAsAMucAdminItemAndOnlyThatParsesBack() throws Exception {
+        Stanzas.Moderation ban = new Stanzas.Moderation(0xbe7aL, "bob <b>", true, "enough & more");
+        String xml = Stanzas.moderationForOverlay(ban);
+        assertEquals(ban, Stanzas.moderation(Stanzas.parse(xml)));
+        Stanzas.Moderation kick = new Stanzas.Moderation(0xbe7aL, "bob", false, null);
+        assertEquals(kick, Stanzas.moderation(Stanzas.parse(Stanzas.moderationForOverlay(kick))));
+        String admin = "<iq type=\"set\"><query xmlns=\"http://jabber.org/protocol/muc#admin\">";
+        String node = "<xo xmlns=\"urn:xo:0\" node=\"be7a\"/></iq>";
+        assertNull("a role other than none", Stanzas.moderation(Stanzas.parse(
+                admin + "<item nick=\"bob\" role=\"moderator\"/></query>" + node)));
+        assertNull("no node", Stanzas.moderation(Stanzas.parse(admin + "<item nick=\"bob\" role=\"none\"/></query></iq>")));
+        assertNull("no nick", Stanzas.moderation(Stanzas.parse(admin + "<item role=\"none\"/></query>" + node)));
+    }
+
+    @Test
     public void theHomeRoleTravelsAsTheRoomSaysNeverAsTheClientWroteIt() throws Exception {
         org.xmpp.packet.Presence forged = new org.xmpp.packet.Presence(Stanzas.parse("<presence><xo xmlns=\"urn:xo:0\""
                 + " role=\"moderator\"/><xo xmlns=\"urn:xo:0\" node=\"1\"/><status>hi</status></presence>"), true);

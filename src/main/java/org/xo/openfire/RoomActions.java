@@ -13,18 +13,20 @@ import org.xmpp.packet.Packet;
 import org.xmpp.packet.Presence;
 
 /**
- * Gives an occupant of a local room a role (moderator, participant, visitor) in the room's own name, the way the room
- * applies a moderator's muc#admin request: the role a remote participant has in its home room travels with it, so a
- * moderator is a moderator on every node and a visitor a visitor, while the participant itself holds no privilege.
+ * What a local room does in its own name, the way it applies a moderator's muc#admin request: gives an occupant a
+ * role (the role a remote participant has in its home room travels with it, so a moderator is a moderator on every
+ * node and a visitor a visitor, while the participant itself holds no privilege), and kicks or bans one of this node's
+ * users when a moderator of another node did (the room there could only take out its stand-in).
  * <p>
  * By reflection, by method name, like {@link RoomsInUse}: {@code MUCRoom} is an interface in 4.2 and a class since
  * 4.7, where the actor is passed as the room's own {@code MUCRole} up to 4.9 and as an affiliation (and role) since
- * 5.0; since 4.7 the room is changed under its lock and synchronised afterwards, as Openfire's own handlers do.
+ * 5.0; since 4.7 the room is changed under its lock and synchronised afterwards, as Openfire's own handlers do. The
+ * parameters are filled by type, in order: addresses, texts, the actor's affiliation (owner) and role (moderator).
  */
-final class RoomRoles {
+final class RoomActions {
     private static final String REASON = "the role the participant has in its home room";
 
-    private RoomRoles() {
+    private RoomActions() {
     }
 
     /**
@@ -40,6 +42,25 @@ final class RoomRoles {
             case "visitor" -> "addVisitor";
             default -> throw new IllegalArgumentException("Not a role that travels: " + role);
         };
+        return act(service, roomName, method, List.of(occupant), List.of(REASON));
+    }
+
+    /** Kicks an occupant (its full JID), for the actor (an occupant's address and nick). */
+    static boolean kick(MultiUserChatService service, String roomName, JID occupant, JID actor, String actorNick,
+                        String reason) throws ReflectiveOperationException {
+        return act(service, roomName, "kickOccupant", java.util.Arrays.asList(occupant, actor),
+                java.util.Arrays.asList(actorNick, reason));
+    }
+
+    /** Bans a user (its bare JID), which takes it out of the room, for the actor. */
+    static boolean ban(MultiUserChatService service, String roomName, JID user, JID actor, String reason)
+            throws ReflectiveOperationException {
+        return act(service, roomName, "addOutcast", java.util.Arrays.asList(user.asBareJID(), actor),
+                java.util.Arrays.asList(reason));
+    }
+
+    private static boolean act(MultiUserChatService service, String roomName, String method, List<JID> addresses,
+                               List<String> texts) throws ReflectiveOperationException {
         Lock lock = (Lock) callIfPresent(service, "getChatRoomLock", new Class<?>[] {String.class}, roomName);
         if (lock != null) {
             lock.lock();
@@ -50,7 +71,7 @@ final class RoomRoles {
                 return false;
             }
             Object self = selfRepresentation(room);
-            for (Presence presence : presences(call(room, method, occupant, self))) {
+            for (Presence presence : presences(call(room, method, addresses, texts, self))) {
                 send(room, presence, self);
             }
             Method sync = findMethod(service.getClass(), "syncChatRoom", 1);
@@ -71,8 +92,8 @@ final class RoomRoles {
         return invoke(self != null ? self : room.getClass().getMethod("getRole"), room);
     }
 
-    /** Calls the role method, filling its parameters by type: the occupant, a reason, and the actor (the room). */
-    private static Object call(Object room, String name, JID occupant, Object self)
+    /** Calls the room's method of that name with the fewest parameters, filled by type (see the class comment). */
+    private static Object call(Object room, String name, List<JID> addresses, List<String> texts, Object self)
             throws ReflectiveOperationException {
         Method method = null;
         for (Method m : room.getClass().getMethods()) {
@@ -86,18 +107,22 @@ final class RoomRoles {
         }
         Class<?>[] types = method.getParameterTypes();
         Object[] args = new Object[types.length];
-        args[0] = occupant;
-        for (int i = 1; i < types.length; i++) {
-            args[i] = argument(types[i], self);
+        int address = 0;
+        int text = 0;
+        for (int i = 0; i < types.length; i++) {
+            if (types[i] == JID.class) {
+                args[i] = address < addresses.size() ? addresses.get(address++) : null;
+            } else if (types[i] == String.class) {
+                args[i] = text < texts.size() ? texts.get(text++) : null;
+            } else {
+                args[i] = argument(types[i], self);
+            }
         }
         return invoke(method, room, args);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static Object argument(Class<?> type, Object self) {
-        if (type == String.class) {
-            return REASON;
-        }
         if (type.isEnum() && type.getSimpleName().equals("Affiliation")) {
             return Enum.valueOf((Class<Enum>) type, "owner");
         }
