@@ -37,7 +37,7 @@ import org.xo.openfire.RemoteRoster.Participant;
  * a federated user: a ban of one remote participant bans that one, and the room's rules (members-only, password, maximum
  * occupants, moderation) apply to it as to anyone. Openfire
  * itself then does occupant lists, presence to clients that join later, history and private-message routing, on
- * every Openfire version, with no call on {@code MUCRoom} (whose binary interface changed in 4.7).
+ * every Openfire version, with no compiled call on {@code MUCRoom} (whose binary interface changed in 4.7).
  *
  * <p>Virtual occupants enter as Openfire "deaf occupants" ({@code <deaf-occupant/>} in the namespace
  * {@code http://jivesoftware.org/protocol/muc}, honoured by 4.2 through 5.x): the room does not route its message
@@ -542,7 +542,7 @@ final class Injector implements EngineListener {
         LocalOccupancy.Seat target = occupancy.seatOf(room, m.nick());
         if (actor == null || !"moderator".equals(actor.homeRole) || target == null) {
             stats.increment("inject.moderation-refused");
-            Log.info("XO: room {} did not {} {} for {} of node {}: {}", room, m.ban() ? "ban" : "kick", m.nick(),
+            Log.debug("XO: room {} did not {} {} for {} of node {}: {}", room, m.ban() ? "ban" : "kick", m.nick(),
                     envelope.nick(), Long.toHexString(envelope.originNode()), actor == null ? "no such participant"
                             : target == null ? "no such occupant here" : "not a moderator");
             return;
@@ -553,7 +553,7 @@ final class Injector implements EngineListener {
             }
         } catch (ReflectiveOperationException | RuntimeException e) {
             stats.increment("inject.moderation-refused");
-            Log.info("XO: room {} refused to {} {} for {}: {}", room, m.ban() ? "ban" : "kick", m.nick(),
+            Log.debug("XO: room {} refused to {} {} for {}: {}", room, m.ban() ? "ban" : "kick", m.nick(),
                     actor.localNick(), e.getMessage());
         }
     }
