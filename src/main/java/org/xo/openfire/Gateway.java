@@ -107,7 +107,7 @@ final class Gateway implements Component {
     private long pings;
     private boolean s2sListening;
     /** The far room's occupants' roles there, by nick (gateway thread only). */
-    private final Map<String, String> farRoles = new HashMap<>();
+    private final Map<String, Stanzas.Rank> farRoles = new HashMap<>();
 
     Gateway(Overlay overlay, OccupantMirror mirror, BridgeStats stats, PacketRouter router) {
         this.overlay = overlay;
@@ -355,9 +355,9 @@ final class Gateway implements Component {
             }
             if (far) {
                 // Its stand-in carries the far room's role onto the overlay: a far moderator's subject applies.
-                String role = available ? Stanzas.roomRole(presence.getElement()) : null;
-                if (role != null && Stanzas.TRAVELLING_ROLES.contains(role)) {
-                    farRoles.put(nick, role);
+                Stanzas.Rank rank = available ? Stanzas.roomRank(presence.getElement()) : null;
+                if (rank != null && Stanzas.TRAVELLING_ROLES.contains(rank.role())) {
+                    farRoles.put(nick, rank);
                 } else {
                     farRoles.remove(nick);
                 }
@@ -521,7 +521,8 @@ final class Gateway implements Component {
         @Override
         public void enter() {
             Presence entry = entry(xoListener(), xoRoom(wanted.nick()));
-            mirror.mirrorStandIn(entry, "moderator"); // it sets the far room's subject for far occupants not seated
+            // It sets the far room's subject for far occupants not seated; it owns nothing.
+            mirror.mirrorStandIn(entry, new Stanzas.Rank("moderator", "none"));
             route(entry);
         }
 

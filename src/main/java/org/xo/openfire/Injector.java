@@ -383,7 +383,7 @@ final class Injector implements EngineListener {
             if (admission.displaced() != null) {
                 moveToNewLocalNick(admission.displaced());
             }
-            admission.newcomer().homeRole = Stanzas.homeRole(stanza);
+            admission.newcomer().homeRank = Stanzas.homeRank(stanza);
             enter(admission.newcomer());
             stats.add("remote.occupants", 1);
             stats.increment("injected.join");
@@ -401,9 +401,9 @@ final class Injector implements EngineListener {
             stats.increment("injected.presence");
         }
         if (p != null) {
-            String homeRole = Stanzas.homeRole(stanza);
-            if (homeRole != null && !homeRole.equals(p.homeRole)) {
-                p.homeRole = homeRole;
+            Stanzas.Rank homeRank = Stanzas.homeRank(stanza);
+            if (homeRank != null && !homeRank.equals(p.homeRank)) {
+                p.homeRank = homeRank;
                 giveHomeRole(p);
             }
         }
@@ -414,17 +414,18 @@ final class Injector implements EngineListener {
      * refuses (an owner here cannot be made a visitor) keeps its own, counted and logged.
      */
     private void giveHomeRole(Participant p) {
-        if (!p.joined() || p.homeRole == null || p.homeRole.equals(p.roomRole)) {
+        String role = p.homeRank == null ? null : p.homeRank.role();
+        if (!p.joined() || role == null || role.equals(p.roomRole)) {
             return;
         }
         try {
-            if (overlay.grantRole(p.room, virtualJid(p), p.homeRole)) {
-                p.roomRole = p.homeRole;
+            if (overlay.grantRole(p.room, virtualJid(p), role)) {
+                p.roomRole = role;
                 stats.increment("inject.roles-given");
             }
         } catch (ReflectiveOperationException | RuntimeException e) {
             stats.increment("inject.roles-refused");
-            Log.debug("XO could not make {} a {} in {}", p, p.homeRole, p.room, e);
+            Log.debug("XO could not make {} a {} in {}", p, role, p.room, e);
         }
     }
 
@@ -533,6 +534,11 @@ final class Injector implements EngineListener {
      * this node knows it (the role its home room gave it). The user's departure then travels from here as any other.
      */
     private void moderation(String room, Envelope envelope, Element stanza) {
+        Element destroy = Stanzas.destruction(stanza);
+        if (destroy != null) {
+            destruction(room, envelope, destroy.elementText("reason"));
+            return;
+        }
         Stanzas.Moderation m = Stanzas.moderation(stanza);
         if (m == null || m.node() != overlay.nodeId()) {
             stats.increment("inject.not-for-us");
@@ -540,7 +546,7 @@ final class Injector implements EngineListener {
         }
         Participant actor = roster.find(room, envelope.originNode(), envelope.nick());
         LocalOccupancy.Seat target = occupancy.seatOf(room, m.nick());
-        if (actor == null || !"moderator".equals(actor.homeRole) || target == null) {
+        if (actor == null || actor.homeRank == null || !"moderator".equals(actor.homeRank.role()) || target == null) {
             stats.increment("inject.moderation-refused");
             Log.debug("XO: room {} did not {} {} for {} of node {}: {}", room, m.ban() ? "ban" : "kick", m.nick(),
                     envelope.nick(), Long.toHexString(envelope.originNode()), actor == null ? "no such participant"
@@ -555,6 +561,31 @@ final class Injector implements EngineListener {
             stats.increment("inject.moderation-refused");
             Log.debug("XO: room {} refused to {} {} for {}: {}", room, m.ban() ? "ban" : "kick", m.nick(),
                     actor.localNick(), e.getMessage());
+        }
+    }
+
+    /**
+     * The room's owner on another node destroyed it there: this node's copy goes too, in the room's name, if the actor
+     * owns the room as this node knows it (the affiliation its home room gave it). Its occupants here leave every node.
+     */
+    private void destruction(String room, Envelope envelope, String reason) {
+        Participant actor = roster.find(room, envelope.originNode(), envelope.nick());
+        if (actor == null || actor.homeRank == null || !"owner".equals(actor.homeRank.affiliation())) {
+            stats.increment("inject.moderation-refused");
+            Log.debug("XO: room {} not destroyed for {} of node {}: not its owner as this node knows", room,
+                    envelope.nick(), Long.toHexString(envelope.originNode()));
+            return;
+        }
+        try {
+            if (overlay.destroyRoom(room, reason)) {
+                stats.increment("inject.destructions");
+                Log.info("XO: room {} destroyed, as its owner {} of node {} destroyed it there", room,
+                        actor.originNick(), Long.toHexString(actor.origin));
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            stats.increment("inject.moderation-refused");
+            Log.warn("XO could not destroy room {} as {} of node {} did: {}", room, actor.originNick(),
+                    Long.toHexString(actor.origin), e.getMessage());
         }
     }
 

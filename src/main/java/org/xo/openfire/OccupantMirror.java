@@ -44,8 +44,13 @@ final class OccupantMirror implements PacketInterceptor {
     private final ThreadLocal<Packet> inFlight = new ThreadLocal<>();
     private final ThreadLocal<Packet> asSent = new ThreadLocal<>();
     private final ThreadLocal<Boolean> rejected = new ThreadLocal<>();
-    /** The role the room gave the sender of the presence in flight, from its answer (see {@link #noteOwnRole}). */
-    private final ThreadLocal<String> roleInFlight = new ThreadLocal<>();
+    /** The rank the room gave the sender of the presence in flight, from its answer (see {@link #noteOwnRole}). */
+    private final ThreadLocal<Stanzas.Rank> rankInFlight = new ThreadLocal<>();
+    /** An owner's request to destroy a room, while the room processes it: the room, the owner's nick, the reason. */
+    private record Destroyer(String room, String nick, String reason) {
+    }
+
+    private final ThreadLocal<Destroyer> destroyer = new ThreadLocal<>();
     /** The overlay seq held for the groupchat message in flight, whose id its local copies carry. */
     private final ThreadLocal<XoEngine.StreamHold> held = new ThreadLocal<>();
 
@@ -83,6 +88,7 @@ final class OccupantMirror implements PacketInterceptor {
             }
             if (incoming && !processed) {
                 endHold(); // one whose packet never came back processed (another interceptor rejected it)
+                noteDestroyer(packet);
                 if (isForOverlayRoom(packet)) {
                     // A client cannot set the ids its room assigns (XEP-0359), nor the overlay's that become the
                     // room's.
@@ -97,12 +103,15 @@ final class OccupantMirror implements PacketInterceptor {
                     }
                 }
             } else if (incoming) {
+                if (packet instanceof IQ) {
+                    destroyer.remove(); // the room has answered it, destroyed or not
+                }
                 if (inFlight.get() == packet) {
                     Packet original = asSent.get();
                     inFlight.remove();
                     asSent.remove();
-                    String role = roleInFlight.get();
-                    roleInFlight.remove();
+                    Stanzas.Rank rank = rankInFlight.get();
+                    rankInFlight.remove();
                     boolean refused = Boolean.TRUE.equals(rejected.get());
                     JID user = original.getFrom(); // before mirror() readdresses the copy for the overlay
                     String room = original.getTo().getNode();
@@ -110,7 +119,7 @@ final class OccupantMirror implements PacketInterceptor {
                         if (refused) {
                             stats.increment("mirror.rejected-by-room");
                         } else {
-                            mirror(original, role);
+                            mirror(original, rank);
                         }
                     } finally {
                         endHold();
@@ -214,6 +223,13 @@ final class OccupantMirror implements PacketInterceptor {
         if (seat == null || !seat.nick().equals(from.getResource())) {
             return;
         }
+        Destroyer owner = destroyer.get();
+        if (muc.element("destroy") != null && owner != null && owner.room().equals(room)) {
+            // Before the first of its occupants leaves (the last one closes the room on the overlay)
+            destroyer.remove();
+            publish(room, owner.nick(), Kind.MODERATION, Stanzas.destructionForOverlay(owner.reason()),
+                    "mirrored.destruction");
+        }
         Presence departure = new Presence(Presence.Type.unavailable);
         departure.getElement().add(Stanzas.removalForOverlay(muc));
         leave(user, room, departure);
@@ -266,29 +282,48 @@ final class OccupantMirror implements PacketInterceptor {
         }
         JID from = presence.getFrom();
         JID user = presence.getTo();
-        String role = Stanzas.roomRole(presence.getElement());
-        if (role == null || !Stanzas.TRAVELLING_ROLES.contains(role)) {
+        Stanzas.Rank rank = Stanzas.roomRank(presence.getElement());
+        if (rank == null || !Stanzas.TRAVELLING_ROLES.contains(rank.role())) {
             return;
         }
         String room = from.getNode();
         Packet flying = inFlight.get();
         if (flying != null && user.equals(flying.getFrom()) && room.equals(flying.getTo().getNode())
                 && from.getResource().equals(flying.getTo().getResource())) {
-            roleInFlight.set(role);
+            rankInFlight.set(rank);
             return;
         }
         LocalOccupancy.Seat seat = occupancy.seat(user, room);
-        if (seat == null || !seat.nick().equals(from.getResource()) || role.equals(homeRoleOf(seat))) {
+        if (seat == null || !seat.nick().equals(from.getResource()) || rank.equals(homeRankOf(seat))) {
             return;
         }
         Presence again = parsePresence(seat.presenceXml());
         if (again == null) {
             return;
         }
-        Stanzas.setHomeRole(again, role);
+        Stanzas.setHomeRank(again, rank);
         String stanza = again.toXML();
         occupancy.update(user, room, seat.nick(), stanza);
         publish(room, seat.nick(), Kind.PRESENCE, stanza, "mirrored.role");
+    }
+
+    /**
+     * An owner of an overlay room, seated here, asks the room to destroy itself: kept while the room processes it, so
+     * that the destruction goes to the other nodes' copies as the occupants are taken out (see {@link #takenOutByRoom}).
+     */
+    private void noteDestroyer(Packet packet) {
+        JID to = packet.getTo();
+        if (!(packet instanceof IQ iq) || iq.getType() != IQ.Type.set || to == null || to.getNode() == null
+                || to.getResource() != null || !overlay.isLocalMucDomain(to.getDomain())
+                || Stanzas.destruction(iq.getElement()) == null) {
+            return;
+        }
+        LocalOccupancy.Seat seat = occupancy.seat(packet.getFrom(), to.getNode());
+        Stanzas.Rank rank = seat == null ? null : homeRankOf(seat);
+        if (rank != null && "owner".equals(rank.affiliation())) {
+            destroyer.set(new Destroyer(to.getNode(), seat.nick(),
+                    Stanzas.destruction(iq.getElement()).elementText("reason")));
+        }
     }
 
     /** @return whether the presence is an overlay room's, about one of its occupants (room@service/nick), to a user */
@@ -298,9 +333,9 @@ final class OccupantMirror implements PacketInterceptor {
                 && overlay.isLocalMucDomain(from.getDomain());
     }
 
-    private static String homeRoleOf(LocalOccupancy.Seat seat) {
+    private static Stanzas.Rank homeRankOf(LocalOccupancy.Seat seat) {
         Presence presence = parsePresence(seat.presenceXml());
-        return presence == null ? null : Stanzas.homeRole(presence.getElement());
+        return presence == null ? null : Stanzas.homeRank(presence.getElement());
     }
 
     private static Presence parsePresence(String xml) {
@@ -330,19 +365,19 @@ final class OccupantMirror implements PacketInterceptor {
                 && ((Presence) packet).getType() == Presence.Type.unavailable && packet.getFrom() != null;
     }
 
-    /** @param role the role the room gave the sender in its answer, or null (a message, or none seen) */
-    private void mirror(Packet packet, String role) {
+    /** @param rank the rank the room gave the sender in its answer, or null (a message, or none seen) */
+    private void mirror(Packet packet, Stanzas.Rank rank) {
         JID user = packet.getFrom();
         JID to = packet.getTo();
         String room = to.getNode();
         if (packet instanceof Presence) {
-            mirrorPresence((Presence) packet, user, room, to.getResource(), role);
+            mirrorPresence((Presence) packet, user, room, to.getResource(), rank);
         } else {
             mirrorMessage((Message) packet, user, room, to.getResource());
         }
     }
 
-    private void mirrorPresence(Presence presence, JID user, String room, String nick, String role) {
+    private void mirrorPresence(Presence presence, JID user, String room, String nick, Stanzas.Rank rank) {
         if (presence.getType() == Presence.Type.unavailable) {
             leave(user, room, presence);
             return;
@@ -351,8 +386,8 @@ final class OccupantMirror implements PacketInterceptor {
             return;
         }
         LocalOccupancy.Seat seat = occupancy.seat(user, room);
-        // The role travels as the room says it (never as the client wrote it): the room's answer, else the last known
-        Stanzas.setHomeRole(presence, role != null ? role : seat == null ? null : homeRoleOf(seat));
+        // The rank travels as the room says it (never as the client wrote it): the room's answer, else the last known
+        Stanzas.setHomeRank(presence, rank != null ? rank : seat == null ? null : homeRankOf(seat));
         String stanza = Stanzas.readdressForOverlay(presence, overlay.overlayJid(room, nick));
         if (seat == null) {
             if (occupancy.join(user, room, nick, stanza)) {
@@ -375,11 +410,11 @@ final class OccupantMirror implements PacketInterceptor {
      * client's stanza, so that every node sees the far room's occupants. They come from the plugin's component, never
      * through a client session, so the interceptor does not see them.
      *
-     * @param role the role an entry carries to the other nodes (the far room's, for a far occupant), or null
+     * @param rank the rank an entry carries to the other nodes (the far room's, for a far occupant), or null
      */
-    void mirrorStandIn(Packet packet, String role) {
+    void mirrorStandIn(Packet packet, Stanzas.Rank rank) {
         try {
-            mirror(packet.createCopy(), role);
+            mirror(packet.createCopy(), rank);
         } catch (RuntimeException e) {
             stats.increment("mirror.errors");
             Log.warn("XO could not mirror {}", packet.toXML(), e);

@@ -264,6 +264,17 @@ final class Overlay {
                 : RoomActions.kick(service, room, user, actor, actorNick, reason);
     }
 
+    /**
+     * Destroys a local overlay room in its own name: its owner on another node destroyed theirs.
+     *
+     * @return whether the room existed and is gone
+     * @throws ReflectiveOperationException when this Openfire lacks the method, or the room refused
+     */
+    boolean destroyRoom(String room, String reason) throws ReflectiveOperationException {
+        MultiUserChatService service = mucService();
+        return service != null && RoomActions.destroy(service, room, reason);
+    }
+
     /** Makes a bare JID a sysadmin of the overlay MUC service (the gateway's stand-ins; see {@link Gateway}). */
     void grantSysadmin(JID user) {
         MultiUserChatService service = requireMucService();

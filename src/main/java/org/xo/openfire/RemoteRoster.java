@@ -34,8 +34,8 @@ final class RemoteRoster {
          * and its node; kept across nick changes, so that the room knows one user throughout.
          */
         final String user;
-        /** The role its home room gives it (null: its node does not say), and the one the local room gives it. */
-        String homeRole;
+        /** The rank its home room gives it (null: its node does not say), and the role the local room gives it. */
+        Stanzas.Rank homeRank;
         String roomRole;
         private String originNick;
         private String localNick;

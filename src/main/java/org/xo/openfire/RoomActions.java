@@ -42,25 +42,33 @@ final class RoomActions {
             case "visitor" -> "addVisitor";
             default -> throw new IllegalArgumentException("Not a role that travels: " + role);
         };
-        return act(service, roomName, method, List.of(occupant), List.of(REASON));
+        return act(service, roomName, method, List.of(occupant), List.of(REASON), true);
+    }
+
+    /** Destroys the room, its occupants told why (as when its owner destroys it without an alternative room). */
+    static boolean destroy(MultiUserChatService service, String roomName, String reason)
+            throws ReflectiveOperationException {
+        // No sync after it: that would store the room again in Openfire's cache (4.7+).
+        return act(service, roomName, "destroyRoom", java.util.Collections.singletonList(null),
+                java.util.Collections.singletonList(reason), false);
     }
 
     /** Kicks an occupant (its full JID), for the actor (an occupant's address and nick). */
     static boolean kick(MultiUserChatService service, String roomName, JID occupant, JID actor, String actorNick,
                         String reason) throws ReflectiveOperationException {
         return act(service, roomName, "kickOccupant", java.util.Arrays.asList(occupant, actor),
-                java.util.Arrays.asList(actorNick, reason));
+                java.util.Arrays.asList(actorNick, reason), true);
     }
 
     /** Bans a user (its bare JID), which takes it out of the room, for the actor. */
     static boolean ban(MultiUserChatService service, String roomName, JID user, JID actor, String reason)
             throws ReflectiveOperationException {
         return act(service, roomName, "addOutcast", java.util.Arrays.asList(user.asBareJID(), actor),
-                java.util.Arrays.asList(reason));
+                java.util.Arrays.asList(reason), true);
     }
 
     private static boolean act(MultiUserChatService service, String roomName, String method, List<JID> addresses,
-                               List<String> texts) throws ReflectiveOperationException {
+                               List<String> texts, boolean sync) throws ReflectiveOperationException {
         Lock lock = (Lock) callIfPresent(service, "getChatRoomLock", new Class<?>[] {String.class}, roomName);
         if (lock != null) {
             lock.lock();
@@ -74,9 +82,9 @@ final class RoomActions {
             for (Presence presence : presences(call(room, method, addresses, texts, self))) {
                 send(room, presence, self);
             }
-            Method sync = findMethod(service.getClass(), "syncChatRoom", 1);
-            if (sync != null) {
-                invoke(sync, service, room);
+            Method syncRoom = sync ? findMethod(service.getClass(), "syncChatRoom", 1) : null;
+            if (syncRoom != null) {
+                invoke(syncRoom, service, room);
             }
             return true;
         } finally {

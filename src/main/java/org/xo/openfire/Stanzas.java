@@ -308,25 +308,65 @@ final class Stanzas {
         return new Moderation(node, nick, ban, item.elementText("reason"));
     }
 
+    /** @return an owner's destruction of a room as it travels (XEP-0045 10.9), to be applied to every node's copy */
+    static String destructionForOverlay(String reason) {
+        org.xmpp.packet.IQ request = new org.xmpp.packet.IQ(org.xmpp.packet.IQ.Type.set);
+        request.setID(null);
+        Element destroy = request.setChildElement("query", MUC_OWNER_NS).addElement("destroy");
+        if (reason != null && !reason.isEmpty()) {
+            destroy.addElement("reason").setText(reason);
+        }
+        return request.toXML();
+    }
+
+    /** @return the destroy element of an owner's request to destroy a room, or null when it is not one */
+    static Element destruction(Element iq) {
+        Element query = iq.element(QName.get("query", Namespace.get(MUC_OWNER_NS)));
+        return query == null ? null : query.element("destroy");
+    }
+
     /** XEP-0045 roles an occupant carries from its home room to the other nodes. */
     static final Set<String> TRAVELLING_ROLES = Set.of("moderator", "participant", "visitor");
 
+    /** XEP-0045 affiliations, which travel only to judge what a participant may ask of other nodes (a destruction). */
+    static final Set<String> AFFILIATIONS = Set.of("owner", "admin", "member", "none", "outcast");
+
+    /** An occupant's role and affiliation, as a room gives them (either may be null when unknown). */
+    record Rank(String role, String affiliation) {
+    }
+
     /**
-     * Marks an occupant's presence for the overlay with the role its home room gave it (replacing anything the client
+     * Marks an occupant's presence for the overlay with the rank its home room gave it (replacing anything the client
      * put in XO's namespace).
      */
-    static void setHomeRole(Packet presence, String role) {
+    static void setHomeRank(Packet presence, Rank rank) {
         removeXoElements(presence);
-        if (role != null) {
-            presence.getElement().addElement(QName.get("xo", Namespace.get(XO_NS))).addAttribute("role", role);
+        if (rank != null && rank.role() != null) {
+            Element xo = presence.getElement().addElement(QName.get("xo", Namespace.get(XO_NS)))
+                    .addAttribute("role", rank.role());
+            if (rank.affiliation() != null) {
+                xo.addAttribute("affiliation", rank.affiliation());
+            }
         }
     }
 
-    /** @return the home role an overlay presence carries, or null when it carries none this version knows */
-    static String homeRole(Element stanza) {
+    /** @return the home rank an overlay presence carries (values this version does not know read as null), or null */
+    static Rank homeRank(Element stanza) {
         Element xo = stanza.element(QName.get("xo", Namespace.get(XO_NS)));
         String role = xo == null ? null : xo.attributeValue("role");
-        return role != null && TRAVELLING_ROLES.contains(role) ? role : null;
+        if (role == null || !TRAVELLING_ROLES.contains(role)) {
+            return null;
+        }
+        String affiliation = xo.attributeValue("affiliation");
+        return new Rank(role, affiliation != null && AFFILIATIONS.contains(affiliation) ? affiliation : null);
+    }
+
+    /** @return the rank the room's presence gives an occupant (its muc#user item), or null when it has no role */
+    static Rank roomRank(Element presence) {
+        Element x = presence.element(QName.get("x", Namespace.get(MUC_USER_NS)));
+        Element item = x == null ? null : x.element("item");
+        return item == null || item.attributeValue("role") == null ? null
+                : new Rank(item.attributeValue("role"), item.attributeValue("affiliation"));
     }
 
     /** @return the role the room's presence gives an occupant (its muc#user item), or null */

@@ -227,11 +227,15 @@ public class OverlayChatIT {
             XmppTestClient.eventually("banned carol gone at beta", () -> !bob.occupantNicks("order").contains("carol"));
 
             alice.room("order").destroy("closing", null);
-            XmppTestClient.eventually("the owner of the destroyed room gone at beta",
-                    () -> !bob.occupantNicks("order").contains("alice"));
+            XmppTestClient.eventually("the room destroyed by its owner at alpha is destroyed at beta too: bob told so",
+                    () -> bob.presences.stream().anyMatch(p -> p.getFrom().toString()
+                            .equals("order@conference.beta.test/bob") && p.getType() == Presence.Type.unavailable
+                            && p.toXML().toString().contains("<destroy") && p.toXML().toString().contains("closing")));
             Map<String, Long> stats = alice.xoStats();
             assertEquals(2L, (long) stats.get("mirror.taken-out-by-room"));
             assertEquals(1L, (long) stats.get("mirror.room-destroyed"));
+            assertEquals(1L, (long) stats.get("mirrored.destruction"));
+            assertEquals(1L, (long) bob.xoStats().get("inject.destructions"));
         }
     }
 

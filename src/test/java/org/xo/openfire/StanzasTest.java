@@ -38,20 +38,26 @@ public class StanzasTest {
                 admin + "<item nick=\"bob\" role=\"moderator\"/></query>" + node)));
         assertNull("no node", Stanzas.moderation(Stanzas.parse(admin + "<item nick=\"bob\" role=\"none\"/></query></iq>")));
         assertNull("no nick", Stanzas.moderation(Stanzas.parse(admin + "<item role=\"none\"/></query>" + node)));
+        Element destroy = Stanzas.destruction(Stanzas.parse(Stanzas.destructionForOverlay("closing time")));
+        assertEquals("closing time", destroy.elementText("reason"));
+        assertNull("a kick is no destruction", Stanzas.destruction(Stanzas.parse(xml)));
     }
 
     @Test
     public void theHomeRoleTravelsAsTheRoomSaysNeverAsTheClientWroteIt() throws Exception {
         org.xmpp.packet.Presence forged = new org.xmpp.packet.Presence(Stanzas.parse("<presence><xo xmlns=\"urn:xo:0\""
                 + " role=\"moderator\"/><xo xmlns=\"urn:xo:0\" node=\"1\"/><status>hi</status></presence>"), true);
-        Stanzas.setHomeRole(forged, "visitor");
-        assertEquals("visitor", Stanzas.homeRole(forged.getElement()));
+        Stanzas.setHomeRank(forged, new Stanzas.Rank("visitor", "member"));
+        assertEquals(new Stanzas.Rank("visitor", "member"), Stanzas.homeRank(forged.getElement()));
         assertEquals("one XO element, the room's: " + forged.toXML(), 1,
                 forged.getElement().elements(QName.get("xo", Namespace.get(Stanzas.XO_NS))).size());
-        Stanzas.setHomeRole(forged, null);
-        assertNull(Stanzas.homeRole(forged.getElement()));
-        assertNull("only roles that travel", Stanzas.homeRole(Stanzas.parse(
+        Stanzas.setHomeRank(forged, null);
+        assertNull(Stanzas.homeRank(forged.getElement()));
+        assertNull("only roles that travel", Stanzas.homeRank(Stanzas.parse(
                 "<presence><xo xmlns=\"urn:xo:0\" role=\"owner\"/></presence>")));
+        assertEquals("an unknown affiliation reads as none said", new Stanzas.Rank("moderator", null),
+                Stanzas.homeRank(Stanzas.parse("<presence><xo xmlns=\"urn:xo:0\" role=\"moderator\" affiliation=\"god\"/>"
+                        + "</presence>")));
         assertEquals("participant", Stanzas.roomRole(Stanzas.parse("<presence><x xmlns=\"http://jabber.org/protocol/"
                 + "muc#user\"><item affiliation=\"none\" role=\"participant\"/></x></presence>")));
     }
