@@ -62,6 +62,19 @@ final class HistoryReplay {
     private final Consumer<Packet> router;
     private final BridgeStats stats;
     private final Map<Join, Pending> pending = new ConcurrentHashMap<>();
+    /**
+     * What each recent join's history carried (overlay ids), for {@link #REPLAYED_MS}: a late message that reached the
+     * log just before a join read it must not reach that user a second time. Guarded by {@code replayedLock}, which
+     * also makes a join's log read and a late delivery take turns.
+     */
+    private final Map<Join, Replayed> replayed = new java.util.LinkedHashMap<>();
+    private final Object replayedLock = new Object();
+    /** How long a join's replayed ids are kept: late deliveries follow the log append by milliseconds. */
+    private static final long REPLAYED_MS = 60_000;
+    private static final int MAX_REPLAYED = 1_000;
+
+    private record Replayed(Set<String> ids, long atNanos) {
+    }
 
     /**
      * @param log    the running overlay's room log, or null while the overlay does not run (Openfire's history is
@@ -126,19 +139,23 @@ final class HistoryReplay {
      * (nick taken, banned, ...), the subject it held back is dropped, as the room sent the user no history either.
      */
     void joinProcessed(JID user, String room, boolean seated) {
-        Pending join = pending.remove(new Join(user, room));
         RoomLog roomLog = log.get();
-        if (join == null || !seated || roomLog == null) {
-            return;
-        }
+        Pending join;
         List<Envelope> events;
-        try {
-            events = roomLog.recent(overlay.overlayRoom(room), Set.of(Kind.GROUPCHAT, Kind.SUBJECT),
-                    join.request.messagesToRead() + 1);
-        } catch (RuntimeException e) {
-            stats.increment("history.log-errors");
-            Log.warn("XO could not read the history of room {} from its log", room, e);
-            events = List.of();
+        synchronized (replayedLock) {
+            join = pending.remove(new Join(user, room));
+            if (join == null || !seated || roomLog == null) {
+                return;
+            }
+            try {
+                events = roomLog.recent(overlay.overlayRoom(room), Set.of(Kind.GROUPCHAT, Kind.SUBJECT),
+                        join.request.messagesToRead() + 1);
+            } catch (RuntimeException e) {
+                stats.increment("history.log-errors");
+                Log.warn("XO could not read the history of room {} from its log", room, e);
+                events = List.of();
+            }
+            rememberReplayed(new Join(user, room), events);
         }
         Envelope latestSubject = null;
         List<Envelope> messages = new ArrayList<>();
@@ -160,15 +177,41 @@ final class HistoryReplay {
         router.accept(subjectFor(join.subject, latestSubject, room, user));
     }
 
-    /** A message that reached this node late: straight to each local occupant of the room, dated. */
+    /**
+     * A message that reached this node late: straight to each local occupant of the room, dated; not to one whose join
+     * is in progress or just replayed the log, which holds the message already (the engine logs before it delivers).
+     */
     void deliverLate(Envelope e, String room) {
-        for (LocalOccupancy.Seat seat : occupancy.seatsIn(room)) {
-            Message m = dated(e, room, seat.user());
+        List<JID> recipients = new ArrayList<>();
+        synchronized (replayedLock) {
+            for (LocalOccupancy.Seat seat : occupancy.seatsIn(room)) {
+                Join join = new Join(seat.user(), room);
+                Replayed history = replayed.get(join);
+                if (pending.containsKey(join) || history != null && history.ids().contains(e.overlayId())) {
+                    stats.increment("late.in-history");
+                } else {
+                    recipients.add(seat.user());
+                }
+            }
+        }
+        for (JID user : recipients) {
+            Message m = dated(e, room, user);
             if (m != null) {
                 router.accept(m);
             }
         }
         stats.increment("late.delivered");
+    }
+
+    private void rememberReplayed(Join join, List<Envelope> events) {
+        long now = System.nanoTime();
+        replayed.values().removeIf(r -> now - r.atNanos() > REPLAYED_MS * 1_000_000);
+        if (replayed.size() >= MAX_REPLAYED) {
+            replayed.remove(replayed.keySet().iterator().next());
+        }
+        Set<String> ids = new java.util.HashSet<>();
+        events.forEach(ev -> ids.add(ev.overlayId()));
+        replayed.put(join, new Replayed(ids, now));
     }
 
     /** @return the event as the room would show it to {@code user}, dated with its origin time; null if malformed */

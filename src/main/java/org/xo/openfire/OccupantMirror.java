@@ -34,8 +34,11 @@ import org.xo.engine.XoEngine;
  */
 final class OccupantMirror implements PacketInterceptor {
     private static final Logger Log = LoggerFactory.getLogger(OccupantMirror.class);
-    /** XEP-0045 status codes of an occupant the room took out: banned, kicked, affiliation, members-only, shutdown. */
-    private static final Set<String> REMOVAL_STATUS_CODES = Set.of("301", "307", "321", "322", "332");
+    /**
+     * XEP-0045 status codes of an occupant the room took out: banned, kicked, affiliation, members-only. Not 332 (the
+     * service shutting down): the node stops, not the user, and its goodbye says so (see {@link #nodeStopping}).
+     */
+    private static final Set<String> REMOVAL_STATUS_CODES = Set.of("301", "307", "321", "322");
 
     private final Overlay overlay;
     private final LocalOccupancy occupancy;
@@ -203,13 +206,14 @@ final class OccupantMirror implements PacketInterceptor {
 
     /**
      * The room tells a local occupant that it took them out: kicked (307), banned (301), no longer a member (321,
-     * 322), the service shutting down (332), or the room destroyed. The client sends nothing then, so this is the
+     * 322), or the room destroyed (not while the server stops: that is the node's goodbye). The client sends nothing then, so this is the
      * only sign of it: without it the other nodes kept showing the occupant until their client disconnected. A leave
      * or a nick change of the occupant's own carries none of these, and is mirrored from what the client sent.
      */
     private void takenOutByRoom(Packet packet) {
         if (!(packet instanceof Presence presence) || presence.getType() != Presence.Type.unavailable
-                || !isOccupantPresenceToUser(presence)) {
+                || !isOccupantPresenceToUser(presence)
+                || serverStopping.getAsBoolean() && overlay.saysGoodbyeOnStop()) {
             return;
         }
         JID from = presence.getFrom();
