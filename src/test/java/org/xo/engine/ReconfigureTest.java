@@ -16,8 +16,6 @@ import java.net.NetworkInterface;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -29,7 +27,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 
 import org.junit.After;
 import org.junit.Assume;
@@ -469,7 +466,7 @@ public class ReconfigureTest {
 
         // Another program holds the control group on the new port without sharing it: the new transport cannot
         // hear beacons there, so the change is refused as a whole.
-        long fds = openFileDescriptors();
+        long fds = OpenFiles.settled();
         try (DatagramChannel holder = DatagramChannel.open(StandardProtocolFamily.INET)) {
             holder.bind(new InetSocketAddress(before.controlGroup(), otherPort));
             IOException refused = assertThrows(IOException.class,
@@ -477,7 +474,7 @@ public class ReconfigureTest {
             assertTrue(refused.getMessage(), refused.getMessage().startsWith("Cannot join multicast group "
                     + before.controlGroup().getHostAddress() + " on lo, port " + otherPort));
         }
-        assertEquals("the refused transport was closed", fds, openFileDescriptors());
+        assertEquals("the refused transport was closed", fds, OpenFiles.settled());
         assertEquals(before, a.engine.config());
         Envelope still = a.engine.publish(LOBBY, "alice", Kind.GROUPCHAT, message("still on the old port"));
         assertEquals(still, b.next());
@@ -514,12 +511,6 @@ public class ReconfigureTest {
         Thread.sleep(TIMEOUT.toMillis() * 2);
         a.hearsNothingFor(0);
         assertEquals(0, a.stat(Counter.NODES_LOST));
-    }
-
-    private static long openFileDescriptors() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        }
     }
 
     private static void sleep(long millis) {

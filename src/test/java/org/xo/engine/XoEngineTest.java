@@ -8,7 +8,6 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -17,8 +16,6 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,7 +28,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 
 import org.apache.log4j.AppenderSkeleton;
 import org.apache.log4j.Level;
@@ -252,13 +248,13 @@ public class XoEngineTest {
         for (int i = 0; i < 1000; i++) {
             rooms.add("room" + i + "@conference.xo");
         }
-        long fdsBefore = openFileDescriptors();
+        long fdsBefore = OpenFiles.settled();
         long t0 = System.nanoTime();
         for (String room : rooms) {
             assertTrue(a.engine.openRoom(room));
         }
         long openMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        long fds = openFileDescriptors() - fdsBefore;
+        long fds = OpenFiles.settled() - fdsBefore;
         long groups = rooms.stream().map(a.engine::groupOf).distinct().count();
         System.out.printf("1000 rooms (%d groups) opened on one engine in %d ms, with %d more file descriptors%n",
                 groups, openMillis, fds);
@@ -522,12 +518,6 @@ public class XoEngineTest {
     }
 
     /** This process's open file descriptors (Linux). */
-    private static long openFileDescriptors() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        }
-    }
-
     /**
      * The engine's warnings, each with its cause's message, as the tests' SLF4J binding (log4j 1.2, configured by
      * src/test/resources/log4j.properties) receives them.
