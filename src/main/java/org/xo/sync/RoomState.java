@@ -189,15 +189,16 @@ public final class RoomState {
     }
 
     /**
-     * @return the envelopes to repeat, unchanged (same origin and seq, so nodes that have them drop them): the
-     * subject, then the local occupants' presences, then their recent messages, each part oldest first
+     * @return the envelopes to repeat, unchanged (same origin and seq, so nodes that have them drop them): the local
+     * occupants' presences, then the subject, then their recent messages, each part oldest first. Presences first:
+     * they carry the rank that lets their setter's subject pass in a room where only moderators may set it.
      */
     public synchronized List<Envelope> snapshotForReplay() {
         List<Envelope> out = new ArrayList<>(1 + presences.size() + messages.size());
+        presences.values().stream().sorted(Comparator.comparingLong(Envelope::seq)).forEach(out::add);
         if (subject != null) {
             out.add(subject);
         }
-        presences.values().stream().sorted(Comparator.comparingLong(Envelope::seq)).forEach(out::add);
         out.addAll(messages);
         return out;
     }

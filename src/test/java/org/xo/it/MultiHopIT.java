@@ -323,34 +323,14 @@ public class MultiHopIT {
         return p.getFrom() != null && occupant.equals(p.getFrom().toString());
     }
 
-    /**
-     * @return the occupant's available presences, but for those that only give it another role (the room giving a
-     * returning participant the role of its home room, a moderator's, right after its entry)
-     */
     private static long countAvailable(List<Presence> presences, String occupant) {
-        long count = 0;
-        Presence previous = null;
-        for (Presence p : presences) {
-            if (isFrom(p, occupant) && p.getType() == Presence.Type.available) {
-                boolean roleUpdate = previous != null && !role(previous).equals(role(p))
-                        && previous.getMode() == p.getMode() && java.util.Objects.equals(previous.getStatus(),
-                        p.getStatus());
-                count += roleUpdate ? 0 : 1;
-                previous = p;
-            }
-        }
-        return count;
-    }
-
-    private static String role(Presence p) {
-        org.jivesoftware.smackx.muc.packet.MUCUser user = org.jivesoftware.smackx.muc.packet.MUCUser.from(p);
-        return user == null || user.getItem() == null ? "" : String.valueOf(user.getItem().getRole());
+        return XmppTestClient.entries(presences, p -> isFrom(p, occupant));
     }
 
     private static String describe(List<Presence> presences, String occupant) {
         return presences.stream().filter(p -> isFrom(p, occupant))
                 .map(p -> p.getType() + (p.getMode() != null ? "/" + p.getMode() : "")
-                        + (p.getStatus() != null ? " '" + p.getStatus() + "'" : "") + " " + role(p))
+                        + (p.getStatus() != null ? " '" + p.getStatus() + "'" : "") + " " + XmppTestClient.role(p))
                 .toList().toString();
     }
 

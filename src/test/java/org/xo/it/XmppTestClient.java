@@ -242,6 +242,31 @@ public final class XmppTestClient implements AutoCloseable {
         }
     }
 
+    /**
+     * @return the available presences among {@code presences} that {@code from} accepts, but for those that only give
+     * the occupant another role (the room giving a participant its home room's role right after its entry)
+     */
+    public static long entries(java.util.Collection<Presence> presences, Predicate<Presence> from) {
+        long count = 0;
+        Presence previous = null;
+        for (Presence p : presences) {
+            if (from.test(p) && p.getType() == Presence.Type.available) {
+                boolean roleUpdate = previous != null && !role(previous).equals(role(p))
+                        && previous.getMode() == p.getMode() && java.util.Objects.equals(previous.getStatus(),
+                        p.getStatus());
+                count += roleUpdate ? 0 : 1;
+                previous = p;
+            }
+        }
+        return count;
+    }
+
+    /** @return the occupant's role as a room's presence gives it, or "" */
+    public static String role(Presence p) {
+        org.jivesoftware.smackx.muc.packet.MUCUser user = org.jivesoftware.smackx.muc.packet.MUCUser.from(p);
+        return user == null || user.getItem() == null ? "" : String.valueOf(user.getItem().getRole());
+    }
+
     public List<String> occupantNicks(String room) {
         return rooms.get(room).getOccupants().stream().map(j -> j.getResourcepart().toString()).sorted().toList();
     }

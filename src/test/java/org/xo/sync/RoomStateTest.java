@@ -85,8 +85,8 @@ public class RoomStateTest {
 
         List<Envelope> replay = s.snapshotForReplay();
         assertEquals(5, replay.size());
-        assertEquals(remoteSubject, replay.get(0));
-        assertEquals(Kind.PRESENCE, replay.get(1).kind());
+        assertEquals(Kind.PRESENCE, replay.get(0).kind());
+        assertEquals(remoteSubject, replay.get(1));
         assertEquals(messages.subList(2, 5), replay.subList(2, 5));
     }
 
