@@ -318,15 +318,14 @@ final class OccupantMirror implements PacketInterceptor {
     private void noteDestroyer(Packet packet) {
         JID to = packet.getTo();
         if (!(packet instanceof IQ iq) || iq.getType() != IQ.Type.set || to == null || to.getNode() == null
-                || to.getResource() != null || !overlay.isLocalMucDomain(to.getDomain())
-                || Stanzas.destruction(iq.getElement()) == null) {
+                || to.getResource() != null || !overlay.isLocalMucDomain(to.getDomain())) {
             return;
         }
-        LocalOccupancy.Seat seat = occupancy.seat(packet.getFrom(), to.getNode());
+        Element destroy = Stanzas.destruction(iq.getElement());
+        LocalOccupancy.Seat seat = destroy == null ? null : occupancy.seat(packet.getFrom(), to.getNode());
         Stanzas.Rank rank = seat == null ? null : homeRankOf(seat);
         if (rank != null && "owner".equals(rank.affiliation())) {
-            destroyer.set(new Destroyer(to.getNode(), seat.nick(),
-                    Stanzas.destruction(iq.getElement()).elementText("reason")));
+            destroyer.set(new Destroyer(to.getNode(), seat.nick(), destroy.elementText("reason")));
         }
     }
 
