@@ -36,6 +36,22 @@ public record Envelope(long originNode, int originEpoch, long seq, long originTi
         return overlayId(originNode, originEpoch, room, seq);
     }
 
+    /**
+     * Orders versions of a room setting ({@link Kind#isRoomSetting}): by origin time, then origin node (a tie every node
+     * breaks alike), then seq.
+     *
+     * @return whether this envelope is later than the other
+     */
+    public boolean isLaterThan(Envelope other) {
+        if (originTime != other.originTime) {
+            return originTime > other.originTime;
+        }
+        if (originNode != other.originNode) {
+            return Long.compareUnsigned(originNode, other.originNode) > 0;
+        }
+        return seq > other.seq;
+    }
+
     /** @return the stream the envelope is numbered in */
     public StreamId stream() {
         return new StreamId(originNode, originEpoch, room);

@@ -25,6 +25,12 @@ public enum Kind {
      * applies to its own user.
      */
     MODERATION(7),
+    /**
+     * A room's owner changed its configuration: stanza is a muc#owner form with the settings that travel (moderated,
+     * max occupants; on keyed overlays also members-only, password and listing). Like the subject, the latest (by
+     * origin time, then origin node) is the room's, and every node holding the room repeats it in its state replies.
+     */
+    CONFIG(8),
     /** A node that just joined a room's group asks the others to repeat their current state (occupants, recent history, subject). */
     STATE_REQUEST(0x40),
     /**
@@ -48,6 +54,14 @@ public enum Kind {
 
     public int code() {
         return code;
+    }
+
+    /**
+     * @return whether the kind is a setting of the room rather than an event of its origin: every node holding the room
+     * repeats the latest one in its state replies (so hearing one does not say that its origin is alive)
+     */
+    public boolean isRoomSetting() {
+        return this == SUBJECT || this == CONFIG;
     }
 
     /** @return the kind for a wire code, or null when this version does not know it */

@@ -1367,10 +1367,10 @@ public final class XoEngine implements AutoCloseable {
             onRepairRequest(e);
             return;
         }
-        // Only the origin sends its envelopes, except SUBJECTs, which other nodes repeat in their state replies, and
+        // Only the origin sends its envelopes, except room settings, which other nodes repeat in their state replies, and
         // what repair brings (seqs below what the stream is known to have), which any node may send long after: those
         // do not say that their origin is alive.
-        if (config.discovery() && e.kind() != Kind.SUBJECT) {
+        if (config.discovery() && !e.kind().isRoomSetting()) {
             Directory.Heard run = heardFrom(e);
             if (run == Directory.Heard.HELD && e.kind() != Kind.STATE_REQUEST) {
                 // A new run not believed yet (counted by the directory): its node asks for it again once it is.

@@ -20,7 +20,8 @@ import org.xo.core.Kind;
 
 /**
  * What this node must be able to repeat about one room when another node asks (STATE_REQUEST): the latest
- * presence of each local occupant, the last groupchat messages sent by local occupants, and the room's subject.
+ * presence of each local occupant, the last groupchat messages sent by local occupants, the room's subject and its
+ * configuration.
  * Remote occupants and messages are not repeated: their own nodes answer for them.
  * <p>
  * It also records the latest PRESENCE or NICK_CHANGE envelope of each remote occupant (by origin node and nick,
@@ -43,6 +44,8 @@ public final class RoomState {
     private final ArrayDeque<Envelope> messages = new ArrayDeque<>();
     private final Map<OccupantKey, Envelope> remotePresences = new LinkedHashMap<>();
     private Envelope subject;
+    /** The latest CONFIG by origin time, then origin node: the same on every node once all have heard it. */
+    private Envelope configuration;
     private Envelope subjectParsed;
     private Optional<String> subjectText = Optional.empty();
 
@@ -96,6 +99,7 @@ public final class RoomState {
                 trimHistory();
             }
             case SUBJECT -> subject = e;
+            case CONFIG -> configuration = configuration == null || e.isLaterThan(configuration) ? e : configuration;
             default -> {
                 // PRIVATE and control kinds are not room state.
             }
@@ -112,6 +116,7 @@ public final class RoomState {
         checkRoom(e);
         switch (e.kind()) {
             case SUBJECT -> subject = e;
+            case CONFIG -> configuration = configuration == null || e.isLaterThan(configuration) ? e : configuration;
             case PRESENCE -> {
                 return putRemote(new OccupantKey(e.originNode(), e.nick()), e);
             }
@@ -190,12 +195,16 @@ public final class RoomState {
 
     /**
      * @return the envelopes to repeat, unchanged (same origin and seq, so nodes that have them drop them): the local
-     * occupants' presences, then the subject, then their recent messages, each part oldest first. Presences first:
-     * they carry the rank that lets their setter's subject pass in a room where only moderators may set it.
+     * occupants' presences, then the configuration, the subject, then their recent messages, each part oldest first.
+     * Presences first: they carry the rank that lets their setter's subject pass in a room where only moderators may
+     * set it.
      */
     public synchronized List<Envelope> snapshotForReplay() {
-        List<Envelope> out = new ArrayList<>(1 + presences.size() + messages.size());
+        List<Envelope> out = new ArrayList<>(2 + presences.size() + messages.size());
         presences.values().stream().sorted(Comparator.comparingLong(Envelope::seq)).forEach(out::add);
+        if (configuration != null) {
+            out.add(configuration);
+        }
         if (subject != null) {
             out.add(subject);
         }
@@ -205,8 +214,9 @@ public final class RoomState {
 
     /** @return whether there is anything to repeat */
     public synchronized boolean isEmpty() {
-        return subject == null && presences.isEmpty() && messages.isEmpty();
+        return subject == null && configuration == null && presences.isEmpty() && messages.isEmpty();
     }
+
 
     /** @return the nicks of the local occupants currently in the room */
     public synchronized Set<String> localNicks() {

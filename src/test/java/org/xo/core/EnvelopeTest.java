@@ -1,6 +1,7 @@
 package org.xo.core;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
@@ -44,5 +45,19 @@ public class EnvelopeTest {
     public void roomHashIsFortyEightBitsOfSha256() {
         // SHA-256("abc") begins ba7816bf8f01.
         assertEquals(0xba7816bf8f01L, RoomHash.of("abc"));
+    }
+
+    @Test
+    public void roomSettingsAreOrderedByOriginTimeThenUnsignedNodeThenSeq() {
+        Envelope base = new Envelope(5, 1, 3, 1_000, "r@c.xo", "", Kind.CONFIG, "<iq/>");
+        Envelope later = new Envelope(1, 1, 1, 1_001, "r@c.xo", "", Kind.CONFIG, "<iq/>");
+        Envelope highNode = new Envelope(-1L, 1, 1, 1_000, "r@c.xo", "", Kind.CONFIG, "<iq/>"); // 0xffff... unsigned
+        Envelope nextSeq = new Envelope(5, 1, 4, 1_000, "r@c.xo", "", Kind.CONFIG, "<iq/>");
+        assertTrue(later.isLaterThan(base));
+        assertFalse(base.isLaterThan(later));
+        assertTrue(highNode.isLaterThan(base));
+        assertFalse(base.isLaterThan(highNode));
+        assertTrue(nextSeq.isLaterThan(base));
+        assertFalse(base.isLaterThan(base));
     }
 }

@@ -169,4 +169,21 @@ public class RoomStateTest {
         assertFalse(s.remoteNicks(9).contains("ghost-0"));
         assertTrue(s.remoteNicks(9).contains("one-more"));
     }
+
+    @Test
+    public void theLatestConfigurationByOriginTimeThenNodeIsReplayedAfterThePresencesWhateverTheOrderHeard() {
+        RoomState s = new RoomState(ROOM, 25);
+        Envelope join = local("alice", Kind.PRESENCE);
+        s.recordLocal(join);
+        Envelope early = new Envelope(7, 1, 1, 1_000, ROOM, "owner", Kind.CONFIG, "<iq/>");
+        Envelope late = new Envelope(5, 1, 1, 2_000, ROOM, "owner", Kind.CONFIG, "<iq/>");
+        Envelope sameTimeHigherNode = new Envelope(9, 1, 1, 2_000, ROOM, "owner", Kind.CONFIG, "<iq/>");
+        s.recordRemote(late);
+        s.recordRemote(early); // heard after, said before: the room keeps the later one
+        assertEquals(List.of(join, late), s.snapshotForReplay());
+        s.recordLocal(sameTimeHigherNode);
+        assertEquals(List.of(join, sameTimeHigherNode), s.snapshotForReplay());
+        s.recordLocal(local("alice", Kind.LEAVE));
+        assertFalse("the configuration alone is state to repeat", s.isEmpty());
+    }
 }
