@@ -75,6 +75,8 @@ final class Injector implements EngineListener {
     private static final int MAX_LATE_OCCUPANCY = 10_000;
     /** A kick (307) or a ban (301) of a participant is asked of its home node. */
     private static final Set<String> FORWARDED_REMOVALS = Set.of("301", "307");
+    /** A kick older than this (by its origin's clock) when it arrives is not applied: see {@link #isStaleKick}. */
+    static final long STALE_KICK_MS = 60_000;
     /** Packets held for one participant until the room confirms its entry (a join takes milliseconds). */
     static final int MAX_HELD_PER_PARTICIPANT = 100;
 
@@ -300,6 +302,7 @@ final class Injector implements EngineListener {
             case GROUPCHAT, SUBJECT -> groupchat(room, envelope, stanza, late || saidLongAgo(envelope));
             case PRIVATE -> privateMessage(room, envelope, stanza);
             case MODERATION -> moderation(room, envelope, stanza);
+            case CONFIG -> configuration(room, envelope, stanza);
             default -> stats.increment("inject.not-for-us");
         }
     }
@@ -332,7 +335,7 @@ final class Injector implements EngineListener {
     static boolean fitsKind(Kind kind, Element stanza) {
         String expected = switch (kind) {
             case PRESENCE, LEAVE, NICK_CHANGE -> "presence";
-            case MODERATION -> "iq";
+            case MODERATION, CONFIG -> "iq";
             default -> "message";
         };
         boolean presenceTypeOk = kind != Kind.PRESENCE && kind != Kind.NICK_CHANGE
@@ -379,7 +382,7 @@ final class Injector implements EngineListener {
                         + ")");
                 return;
             }
-            RemoteRoster.Admission admission = roster.admit(room, origin, nick, stanza.asXML());
+            RemoteRoster.Admission admission = roster.admit(room, origin, nick, stanza.asXML(), overlay.isKeyed());
             if (admission.displaced() != null) {
                 moveToNewLocalNick(admission.displaced());
             }
@@ -404,6 +407,7 @@ final class Injector implements EngineListener {
             Stanzas.Rank homeRank = Stanzas.homeRank(stanza);
             if (homeRank != null && !homeRank.equals(p.homeRank)) {
                 p.homeRank = homeRank;
+                makeMemberIfMemberAtHome(p);
                 giveHomeRole(p);
             }
         }
@@ -429,11 +433,21 @@ final class Injector implements EngineListener {
         }
     }
 
+    /**
+     * The participant enters the local room as a local user would: a members-only room lets it in if it is a member at
+     * home, and it gives the password it gave at home (the rooms share it, with a key only).
+     */
     private void enter(Participant p) {
         roomNicks.put(p.resource, p.localNick());
+        makeMemberIfMemberAtHome(p);
         Presence join = presenceFrom(p, parseQuietly(p.presenceXml()));
+        Element muc = join.getElement().addElement("x", Stanzas.MUC_NS);
+        String password = overlay.roomPassword(p.room);
+        if (password != null) {
+            muc.addElement("password").setText(password);
+        }
         // No history: the overlay carries the conversation itself.
-        join.getElement().addElement("x", Stanzas.MUC_NS).addElement("history").addAttribute("maxstanzas", "0");
+        muc.addElement("history").addAttribute("maxstanzas", "0");
         // Deaf: the room's message broadcasts are not routed to the participant (its node has them already).
         join.getElement().addElement("x", OPENFIRE_MUC_NS).addElement("deaf-occupant");
         route(join);
@@ -468,7 +482,7 @@ final class Injector implements EngineListener {
                     stanza);
             return;
         }
-        Participant displaced = roster.rename(p, newNick, stanza.asXML());
+        Participant displaced = roster.rename(p, newNick, stanza.asXML(), overlay.isKeyed());
         if (displaced != null) {
             moveToNewLocalNick(displaced);
         }
@@ -544,6 +558,10 @@ final class Injector implements EngineListener {
             stats.increment("inject.not-for-us");
             return;
         }
+        if (isStaleKick(m, envelope.originTime(), System.currentTimeMillis())) {
+            stats.increment("inject.kicks-stale");
+            return;
+        }
         Participant actor = roster.find(room, envelope.originNode(), envelope.nick());
         LocalOccupancy.Seat target = occupancy.seatOf(room, m.nick());
         if (actor == null || actor.homeRank == null || !"moderator".equals(actor.homeRank.role()) || target == null) {
@@ -565,15 +583,20 @@ final class Injector implements EngineListener {
     }
 
     /**
+     * A kick is of its moment (the user may come straight back): one that a partition held up for over
+     * {@link #STALE_KICK_MS} is not applied. A ban or a destruction lasts, and applies however late it comes.
+     */
+    static boolean isStaleKick(Stanzas.Moderation m, long originTime, long now) {
+        return !m.ban() && now - originTime > STALE_KICK_MS;
+    }
+
+    /**
      * The room's owner on another node destroyed it there: this node's copy goes too, in the room's name, if the actor
      * owns the room as this node knows it (the affiliation its home room gave it). Its occupants here leave every node.
      */
     private void destruction(String room, Envelope envelope, String reason) {
-        Participant actor = roster.find(room, envelope.originNode(), envelope.nick());
-        if (actor == null || actor.homeRank == null || !"owner".equals(actor.homeRank.affiliation())) {
-            stats.increment("inject.moderation-refused");
-            Log.debug("XO: room {} not destroyed for {} of node {}: not its owner as this node knows", room,
-                    envelope.nick(), Long.toHexString(envelope.originNode()));
+        Participant actor = ownerAsKnownHere(room, envelope, "destroyed", "inject.moderation-refused");
+        if (actor == null) {
             return;
         }
         try {
@@ -588,6 +611,78 @@ final class Injector implements EngineListener {
                     Long.toHexString(actor.origin), e.getMessage());
         }
     }
+
+    /**
+     * @return the envelope's sender as a participant here if its home room makes it an owner; else null, counted and
+     * logged as the room not {@code done} for it
+     */
+    private Participant ownerAsKnownHere(String room, Envelope envelope, String done, String refusedCounter) {
+        Participant actor = roster.find(room, envelope.originNode(), envelope.nick());
+        if (actor == null || actor.homeRank == null || !"owner".equals(actor.homeRank.affiliation())) {
+            stats.increment(refusedCounter);
+            Log.debug("XO: room {} not {} for {} of node {}: not its owner as this node knows", room, done,
+                    envelope.nick(), Long.toHexString(envelope.originNode()));
+            return null;
+        }
+        return actor;
+    }
+
+    /**
+     * The room's owner on another node changed its configuration there: this node's copy takes it, unless a later one
+     * is known. On a keyed overlay from any node (every node speaking holds the key); on an open overlay only from an
+     * owner as this node knows it, and never its privacy (a private room is not carried there). Participants who are
+     * members at home are members here already (see {@link #enter}), so a room that now takes members only keeps them.
+     */
+    private void configuration(String room, Envelope envelope, Element stanza) {
+        RoomConfiguration configuration = RoomConfiguration.fromForm(stanza);
+        if (configuration == null) {
+            stats.increment("inject.bad-stanza");
+            return;
+        }
+        if (!overlay.isKeyed()) {
+            if (ownerAsKnownHere(room, envelope, "configured", "inject.configuration-refused") == null) {
+                return;
+            }
+            configuration = configuration.withoutPrivacy();
+        }
+        try {
+            if (overlay.configure(room, configuration, envelope)) {
+                stats.increment("inject.configurations");
+                Log.info("XO: room {} configured as node {} configured it: {}", room,
+                        Long.toHexString(envelope.originNode()), configuration);
+            } else {
+                stats.increment("inject.configuration-superseded");
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            stats.increment("inject.configuration-refused");
+            Log.warn("XO could not configure room {} as node {} did: {}", room,
+                    Long.toHexString(envelope.originNode()), e.getMessage());
+        }
+    }
+
+    /**
+     * On a keyed overlay a member (admin, owner) of the room at home is a member of the local room: it may enter, and
+     * stays, when the room takes members only. No more than a member: its privileges travel as its role, checked at
+     * home. Not on an open overlay: members-only rooms are not carried there, and anyone could claim membership and
+     * fill the room's member list (kept in the database for a persistent room).
+     */
+    private void makeMemberIfMemberAtHome(Participant p) {
+        String affiliation = p.homeRank == null ? null : p.homeRank.affiliation();
+        if (!MEMBER_AFFILIATIONS.contains(affiliation) || p.memberHere || !overlay.isKeyed()) {
+            return;
+        }
+        p.memberHere = true;
+        try {
+            if (overlay.addMember(p.room, virtualJid(p))) {
+                stats.increment("inject.memberships-given");
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            stats.increment("inject.memberships-refused");
+            Log.debug("XO could not make {} a member of {}", p, p.room, e);
+        }
+    }
+
+    private static final Set<String> MEMBER_AFFILIATIONS = Set.of("member", "admin", "owner");
 
     /**
      * A message can arrive before (or without) its sender's presence, e.g. after a loss: bring them in first.

@@ -2,6 +2,7 @@ package org.xo.openfire;
 
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
 import org.dom4j.Element;
@@ -92,6 +93,7 @@ final class OccupantMirror implements PacketInterceptor {
             if (incoming && !processed) {
                 endHold(); // one whose packet never came back processed (another interceptor rejected it)
                 noteDestroyer(packet);
+                noteConfigurationRequest(packet);
                 if (isForOverlayRoom(packet)) {
                     // A client cannot set the ids its room assigns (XEP-0359), nor the overlay's that become the
                     // room's.
@@ -134,8 +136,8 @@ final class OccupantMirror implements PacketInterceptor {
             } else if (!processed) {
                 takenOutByRoom(packet);
                 noteOwnRole(packet);
-                if (isRoomResult(packet)) {
-                    reviewPrivacy(packet.getFrom().getNode());
+                if (answersConfigurationRequest(packet)) {
+                    reviewRoom(packet.getFrom().getNode());
                 }
                 if (history.holdBack(packet)) {
                     // Openfire's history or subject for a join in progress: XO's follows once the join is through.
@@ -240,24 +242,52 @@ final class OccupantMirror implements PacketInterceptor {
         stats.increment(muc.element("destroy") != null ? "mirror.room-destroyed" : "mirror.taken-out-by-room");
     }
 
+    /** A local client's muc#owner request to a room, until the room answers it (see {@link #reviewRoom}). */
+    private record OwnerRequest(JID client, String room, String id) {
+    }
+
+    /** Owner requests the rooms have not answered yet; Openfire answers every one, the bound is for a broken one. */
+    private final Set<OwnerRequest> ownerRequests = ConcurrentHashMap.newKeySet();
+    private static final int MAX_OWNER_REQUESTS = 1000;
+
     /**
-     * A room's answer to a local client's request: among them, the one to an owner's configuration form (XEP-0045
-     * 10.2), which may have made the room private or public. Told by the answer rather than the request because
-     * Openfire 4.2 has not applied the form yet when the request comes back processed.
+     * A local client asks a room to change its configuration (XEP-0045 10.2), which may make it private or public,
+     * or change what travels to the other nodes' copies: the room's answer says when it is done. Told by the answer
+     * because Openfire 4.2 has not applied the form yet when the request comes back processed.
      */
-    private boolean isRoomResult(Packet packet) {
+    private void noteConfigurationRequest(Packet packet) {
+        JID to = packet.getTo();
+        if (packet instanceof IQ iq && iq.getType() == IQ.Type.set && to != null && to.getNode() != null
+                && to.getResource() == null && overlay.isLocalMucDomain(to.getDomain())
+                && iq.getChildElement() != null && Stanzas.MUC_OWNER_NS.equals(iq.getChildElement().getNamespaceURI())) {
+            if (ownerRequests.size() >= MAX_OWNER_REQUESTS) {
+                ownerRequests.clear();
+            }
+            ownerRequests.add(new OwnerRequest(iq.getFrom(), to.getNode(), iq.getID()));
+        }
+    }
+
+    /** @return whether the packet is a room's successful answer to a noted owner request (an error ends it too) */
+    private boolean answersConfigurationRequest(Packet packet) {
         JID from = packet.getFrom();
-        return packet instanceof IQ iq && iq.getType() == IQ.Type.result && from != null && from.getNode() != null
-                && from.getResource() == null && overlay.isLocalMucDomain(from.getDomain());
+        if (!(packet instanceof IQ iq) || ownerRequests.isEmpty() || from == null || from.getNode() == null
+                || from.getResource() != null || !overlay.isLocalMucDomain(from.getDomain())) {
+            return false;
+        }
+        return ownerRequests.remove(new OwnerRequest(iq.getTo(), from.getNode(), iq.getID()))
+                && iq.getType() == IQ.Type.result;
     }
 
     /**
+     * Looks at the room's configuration after something may have changed it: a room answered an owner's request of a
+     * local client (a configuration form), the overlay key changed, or someone joined (a room configured from the
+     * admin console is caught then).
+     * <p>
      * On an open overlay a room that became private leaves the overlay: its local occupants are seen leaving on the
      * other nodes and their occupants leave here. One that became public again comes back, its occupants announced.
-     * Checked when the room answers a request of a local client (an owner's configuration form among them), when the
-     * overlay key changes, and on every join (a room configured from the admin console is caught then).
+     * A carried room's configuration that changed since it was last known goes to the other nodes' copies.
      */
-    void reviewPrivacy(String room) {
+    void reviewRoom(String room) {
         List<LocalOccupancy.Seat> seats = occupancy.all().stream().filter(s -> s.room().equals(room)).toList();
         if (seats.isEmpty() || !overlay.isRunning()) {
             return;
@@ -268,10 +298,40 @@ final class OccupantMirror implements PacketInterceptor {
             injector.removeRoom(room);
             overlay.withhold(room, why);
             stats.increment("rooms.withheld-private");
+            return;
         } else if (why == null && overlay.isWithheld(room)) {
             overlay.openRoom(room);
             seats.forEach(seat -> publish(room, seat.nick(), Kind.PRESENCE, seat.presenceXml(), "mirrored.presence"));
         }
+        if (!overlay.isWithheld(room)) {
+            reviewConfiguration(room, seats);
+        }
+    }
+
+    /**
+     * The first look at a carried room notes its configuration; a later change is published, in the name of an owner
+     * seated here if there is one (on an open overlay the other nodes take it only from an owner).
+     */
+    private void reviewConfiguration(String room, List<LocalOccupancy.Seat> seats) {
+        RoomConfiguration now = overlay.roomConfiguration(room);
+        if (now == null) {
+            return;
+        }
+        Overlay.KnownConfiguration known = overlay.knownConfiguration(room);
+        if (known == null) {
+            overlay.noteConfiguration(room, now);
+            return;
+        }
+        boolean keyed = overlay.isKeyed();
+        if (keyed ? now.equals(known.configuration())
+                : now.withoutPrivacy().equals(known.configuration().withoutPrivacy())) {
+            return;
+        }
+        String owner = seats.stream().filter(seat -> {
+            Stanzas.Rank rank = homeRankOf(seat);
+            return rank != null && "owner".equals(rank.affiliation());
+        }).map(LocalOccupancy.Seat::nick).findFirst().orElse("");
+        overlay.publishConfiguration(room, owner, now);
     }
 
     /**
@@ -395,10 +455,9 @@ final class OccupantMirror implements PacketInterceptor {
         if (seat == null) {
             if (occupancy.join(user, room, nick, stanza)) {
                 overlay.openRoom(room);
-            } else {
-                reviewPrivacy(room);
             }
             publish(room, nick, Kind.PRESENCE, stanza, "mirrored.presence");
+            reviewRoom(room); // after the presence: an owner's configuration goes in the owner's name
         } else if (!seat.nick().equals(nick)) {
             occupancy.update(user, room, nick, stanza);
             publish(room, seat.nick(), Kind.NICK_CHANGE, stanza, "mirrored.nick");

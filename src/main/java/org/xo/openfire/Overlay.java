@@ -38,6 +38,8 @@ final class Overlay {
     private volatile XoEngine engine;
     /** Private rooms kept off the open overlay: local room name → why (see {@link #openRoom}). */
     private final Map<String, String> withheld = new ConcurrentHashMap<>();
+    /** Carried rooms' configuration as last given, taken or published: local room name → it. */
+    private final Map<String, KnownConfiguration> configurations = new ConcurrentHashMap<>();
     private volatile String mucSubdomain;
     private volatile String overlayService;
     private volatile long nodeId;
@@ -275,6 +277,102 @@ final class Overlay {
         return service != null && RoomActions.destroy(service, room, reason);
     }
 
+    /** @return whether every datagram of the overlay is sealed with its key (so every node speaking is a key holder) */
+    boolean isKeyed() {
+        XoEngine running = engine;
+        return running != null && running.config().overlayKeys() != null;
+    }
+
+    /**
+     * A configuration and where it came from.
+     *
+     * @param version the CONFIG envelope that gave or published it; null for the room's own, never sent
+     */
+    record KnownConfiguration(RoomConfiguration configuration, Envelope version) {
+    }
+
+    /** @return the room's configuration as last given, taken or published, or null when there is none yet */
+    KnownConfiguration knownConfiguration(String room) {
+        return configurations.get(room);
+    }
+
+    /** Notes the room's configuration as it stands now, without sending it. */
+    void noteConfiguration(String room, RoomConfiguration configuration) {
+        configurations.put(room, new KnownConfiguration(configuration, null));
+    }
+
+    /**
+     * @return the configuration of a local room as Openfire holds it now, or null when there is no such room or it
+     * cannot be read (logged)
+     */
+    RoomConfiguration roomConfiguration(String room) {
+        MultiUserChatService service = mucService();
+        Object openfireRoom = service == null ? null : service.getChatRoom(room);
+        if (openfireRoom == null) {
+            return null;
+        }
+        try {
+            return RoomConfiguration.of(openfireRoom);
+        } catch (ReflectiveOperationException e) {
+            Log.warn("XO cannot read the configuration of room {}", room, e);
+            return null;
+        }
+    }
+
+    /**
+     * Sends the room's configuration to the other nodes (without its privacy on an open overlay).
+     *
+     * @param nick an owner of the room seated here, or empty
+     */
+    void publishConfiguration(String room, String nick, RoomConfiguration configuration) {
+        XoEngine running = engine;
+        if (running == null || withheld.containsKey(room)) {
+            return;
+        }
+        RoomConfiguration travelling = isKeyed() ? configuration : configuration.withoutPrivacy();
+        try {
+            Envelope sent = running.publish(overlayRoom(room), nick, Kind.CONFIG, travelling.toForm());
+            configurations.put(room, new KnownConfiguration(configuration, sent));
+            bridgeStats.increment("mirrored.configuration");
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            Log.warn("XO did not send the configuration of room {}", room, e);
+        }
+    }
+
+    /**
+     * Gives a local room the configuration its owner gave it on another node, unless a later one is known (so that
+     * every node ends with the same: the latest by origin time, then node).
+     *
+     * @return whether it was applied; false for an earlier one, or when the room is gone
+     * @throws ReflectiveOperationException when this Openfire lacks a setter, or the room refused
+     */
+    boolean configure(String room, RoomConfiguration configuration, Envelope version)
+            throws ReflectiveOperationException {
+        KnownConfiguration known = configurations.get(room);
+        if (known != null && known.version() != null && !version.isLaterThan(known.version())) {
+            return false;
+        }
+        MultiUserChatService service = mucService();
+        if (service == null || !RoomActions.configure(service, room, configuration)) {
+            return false;
+        }
+        RoomConfiguration now = roomConfiguration(room);
+        configurations.put(room, new KnownConfiguration(now != null ? now : configuration, version));
+        return true;
+    }
+
+    /** @return the local room's password, or null when it has none (or does not exist) */
+    String roomPassword(String room) {
+        RoomConfiguration c = roomConfiguration(room);
+        return c == null ? null : c.privacy().password();
+    }
+
+    /** Makes a user a member of a local room, in the room's name (see {@link RoomActions#addMember}). */
+    boolean addMember(String room, JID user) throws ReflectiveOperationException {
+        MultiUserChatService service = mucService();
+        return service != null && RoomActions.addMember(service, room, user);
+    }
+
     /** Makes a bare JID a sysadmin of the overlay MUC service (the gateway's stand-ins; see {@link Gateway}). */
     void grantSysadmin(JID user) {
         MultiUserChatService service = requireMucService();
@@ -365,7 +463,7 @@ final class Overlay {
             return null;
         }
         try {
-            String why = RoomPrivacy.whyPrivate(openfireRoom);
+            String why = RoomConfiguration.of(openfireRoom).privacy().why();
             return why == null ? null : why + " rooms are not mirrored on an open overlay (no "
                     + XoSettings.KEY_FILE.key() + ")";
         } catch (ReflectiveOperationException e) {
@@ -385,6 +483,7 @@ final class Overlay {
      */
     void withhold(String room, String why) {
         withheld.put(room, why);
+        configurations.remove(room);
         Log.info("XO stops mirroring room {}: {}", room, why);
         closeEngineRoom(room);
     }
@@ -411,6 +510,7 @@ final class Overlay {
     }
 
     void closeRoom(String room) {
+        configurations.remove(room); // a room made anew here starts from its own configuration again
         if (withheld.remove(room) == null) {
             closeEngineRoom(room);
         }

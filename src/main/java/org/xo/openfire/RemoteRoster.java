@@ -37,6 +37,8 @@ final class RemoteRoster {
         /** The rank its home room gives it (null: its node does not say), and the role the local room gives it. */
         Stanzas.Rank homeRank;
         String roomRole;
+        /** Whether the local room made it a member (it is one at home). */
+        boolean memberHere;
         private String originNick;
         private String localNick;
         private int conflicts;
@@ -123,15 +125,20 @@ final class RemoteRoster {
         return resource == null ? null : byResource.get(resource);
     }
 
-    /** Adds a participant that is not in the roster yet and applies the nick rule against the room's other ones. */
-    Admission admit(String room, long origin, String originNick, String presenceXml) {
+    /**
+     * Adds a participant that is not in the roster yet and applies the nick rule against the room's other ones.
+     *
+     * @param byNodeId the rule that gives a nick to the lower node id (keyed overlays: node ids are key holders'); else
+     *                 the participant already holding it keeps it (an open overlay, where anyone can claim node id 0)
+     */
+    Admission admit(String room, long origin, String originNick, String presenceXml, boolean byNodeId) {
         Key key = new Key(room, origin, originNick);
         if (byKey.containsKey(key)) {
             throw new IllegalStateException(originNick + " of node " + Long.toHexString(origin) + " is already in " + room);
         }
         Participant newcomer = new Participant(room, origin, originNick,
                 Long.toHexString(origin) + "." + ++resources, presenceXml);
-        Participant displaced = applyNickRule(newcomer);
+        Participant displaced = applyNickRule(newcomer, byNodeId);
         byKey.put(key, newcomer);
         byResource.put(newcomer.resource, newcomer);
         perRoom.merge(room, 1, Integer::sum);
@@ -142,15 +149,16 @@ final class RemoteRoster {
     /**
      * The participant now goes by another nick on its own node.
      *
+     * @param byNodeId as for {@link #admit}
      * @return the participant whose nick the renamed one took under the rule (null if none)
      */
-    Participant rename(Participant participant, String newOriginNick, String presenceXml) {
+    Participant rename(Participant participant, String newOriginNick, String presenceXml, boolean byNodeId) {
         byKey.remove(new Key(participant.room, participant.origin, participant.originNick));
         participant.originNick = newOriginNick;
         participant.localNick = newOriginNick;
         participant.conflicts = 0;
         participant.presenceXml = presenceXml;
-        Participant displaced = applyNickRule(participant);
+        Participant displaced = applyNickRule(participant, byNodeId);
         byKey.put(new Key(participant.room, participant.origin, newOriginNick), participant);
         changes++;
         return displaced;
@@ -276,11 +284,11 @@ final class RemoteRoster {
 
     /**
      * Of the arriving participant and a remote participant of the room already holding its nick, the one with the
-     * higher node id gets the four-digit suffix.
+     * higher node id gets the four-digit suffix ({@code byNodeId}), or else the arriving one.
      *
      * @return the holder if it had to give the nick up (its local nick is changed), else null
      */
-    private Participant applyNickRule(Participant arriving) {
+    private Participant applyNickRule(Participant arriving, boolean byNodeId) {
         Participant holder = null;
         for (Participant other : byKey.values()) {
             if (other != arriving && other.room.equals(arriving.room)
@@ -291,7 +299,7 @@ final class RemoteRoster {
         if (holder == null) {
             return null;
         }
-        if (Long.compareUnsigned(arriving.origin, holder.origin) < 0) {
+        if (byNodeId && Long.compareUnsigned(arriving.origin, holder.origin) < 0) {
             holder.conflicts = 1;
             holder.localNick = suffixed(holder, 4);
             return holder;

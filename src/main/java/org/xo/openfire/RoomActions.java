@@ -53,6 +53,60 @@ final class RoomActions {
                 java.util.Collections.singletonList(reason), false);
     }
 
+    /**
+     * Makes a user (its bare JID) a member, as the room's owner would: the member of a members-only room at home is one
+     * here. No nick is reserved for it.
+     */
+    static boolean addMember(MultiUserChatService service, String roomName, JID user)
+            throws ReflectiveOperationException {
+        return act(service, roomName, "addMember", List.of(user.asBareJID()), List.of(), true);
+    }
+
+    /**
+     * Gives the room the configuration its owner gave it on another node, as the owner's form would, and stores it if
+     * the room is persistent. Occupants who are no members leave a room that becomes members-only.
+     *
+     * @param configuration with privacy null, the room's privacy stays as it is
+     */
+    static boolean configure(MultiUserChatService service, String roomName, RoomConfiguration configuration)
+            throws ReflectiveOperationException {
+        return withRoom(service, roomName, true, room -> {
+            Class<?> type = room.getClass();
+            invoke(type.getMethod("setModerated", boolean.class), room, configuration.moderated());
+            invoke(type.getMethod("setMaxUsers", int.class), room, configuration.maxUsers());
+            RoomConfiguration.Privacy privacy = configuration.privacy();
+            if (privacy != null) {
+                invoke(type.getMethod("setPassword", String.class), room, privacy.password());
+                invoke(type.getMethod("setPublicRoom", boolean.class), room, privacy.publicRoom());
+                Object self = selfRepresentation(room);
+                for (Presence presence : presences(setMembersOnly(room, privacy.membersOnly(), self))) {
+                    send(room, presence, self);
+                }
+            }
+            if (Boolean.TRUE.equals(invoke(type.getMethod("isPersistent"), room))) {
+                invoke(type.getMethod("saveToDB"), room);
+            }
+        });
+    }
+
+    /** setMembersOnly(boolean) up to 4.9, (boolean, actor's affiliation, actor's address) since 5.0. */
+    private static Object setMembersOnly(Object room, boolean membersOnly, Object self)
+            throws ReflectiveOperationException {
+        for (Method m : room.getClass().getMethods()) {
+            if (m.getName().equals("setMembersOnly") && m.getParameterCount() > 0
+                    && m.getParameterTypes()[0] == boolean.class) {
+                Class<?>[] types = m.getParameterTypes();
+                Object[] args = new Object[types.length];
+                args[0] = membersOnly;
+                for (int i = 1; i < types.length; i++) {
+                    args[i] = types[i] == JID.class ? null : argument(types[i], self);
+                }
+                return invoke(m, room, args);
+            }
+        }
+        throw new NoSuchMethodException(room.getClass().getName() + ".setMembersOnly");
+    }
+
     /** Kicks an occupant (its full JID), for the actor (an occupant's address and nick). */
     static boolean kick(MultiUserChatService service, String roomName, JID occupant, JID actor, String actorNick,
                         String reason) throws ReflectiveOperationException {
@@ -69,6 +123,21 @@ final class RoomActions {
 
     private static boolean act(MultiUserChatService service, String roomName, String method, List<JID> addresses,
                                List<String> texts, boolean sync) throws ReflectiveOperationException {
+        return withRoom(service, roomName, sync, room -> {
+            Object self = selfRepresentation(room);
+            for (Presence presence : presences(call(room, method, addresses, texts, self))) {
+                send(room, presence, self);
+            }
+        });
+    }
+
+    private interface RoomChange {
+        void apply(Object room) throws ReflectiveOperationException;
+    }
+
+    /** Changes the room under its lock (4.7+) and synchronises it afterwards if asked. */
+    private static boolean withRoom(MultiUserChatService service, String roomName, boolean sync, RoomChange change)
+            throws ReflectiveOperationException {
         Lock lock = (Lock) callIfPresent(service, "getChatRoomLock", new Class<?>[] {String.class}, roomName);
         if (lock != null) {
             lock.lock();
@@ -78,10 +147,7 @@ final class RoomActions {
             if (room == null) {
                 return false;
             }
-            Object self = selfRepresentation(room);
-            for (Presence presence : presences(call(room, method, addresses, texts, self))) {
-                send(room, presence, self);
-            }
+            change.apply(room);
             Method syncRoom = sync ? findMethod(service.getClass(), "syncChatRoom", 1) : null;
             if (syncRoom != null) {
                 invoke(syncRoom, service, room);

@@ -185,7 +185,7 @@ final class SettingsApplier {
                     + "): local occupants left the old ones, a new run of this node carries the new ones";
         }
         List<String> changes = overlay.reconfigure(wanted);
-        occupancy.rooms().forEach(mirror::reviewPrivacy); // a key added or removed decides on private rooms
+        occupancy.rooms().forEach(mirror::reviewRoom); // a key added or removed decides on private rooms
         return changes.isEmpty() ? "nothing changed" : "in place, the same run of this node: "
                 + String.join(", ", changes);
     }

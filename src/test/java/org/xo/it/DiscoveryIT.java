@@ -135,23 +135,24 @@ public class DiscoveryIT {
     }
 
     @Test
-    public void twoRemoteParticipantsWithOneNickAreShownTheSameWayWhateverTheOrder() throws Exception {
+    public void onAnOpenOverlayTheRemoteParticipantWhoWasThereFirstKeepsANickEvenAgainstALowerNodeId()
+            throws Exception {
         long alphaId = alice.xoStats().get("node.id");
         long betaId = bob.xoStats().get("node.id");
-        boolean alphaKeeps = Long.compareUnsigned(alphaId, betaId) < 0;
-        String loserSuffix = "sam#" + Long.toHexString(alphaKeeps ? betaId : alphaId).substring(0, 4);
+        boolean alphaLower = Long.compareUnsigned(alphaId, betaId) < 0;
         carol.join("names", "carol");
-        // The node that must yield joins first, so the rule has to rename a participant already shown.
-        XmppTestClient first = alphaKeeps ? bob : alice;
-        XmppTestClient second = alphaKeeps ? alice : bob;
+        // The higher node id joins first: the lower one, arriving second, must not take the nick (anyone can claim 0).
+        XmppTestClient first = alphaLower ? bob : alice;
+        XmppTestClient second = alphaLower ? alice : bob;
+        String secondSuffixed = "sam#" + Long.toHexString(alphaLower ? alphaId : betaId).substring(0, 4);
         first.join("names", "sam");
         XmppTestClient.eventually("gamma shows the first sam", () -> carol.occupantNicks("names").contains("sam"));
         second.join("names", "sam");
-        XmppTestClient.eventually("gamma shows the lower node id's sam plainly and the other suffixed",
-                () -> carol.occupantNicks("names").equals(List.of("carol", "sam", loserSuffix)));
-        (alphaKeeps ? alice : bob).say("names", "I keep my nick");
+        XmppTestClient.eventually("gamma shows the first sam plainly and the lower node id's suffixed",
+                () -> carol.occupantNicks("names").equals(List.of("carol", "sam", secondSuffixed)));
+        first.say("names", "I keep my nick");
         org.jivesoftware.smack.packet.Message seen =
-                carol.awaitMessage(m -> "I keep my nick".equals(m.getBody()), "the winner's message");
+                carol.awaitMessage(m -> "I keep my nick".equals(m.getBody()), "the first sam's message");
         assertEquals("sam", seen.getFrom().getResourceOrEmpty().toString());
     }
 

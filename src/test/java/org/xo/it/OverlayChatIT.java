@@ -301,6 +301,35 @@ public class OverlayChatIT {
         }
     }
 
+    @Test
+    public void anOwnersModerationAndSizeReachEveryCopyOfTheRoomAndTheLaterChangeWins() throws Exception {
+        long configuredAtBeta = Math.max(0, stat(bob, "inject.configurations")); // -1: not counted yet
+        long configuredAtAlpha = Math.max(0, stat(alice, "inject.configurations"));
+        alice.join("assembly", "alice"); // owner at alpha
+        bob.join("assembly", "bob"); // owner of beta's copy, so he can read its configuration
+        XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("assembly").contains("bob"));
+
+        alice.configureRoom("assembly", Map.of("muc#roomconfig_moderatedroom", "1", "muc#roomconfig_maxusers", "20"));
+        XmppTestClient.eventually("beta's copy is moderated and holds 20", () -> {
+            Map<String, String> c = bob.roomConfiguration("assembly");
+            return isTrue(c.get("muc#roomconfig_moderatedroom")) && "20".equals(c.get("muc#roomconfig_maxusers"));
+        });
+        awaitStat(bob, "inject.configurations", configuredAtBeta + 1);
+
+        bob.configureRoom("assembly", Map.of("muc#roomconfig_maxusers", "30"));
+        XmppTestClient.eventually("bob's later change reaches alpha, the moderation stays", () -> {
+            Map<String, String> c = alice.roomConfiguration("assembly");
+            return "30".equals(c.get("muc#roomconfig_maxusers")) && isTrue(c.get("muc#roomconfig_moderatedroom"));
+        });
+        awaitStat(alice, "inject.configurations", configuredAtAlpha + 1);
+        alice.say("assembly", "order");
+        bob.awaitMessage(m -> "order".equals(m.getBody()), "a moderator's message in the moderated room");
+    }
+
+    private static boolean isTrue(String formValue) {
+        return "1".equals(formValue) || "true".equals(formValue);
+    }
+
     private static void awaitStat(XmppTestClient client, String counter, long expected) throws InterruptedException {
         XmppTestClient.eventually(counter + " = " + expected, () -> stat(client, counter) == expected);
     }

@@ -109,6 +109,73 @@ public class SealedOverlayIT {
         }
     }
 
+    @Test
+    public void onAKeyedOverlayPasswordAndMembersOnlyTravelAndEachCopyAdmitsWhomTheRoomAdmitsAtHome() throws Exception {
+        Path key = folder.getRoot().toPath().resolve("overlay.key");
+        OverlayKeys.generate(key);
+        int port = NodeProcess.freePort();
+        nodes = NodeProcess.startAll(node("alpha.test", port, key), node("beta.test", port, key));
+        alice = new XmppTestClient(nodes.get(0).clientPort(), "alpha.test", "alice");
+        bob = new XmppTestClient(nodes.get(1).clientPort(), "beta.test", "bob");
+        try (XmppTestClient erin = new XmppTestClient(nodes.get(0).clientPort(), "alpha.test", "erin");
+             XmppTestClient dave = new XmppTestClient(nodes.get(1).clientPort(), "beta.test", "dave")) {
+            alice.join("council", "alice"); // owner at alpha
+            bob.join("council", "bob"); // owner of beta's copy: a member wherever the room takes members only
+            XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("council").contains("bob"));
+
+            alice.configureRoom("council", Map.of("muc#roomconfig_passwordprotectedroom", "1",
+                    "muc#roomconfig_roomsecret", "s3cret"));
+            XmppTestClient.eventually("beta's copy takes the password", () -> "s3cret".equals(
+                    bob.roomConfiguration("council").get("muc#roomconfig_roomsecret")));
+            try {
+                dave.joinWithPassword("council", "dave", "guess");
+                throw new AssertionError("dave entered beta's copy with a wrong password");
+            } catch (org.jivesoftware.smack.XMPPException.XMPPErrorException refused) {
+                assertEquals(org.jivesoftware.smack.packet.StanzaError.Condition.not_authorized,
+                        refused.getStanzaError().getCondition());
+            }
+            erin.joinWithPassword("council", "erin", "s3cret");
+            XmppTestClient.eventually("erin, who gave the password at alpha, is in beta's copy too",
+                    () -> bob.occupantNicks("council").contains("erin"));
+
+            alice.configureRoom("council", Map.of("muc#roomconfig_membersonly", "1"));
+            XmppTestClient.eventually("beta's copy takes members only", () -> isTrue(bob.roomConfiguration("council")
+                    .get("muc#roomconfig_membersonly")));
+            if (openfire == Openfire.V5_1_1) {
+                XmppTestClient.eventually("members-only at alpha: erin, no member, leaves beta's copy too",
+                        () -> !bob.occupantNicks("council").contains("erin"));
+            } else {
+                // Openfire 4.2 takes nobody out of a room made members-only (it looks the occupants up by their room
+                // address where it wants their own): erin stays at alpha, so she stays in beta's copy too.
+                Thread.sleep(1000);
+                assertTrue("erin stays on both, as at her own node: " + bob.occupantNicks("council"),
+                        bob.occupantNicks("council").contains("erin") && alice.occupantNicks("council").contains("erin"));
+            }
+            try {
+                dave.joinWithPassword("council", "dave", "s3cret");
+                throw new AssertionError("dave, no member, entered beta's copy of the members-only room");
+            } catch (org.jivesoftware.smack.XMPPException.XMPPErrorException refused) {
+                assertEquals(org.jivesoftware.smack.packet.StanzaError.Condition.registration_required,
+                        refused.getStanzaError().getCondition());
+            }
+            assertTrue("bob, a member, stays at alpha: " + alice.occupantNicks("council"),
+                    alice.occupantNicks("council").contains("bob"));
+            assertTrue("and alice at beta", bob.occupantNicks("council").contains("alice"));
+            alice.say("council", "members only");
+            bob.awaitMessage(m -> "members only".equals(m.getBody()), "alice's message in the members-only room");
+            assertTrue(stat(bob, "inject.configurations") >= 2);
+            for (NodeProcess node : nodes) {
+                assertEquals("errors in the log of " + node.home() + "\n" + node.logTail(), List.of(),
+                        node.logErrors());
+                assertFalse("the password is never logged", node.log().contains("s3cret"));
+            }
+        }
+    }
+
+    private static boolean isTrue(String formValue) {
+        return "1".equals(formValue) || "true".equals(formValue);
+    }
+
     private static long stat(XmppTestClient client, String counter) {
         try {
             return client.xoStats().get(counter);

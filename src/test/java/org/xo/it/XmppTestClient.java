@@ -145,6 +145,14 @@ public final class XmppTestClient implements AutoCloseable {
         return muc;
     }
 
+    /** Joins a password-protected room; throws the room's error when it refuses. */
+    void joinWithPassword(String room, String nick, String password) throws Exception {
+        MultiUserChat muc = MultiUserChatManager.getInstanceFor(connection).getMultiUserChat(roomJid(room));
+        muc.join(muc.getEnterConfigurationBuilder(Resourcepart.from(nick)).withPassword(password)
+                .requestMaxStanzasHistory(50).build());
+        rooms.put(room, muc);
+    }
+
     /** Lets {@link #say} and {@link #occupantNicks} use a room the caller entered in its own way. */
     public void track(String room, MultiUserChat muc) {
         rooms.put(room, muc);
@@ -177,6 +185,27 @@ public final class XmppTestClient implements AutoCloseable {
 
     MultiUserChat room(String room) {
         return rooms.get(room);
+    }
+
+    /** @return the room's configuration as its owner form shows it to this client (an owner): field → first value */
+    Map<String, String> roomConfiguration(String room) {
+        org.jivesoftware.smackx.muc.packet.MUCOwner get = new org.jivesoftware.smackx.muc.packet.MUCOwner();
+        IQ answer;
+        try {
+            get.setTo(roomJid(room));
+            get.setType(IQ.Type.get);
+            answer = connection.sendIqRequestAndWaitForResponse(get);
+        } catch (Exception e) {
+            throw new IllegalStateException(connection.getUser() + " could not read the configuration of " + room, e);
+        }
+        org.jivesoftware.smackx.xdata.packet.DataForm form = org.jivesoftware.smackx.xdata.packet.DataForm.from(answer);
+        Map<String, String> fields = new java.util.HashMap<>();
+        for (org.jivesoftware.smackx.xdata.FormField field : form.getFields()) {
+            if (field.getFieldName() != null && !field.getValues().isEmpty()) {
+                fields.put(field.getFieldName(), field.getValues().get(0).toString());
+            }
+        }
+        return fields;
     }
 
     public void say(String room, String body) throws Exception {

@@ -25,4 +25,20 @@ public class InjectorTest {
         assertFalse(Injector.fitsKind(Kind.GROUPCHAT, Stanzas.parse("<message from='@conference.xo'/>")));
         assertFalse(Injector.fitsKind(Kind.PRIVATE, Stanzas.parse("<message to='a/'><body>x</body></message>")));
     }
+
+    @Test
+    public void aKickThatAPartitionHeldUpIsNotAppliedABanIs() {
+        Stanzas.Moderation kick = new Stanzas.Moderation(1, "bob", false, null);
+        Stanzas.Moderation ban = new Stanzas.Moderation(1, "bob", true, null);
+        long now = 1_000_000_000L;
+        assertFalse(Injector.isStaleKick(kick, now - Injector.STALE_KICK_MS, now));
+        assertTrue(Injector.isStaleKick(kick, now - Injector.STALE_KICK_MS - 1, now));
+        assertFalse(Injector.isStaleKick(ban, now - 3_600_000, now));
+    }
+
+    @Test
+    public void aConfigurationTravelsAsAnIq() throws DocumentException {
+        assertTrue(Injector.fitsKind(Kind.CONFIG, Stanzas.parse("<iq type='set'/>")));
+        assertFalse(Injector.fitsKind(Kind.CONFIG, Stanzas.parse("<message/>")));
+    }
 }

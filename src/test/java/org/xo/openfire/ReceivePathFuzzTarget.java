@@ -205,8 +205,19 @@ public final class ReceivePathFuzzTarget {
         if (!Injector.fitsKind(e.kind(), stanza)) {
             return false;
         }
-        // What the injector builds from it (Injector's presence, nickChange, groupchat and privateMessage).
+        // What the injector builds from it (Injector's presence, nickChange, groupchat, privateMessage, moderation and
+        // configuration).
         switch (e.kind()) {
+            case MODERATION -> {
+                if (Stanzas.destruction(stanza) == null && Stanzas.moderation(stanza) == null) {
+                    return false;
+                }
+            }
+            case CONFIG -> {
+                if (RoomConfiguration.fromForm(stanza) == null) {
+                    return false;
+                }
+            }
             case PRESENCE, LEAVE, NICK_CHANGE -> {
                 Injector.resourceOf(stanza.attributeValue("to"));
                 Presence presence = new Presence(stanza.createCopy(), true);
@@ -307,6 +318,9 @@ public final class ReceivePathFuzzTarget {
                 {"PRIVATE", "<message type=\"chat\" to=\"" + lobby + "/bob\"><body>psst</body>"
                         + "<xo xmlns=\"urn:xo:0\" node=\"b0b\"/>"
                         + "<stanza-id xmlns=\"urn:xmpp:sid:0\" by=\"x@y\" id=\"1\"/></message>"},
+                {"MODERATION", Stanzas.moderationForOverlay(new Stanzas.Moderation(0xb0bL, "bob", true, "spam"))},
+                {"CONFIG", new RoomConfiguration(true, 40, new RoomConfiguration.Privacy(false, "s3cret", true))
+                        .toForm()},
                 {"STATE_REQUEST", ""},
                 {"BEACON", beacon}}) {
             Kind kind = Kind.valueOf(kindAndStanza[0]);

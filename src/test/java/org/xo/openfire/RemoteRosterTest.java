@@ -24,8 +24,8 @@ public class RemoteRosterTest {
 
     @Test
     public void everyParticipantGetsAResourceOfItsOwnAndIsFoundByItAndByItsEnvelopes() {
-        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE).newcomer();
-        Participant samElsewhere = roster.admit("intel", LOW, "sam", PRESENCE).newcomer();
+        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE, true).newcomer();
+        Participant samElsewhere = roster.admit("intel", LOW, "sam", PRESENCE, true).newcomer();
 
         assertNotEquals(sam.resource, samElsewhere.resource);
         assertSame(sam, roster.find("ops", LOW, "sam"));
@@ -37,53 +37,66 @@ public class RemoteRosterTest {
 
     @Test
     public void everyRemoteUserHasAnIdentityOfItsOwnThatSurvivesNickChanges() {
-        Participant sam = roster.admit("ops", LOW, "Sam Smith@home", PRESENCE).newcomer();
-        Participant samElsewhere = roster.admit("ops", HIGH, "Sam Smith@home", PRESENCE).newcomer();
-        Participant bob = roster.admit("ops", LOW, "bob", PRESENCE).newcomer();
+        Participant sam = roster.admit("ops", LOW, "Sam Smith@home", PRESENCE, true).newcomer();
+        Participant samElsewhere = roster.admit("ops", HIGH, "Sam Smith@home", PRESENCE, true).newcomer();
+        Participant bob = roster.admit("ops", LOW, "bob", PRESENCE, true).newcomer();
         assertEquals("the nick escaped (XEP-0106), then its node", "sam\\20smith\\40home." + Long.toHexString(LOW),
                 sam.user);
         assertNotEquals("one per node", sam.user, samElsewhere.user);
         assertNotEquals(sam.user, bob.user);
-        roster.rename(sam, "samuel", PRESENCE);
+        roster.rename(sam, "samuel", PRESENCE, true);
         assertEquals("sam\\20smith\\40home." + Long.toHexString(LOW), sam.user);
-        Participant odd = roster.admit("ops", LOW, "\u0007bell", PRESENCE).newcomer();
+        Participant odd = roster.admit("ops", LOW, "\u0007bell", PRESENCE, true).newcomer();
         assertTrue("a nick that cannot be a node part is digested: " + odd.user,
                 odd.user.matches("u[0-9a-f]+\\." + Long.toHexString(LOW)));
     }
 
     @Test(expected = IllegalStateException.class)
     public void aParticipantIsAdmittedOnce() {
-        roster.admit("ops", LOW, "sam", PRESENCE);
-        roster.admit("ops", LOW, "sam", PRESENCE);
+        roster.admit("ops", LOW, "sam", PRESENCE, true);
+        roster.admit("ops", LOW, "sam", PRESENCE, true);
     }
 
     @Test
     public void ofTwoRemoteParticipantsWithOneNickTheLowerNodeIdKeepsItWhateverTheOrder() {
-        Participant first = roster.admit("ops", HIGH, "Sam", PRESENCE).newcomer();
-        Admission second = roster.admit("ops", LOW, "sam", PRESENCE);
+        Participant first = roster.admit("ops", HIGH, "Sam", PRESENCE, true).newcomer();
+        Admission second = roster.admit("ops", LOW, "sam", PRESENCE, true);
 
         assertEquals("sam", second.newcomer().localNick());
         assertSame("the higher node id gives its nick up", first, second.displaced());
         assertEquals("Sam#bb00", first.localNick());
 
         RemoteRoster other = new RemoteRoster();
-        other.admit("ops", LOW, "sam", PRESENCE);
-        Admission late = other.admit("ops", HIGH, "Sam", PRESENCE);
+        other.admit("ops", LOW, "sam", PRESENCE, true);
+        Admission late = other.admit("ops", HIGH, "Sam", PRESENCE, true);
         assertNull(late.displaced());
         assertEquals("Sam#bb00", late.newcomer().localNick());
     }
 
     @Test
+    public void onAnOpenOverlayANodeIdOfZeroTakesNoNickFromTheParticipantHoldingIt() {
+        Participant holder = roster.admit("ops", HIGH, "sam", PRESENCE, false).newcomer();
+        Admission forged = roster.admit("ops", 0L, "sam", PRESENCE, false);
+        assertNull("nobody displaced", forged.displaced());
+        assertEquals("sam", holder.localNick());
+        assertEquals("sam#0", forged.newcomer().localNick());
+        Participant bob = roster.admit("ops", 0L, "bob", PRESENCE, false).newcomer();
+        assertNull(roster.rename(bob, "SAM", PRESENCE, false));
+        assertEquals("renaming into a held nick is arriving too", "SAM#0", bob.localNick());
+        assertEquals("sam", holder.localNick());
+    }
+
+    @Test
     public void theNickRuleIsPerRoom() {
-        roster.admit("ops", HIGH, "sam", PRESENCE);
-        Admission elsewhere = roster.admit("intel", LOW, "sam", PRESENCE);
+        roster.admit("ops", HIGH, "sam", PRESENCE, true);
+        Admission elsewhere = roster.admit("intel", LOW, "sam", PRESENCE, true);
         assertNull(elsewhere.displaced());
         assertEquals("sam", roster.find("ops", HIGH, "sam").localNick());
     }
 
     @Test
     public void aLocalNickConflictSuffixesWithFourThenAllDigitsThenGivesUp() {
-        Participant sam = roster.admit("ops", HIGH, "sam", PRESENCE).newcomer();
+        Participant sam = roster.admit("ops", HIGH, "sam", PRESENCE, true).newcomer();
 
         assertTrue(roster.nextNickAfterConflict(sam));
         assertEquals("sam#bb00", sam.localNick());
@@ -94,28 +107,28 @@ public class RemoteRosterTest {
 
     @Test
     public void aRenameRekeysTheParticipantClearsItsSuffixAndAppliesTheRuleAgain() {
-        Participant high = roster.admit("ops", HIGH, "sam", PRESENCE).newcomer();
+        Participant high = roster.admit("ops", HIGH, "sam", PRESENCE, true).newcomer();
         roster.nextNickAfterConflict(high);
-        Participant low = roster.admit("ops", LOW, "robin", PRESENCE).newcomer();
+        Participant low = roster.admit("ops", LOW, "robin", PRESENCE, true).newcomer();
 
-        Participant displaced = roster.rename(high, "max", "<presence><show>away</show></presence>");
+        Participant displaced = roster.rename(high, "max", "<presence><show>away</show></presence>", true);
         assertNull(displaced);
         assertEquals("max", high.localNick());
         assertSame(high, roster.find("ops", HIGH, "max"));
         assertNull(roster.find("ops", HIGH, "sam"));
         assertEquals("<presence><show>away</show></presence>", high.presenceXml());
 
-        assertSame("low takes high's new nick and high yields", high, roster.rename(low, "Max", PRESENCE));
+        assertSame("low takes high's new nick and high yields", high, roster.rename(low, "Max", PRESENCE, true));
         assertEquals("Max", low.localNick());
         assertEquals("max#bb00", high.localNick());
     }
 
     @Test
     public void participantsLeaveOneByOneByNodeByRoomOrAllAtOnce() {
-        Participant a = roster.admit("ops", LOW, "a", PRESENCE).newcomer();
-        roster.admit("ops", HIGH, "b", PRESENCE);
-        roster.admit("intel", HIGH, "c", PRESENCE);
-        roster.admit("intel", LOW, "d", PRESENCE);
+        Participant a = roster.admit("ops", LOW, "a", PRESENCE, true).newcomer();
+        roster.admit("ops", HIGH, "b", PRESENCE, true);
+        roster.admit("intel", HIGH, "c", PRESENCE, true);
+        roster.admit("intel", LOW, "d", PRESENCE, true);
 
         roster.remove(a);
         assertNull(roster.byResource(a.resource));
@@ -123,14 +136,14 @@ public class RemoteRosterTest {
         assertEquals(Set.of("d"), nicks(roster.removeRoom("intel")));
         assertEquals(0, roster.size());
 
-        roster.admit("ops", LOW, "e", PRESENCE);
+        roster.admit("ops", LOW, "e", PRESENCE, true);
         assertEquals(Set.of("e"), nicks(roster.removeAll()));
         assertTrue(roster.removeAll().isEmpty());
     }
 
     @Test
     public void aJoinIsMarkedOnlyWhenConfirmed() {
-        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE).newcomer();
+        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE, true).newcomer();
         roster.markJoined(sam);
         assertTrue(sam.joined());
     }
@@ -141,8 +154,8 @@ public class RemoteRosterTest {
 
     @Test
     public void theSnapshotShowsEachParticipantAsItsRoomDoesAndChangesOnlyWithTheRoster() {
-        Participant sam = roster.admit("ops", HIGH, "sam", PRESENCE).newcomer();
-        roster.admit("ops", LOW, "sam", PRESENCE);
+        Participant sam = roster.admit("ops", HIGH, "sam", PRESENCE, true).newcomer();
+        roster.admit("ops", LOW, "sam", PRESENCE, true);
         long before = roster.changes();
         roster.updatePresence(sam, "<presence><show>away</show></presence>");
         assertEquals("a status change is no change of who sits where", before, roster.changes());
@@ -158,9 +171,9 @@ public class RemoteRosterTest {
 
     @Test
     public void countsParticipantsPerRoom() {
-        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE).newcomer();
-        roster.admit("ops", LOW, "kim", PRESENCE);
-        roster.admit("intel", LOW, "sam", PRESENCE);
+        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE, true).newcomer();
+        roster.admit("ops", LOW, "kim", PRESENCE, true);
+        roster.admit("intel", LOW, "sam", PRESENCE, true);
         assertEquals(2, roster.sizeOf("ops"));
         roster.remove(sam);
         assertEquals(1, roster.sizeOf("ops"));
@@ -171,9 +184,9 @@ public class RemoteRosterTest {
 
     @Test
     public void aNodesParticipantsWaitForItsRestartUntilALaterRunAnnouncesThem() {
-        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE).newcomer();
-        Participant sue = roster.admit("intel", LOW, "sue", PRESENCE).newcomer();
-        Participant other = roster.admit("ops", HIGH, "tom", PRESENCE).newcomer();
+        Participant sam = roster.admit("ops", LOW, "sam", PRESENCE, true).newcomer();
+        Participant sue = roster.admit("intel", LOW, "sue", PRESENCE, true).newcomer();
+        Participant other = roster.admit("ops", HIGH, "tom", PRESENCE, true).newcomer();
 
         assertEquals(2, roster.awaitRestart(LOW, 100));
         assertTrue(sam.awaitingRestart());
