@@ -31,6 +31,9 @@ final class BridgeStats {
             "gateway.pings-failed", "gateway.to-far.joins", "gateway.to-far.messages", "gateway.to-far.subjects",
             "gateway.to-far.missed", "gateway.to-far.refused", "gateway.to-xo.joins", "gateway.to-xo.messages",
             "gateway.to-xo.subjects", "gateway.to-xo.missed", "gateway.to-xo.refused", "gateway.echoes-dropped",
+            "gateway.to-far.held", "gateway.to-far.after-outage", "gateway.to-xo.after-outage",
+            "gateway.to-xo.already-carried", "gateway.to-xo.held-up", "gateway.to-far.private",
+            "gateway.to-xo.private", "gateway.private-missed",
             "gateway.waiting-for-s2s", "gateway.errors"};
 
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
@@ -48,11 +51,13 @@ final class BridgeStats {
         return adder == null ? 0 : adder.sum();
     }
 
+    /** @return the listed counters in their order (zero until counted), then any other counted so far, by name */
     Map<String, Long> snapshot() {
         Map<String, Long> snapshot = new LinkedHashMap<>();
         for (String name : NAMES) {
             snapshot.put(name, get(name));
         }
+        new java.util.TreeMap<>(counters).forEach((name, adder) -> snapshot.putIfAbsent(name, adder.sum()));
         return snapshot;
     }
 }

@@ -5,6 +5,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -326,12 +330,17 @@ final class Gateway implements Component {
                 refused(packet, nick, true);
             } else if (toListener && FAR_SIDE.equals(packet.getTo().getResource())) {
                 heard(packet, nick, true);
+            } else if (isPrivate(packet, nick) && FAR_SIDE.equals(packet.getTo().getResource())) {
+                // To an XO participant's stand-in there: its node part is the participant's nick, escaped.
+                bridge.farPrivate(nick, JID.unescapeNode(packet.getTo().getNode()), ((Message) packet).getBody());
             }
         } else if (fromRoom.equals(xoRoom(null).toBareJID())) {
             if (isError(packet)) {
                 refused(packet, nick, false);
             } else if (toListener && XO_SIDE.equals(packet.getTo().getResource())) {
                 heard(packet, nick, false);
+            } else if (isPrivate(packet, nick) && ENTERPRISE_USER.equals(packet.getTo().getNode())) {
+                bridge.xoPrivate(nick, packet.getTo().getResource(), ((Message) packet).getBody());
             }
         }
     }
@@ -366,9 +375,22 @@ final class Gateway implements Component {
                 bridge.xoPresence(nick, available);
             }
         } else if (packet instanceof Message message && message.getType() == Message.Type.groupchat
-                && message.getChildElement("delay", DELAY_NS) == null) {
-            // Delayed messages are the rooms' history, sent on entry: said before, not now.
+                && message.getChildElement("delay", DELAY_NS) != null) {
+            // The rooms' history, sent on entry: said before, not now; but the far room's history after an outage
+            // is what the outage hid.
+            if (far && message.getBody() != null && nick != null && bridge.isFarHistoryComing()) {
+                Instant saidAt = stampOf(message.getChildElement("delay", DELAY_NS));
+                if (saidAt != null) {
+                    bridge.farHistory(nick, message.getBody(), saidAt);
+                }
+            } else if (far && message.getSubject() != null) {
+                bridge.farHistoryEnded();
+            }
+        } else if (packet instanceof Message message && message.getType() == Message.Type.groupchat) {
             String who = nick == null ? "" : nick;
+            if (far && message.getBody() == null && message.getSubject() != null) {
+                bridge.farHistoryEnded(); // the subject follows the history on entry (XEP-0045 7.2.15)
+            }
             if (message.getBody() != null) {
                 if (far) {
                     bridge.farMessage(who, message.getBody());
@@ -382,6 +404,15 @@ final class Gateway implements Component {
                     bridge.xoSubject(who, message.getSubject());
                 }
             }
+        }
+    }
+
+    /** @return the time of an XEP-0203 delay, or null when its stamp is no XEP-0082 date and time */
+    private static Instant stampOf(Element delay) {
+        try {
+            return OffsetDateTime.parse(delay.attributeValue("stamp", "")).toInstant();
+        } catch (DateTimeParseException e) {
+            return null;
         }
     }
 
@@ -419,6 +450,12 @@ final class Gateway implements Component {
             reply.setError(PacketError.Condition.service_unavailable);
         }
         route(reply);
+    }
+
+    /** @return whether a room relays an occupant's private message (XEP-0045 7.5) with a body */
+    private static boolean isPrivate(Packet packet, String fromNick) {
+        return packet instanceof Message m && fromNick != null && m.getBody() != null
+                && (m.getType() == Message.Type.chat || m.getType() == Message.Type.normal);
     }
 
     private static boolean isError(Packet packet) {
@@ -459,10 +496,20 @@ final class Gateway implements Component {
 
     /** An entry without history: what the room said before is not news to the other side. */
     private static Presence entry(JID from, JID to) {
+        return entry(from, to, null);
+    }
+
+    /** An entry with the room's history since a time (XEP-0045 7.2.14), or none when {@code since} is null. */
+    private static Presence entry(JID from, JID to, Instant since) {
         Presence presence = new Presence();
         presence.setFrom(from);
         presence.setTo(to);
-        presence.addChildElement("x", MUC_NS).addElement("history").addAttribute("maxstanzas", "0");
+        Element history = presence.addChildElement("x", MUC_NS).addElement("history");
+        if (since == null) {
+            history.addAttribute("maxstanzas", "0");
+        } else {
+            history.addAttribute("since", since.truncatedTo(ChronoUnit.SECONDS).toString());
+        }
         return presence;
     }
 
@@ -471,6 +518,16 @@ final class Gateway implements Component {
         presence.setFrom(from);
         presence.setTo(to);
         return presence;
+    }
+
+    private static Message privateMessage(JID from, JID to, String body) {
+        Message message = new Message();
+        message.setType(Message.Type.chat);
+        message.setFrom(from);
+        message.setTo(to);
+        message.setBody(body);
+        message.addChildElement("x", MUC_NS + "#user"); // XEP-0045 7.5: a private message within a room
+        return message;
     }
 
     private static Message groupchat(JID from, JID room) {
@@ -483,8 +540,8 @@ final class Gateway implements Component {
 
     private final class FarRoom implements Bridge.Room {
         @Override
-        public void enter() {
-            route(entry(farListener(), farOccupant(wanted.nick())));
+        public void enter(Instant historySince) {
+            route(entry(farListener(), farOccupant(wanted.nick()), historySince));
         }
 
         @Override
@@ -499,10 +556,18 @@ final class Gateway implements Component {
         }
 
         @Override
-        public void say(String nick, String body) {
+        public void say(String nick, String body, Instant saidAt) {
             Message message = groupchat(farStandIn(nick), wanted.farRoom());
             message.setBody(body);
+            if (saidAt != null) {
+                Stanzas.addDelay(message, saidAt, xoRoom(null));
+            }
             route(message);
+        }
+
+        @Override
+        public void privately(String from, String to, String body) {
+            route(privateMessage(farStandIn(from), farOccupant(to), body));
         }
 
         @Override
@@ -519,7 +584,7 @@ final class Gateway implements Component {
      */
     private final class XoRoom implements Bridge.Room {
         @Override
-        public void enter() {
+        public void enter(Instant historySince) {
             Presence entry = entry(xoListener(), xoRoom(wanted.nick()));
             // It sets the far room's subject for far occupants not seated; it owns nothing.
             mirror.mirrorStandIn(entry, new Stanzas.Rank("moderator", "none"));
@@ -542,11 +607,20 @@ final class Gateway implements Component {
         }
 
         @Override
-        public void say(String nick, String body) {
+        public void say(String nick, String body, Instant saidAt) {
             Message message = groupchat(xoStandIn(nick), xoRoom(null));
             message.setBody(body);
+            if (saidAt != null) {
+                Stanzas.addDelay(message, saidAt, wanted.farRoom());
+            }
             mirror.mirrorStandIn(message, null);
             route(message);
+        }
+
+        /** Through the local room, which hands it to a local user or to the overlay for a remote participant. */
+        @Override
+        public void privately(String from, String to, String body) {
+            route(privateMessage(xoStandIn(from), xoRoom(to), body));
         }
 
         @Override

@@ -2,6 +2,9 @@ package org.xo.gateway;
 
 import static org.junit.Assert.assertEquals;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,8 +22,8 @@ public class BridgeTest {
         }
 
         @Override
-        public void enter() {
-            actions.add(side + " enter");
+        public void enter(Instant historySince) {
+            actions.add(side + " enter" + (historySince == null ? "" : " with history since " + historySince));
         }
 
         @Override
@@ -34,8 +37,13 @@ public class BridgeTest {
         }
 
         @Override
-        public void say(String nick, String body) {
-            actions.add(side + " " + nick + ": " + body);
+        public void say(String nick, String body, Instant saidAt) {
+            actions.add(side + " " + nick + ": " + body + (saidAt == null ? "" : " (said " + saidAt + ")"));
+        }
+
+        @Override
+        public void privately(String from, String to, String body) {
+            actions.add(side + " " + from + " to " + to + ": " + body);
         }
 
         @Override
@@ -46,8 +54,25 @@ public class BridgeTest {
 
     private final List<String> actions = new ArrayList<>();
     private final List<String> counted = new ArrayList<>();
+    private Instant now = Instant.parse("2026-12-02T10:00:00Z");
+    private final Clock clock = new Clock() {
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    };
     private final Bridge bridge = new Bridge("gw", new RecordingRoom("far", actions), new RecordingRoom("xo", actions),
-            counted::add);
+            counted::add, clock);
 
     @Test
     public void eachParticipantEntersTheOtherRoomUnderItsOwnNickOnceTheFarRoomIsUp() {
@@ -91,20 +116,82 @@ public class BridgeTest {
     }
 
     @Test
-    public void whenTheFarRoomIsLostItsOccupantsLeaveTheXoRoomAndEveryoneRejoinsOnReturn() {
+    public void whenTheFarRoomIsLostItsOccupantsLeaveTheXoRoomAndEveryoneRejoinsOnReturnWithWhatWasSaid() {
         bridge.start();
+        bridge.farUp();
+        bridge.xoPresence("bob", true);
+        bridge.xoPresence("erin", true);
+        bridge.farPresence("alice", true);
+        actions.clear();
+        counted.clear();
+        bridge.farDown();
+        now = now.plusSeconds(5);
+        bridge.xoMessage("bob", "while cut off");
+        bridge.xoPresence("carol", true);
+        now = now.plusSeconds(1);
+        bridge.xoMessage("erin", "bye");
+        bridge.xoPresence("erin", false);
+        bridge.farUp();
+        assertEquals(List.of("xo leave alice", "far leave bob", "far leave erin", "far leave gw",
+                "far enter with history since 2026-12-02T10:00:00Z", "far join bob", "far join carol",
+                "far bob: while cut off (said 2026-12-02T10:00:05Z)",
+                "far join erin", "far erin: bye (said 2026-12-02T10:00:06Z)", "far leave erin"), actions);
+        assertEquals(List.of("gateway.to-far.held", "gateway.to-far.held", "gateway.to-far.joins",
+                "gateway.to-far.joins", "gateway.to-far.after-outage", "gateway.to-far.after-outage"), counted);
+    }
+
+    @Test
+    public void theFarHistoryAfterAnOutageReachesTheXoRoomDatedWithoutWhatWasCarriedBefore() {
+        bridge.start();
+        bridge.farUp();
+        bridge.farPresence("alice", true);
+        bridge.xoPresence("bob", true);
+        now = now.plusSeconds(10);
+        bridge.farMessage("alice", "before");
+        bridge.farDown();
+        bridge.farUp();
+        bridge.farPresence("alice", true);
+        actions.clear();
+        assertEquals(true, bridge.isFarHistoryComing());
+        Instant early = Instant.parse("2026-12-02T10:00:10Z");
+        bridge.farHistory("alice", "before", early); // the history since the last message begins with it
+        bridge.farHistory("bob", "from the edge", early); // bob's stand-in's words: the XO room's own
+        bridge.farHistory("alice", "during", early.plusSeconds(3));
+        bridge.farHistory("zoe", "in and out", early.plusSeconds(4)); // left the far room meanwhile
+        bridge.farHistoryEnded();
+        bridge.farHistory("alice", "late", early.plusSeconds(5)); // after the subject: not history of the outage
+        assertEquals(List.of("xo alice: during (said 2026-12-02T10:00:13Z)", "xo join zoe",
+                "xo zoe: in and out (said 2026-12-02T10:00:14Z)", "xo leave zoe"), actions);
+        assertEquals(1, counted.stream().filter("gateway.to-xo.already-carried"::equals).count());
+        assertEquals(2, counted.stream().filter("gateway.to-xo.after-outage"::equals).count());
+    }
+
+    @Test
+    public void theBacklogIsBoundedAndTheOldestGoFirst() {
+        bridge.start();
+        bridge.xoPresence("bob", true);
+        for (int i = 0; i < Bridge.MAX_BACKLOG + 2; i++) {
+            bridge.xoMessage("bob", "m" + i);
+        }
+        actions.clear();
+        bridge.farUp();
+        assertEquals("far bob: m2 (said " + now + ")", actions.get(2));
+        assertEquals(Bridge.MAX_BACKLOG + 2, actions.size());
+        assertEquals(2, counted.stream().filter("gateway.to-far.missed"::equals).count());
+    }
+
+    @Test
+    public void privateMessagesCrossBetweenParticipantsWhoAreAcross() {
         bridge.farUp();
         bridge.xoPresence("bob", true);
         bridge.farPresence("alice", true);
         actions.clear();
-        bridge.farDown();
-        bridge.xoMessage("bob", "while cut off");
-        bridge.xoPresence("carol", true);
-        bridge.farUp();
-        assertEquals(List.of("xo leave alice", "far leave bob", "far leave gw", "far enter", "far join bob",
-                "far join carol"), actions);
-        assertEquals(List.of("gateway.to-far.joins", "gateway.to-xo.joins", "gateway.to-far.missed",
-                "gateway.to-far.joins", "gateway.to-far.joins"), counted);
+        bridge.xoPrivate("bob", "alice", "psst");
+        bridge.farPrivate("alice", "bob", "yes?");
+        bridge.xoPrivate("carol", "alice", "not across");
+        bridge.farPrivate("alice", "dave", "nobody");
+        assertEquals(List.of("far bob to alice: psst", "xo alice to bob: yes?"), actions);
+        assertEquals(2, counted.stream().filter("gateway.private-missed"::equals).count());
     }
 
     @Test

@@ -26,6 +26,8 @@ public class GatewayIT {
     /** Addresses of their own, so that neither Prosody's s2s nor the node's (port 5269) meets another test's. */
     private static final String PROSODY_ADDRESS = "127.0.77.2";
     private static final String NODE_ADDRESS = "127.0.77.3";
+    /** The node's s2s listener, on for a gateway (its far server connects back to verify dialback). */
+    private static final int NODE_S2S_PORT = 5269;
     private static final String FAR_DOMAIN = "enterprise.test";
     private static final String NODE_DOMAIN = "edge.test";
     private static final String ROOM = "lobby";
@@ -118,6 +120,16 @@ public class GatewayIT {
         Message fromDave = alice.awaitMessage(m -> "hello from inland".equals(m.getBody()), "dave's message");
         assertEquals(ROOM + "@conference." + FAR_DOMAIN + "/dave", fromDave.getFrom().toString());
 
+        alice.privateMessage(ROOM, "dave", "psst, dave");
+        Message privateAtDave = dave.awaitMessage(m -> "psst, dave".equals(m.getBody()),
+                "alice's private message on the other node");
+        assertEquals(Message.Type.chat, privateAtDave.getType());
+        assertEquals(ROOM + "@conference.inland.test/alice", privateAtDave.getFrom().toString());
+        dave.privateMessage(ROOM, "alice", "psst, alice");
+        Message privateAtAlice = alice.awaitMessage(m -> "psst, alice".equals(m.getBody()), "dave's private reply");
+        assertEquals(Message.Type.chat, privateAtAlice.getType());
+        assertEquals(ROOM + "@conference." + FAR_DOMAIN + "/dave", privateAtAlice.getFrom().toString());
+
         farRoom.changeSubject("bridged");
         XmppTestClient.eventually("the enterprise room's subject in the XO room, on both nodes",
                 () -> "bridged".equals(bob.room(ROOM).getSubject()) && "bridged".equals(dave.room(ROOM).getSubject()));
@@ -131,6 +143,10 @@ public class GatewayIT {
         XmppTestClient.eventually("the senders' own copies of the last messages, and the last ones on the other node",
                 () -> count(bob, "last from the edge") > 0 && count(alice, "last from the enterprise") > 0
                         && count(dave, "last from the edge") > 0 && count(dave, "last from the enterprise") > 0);
+        for (String body : List.of("psst, dave", "psst, alice")) {
+            assertEquals("one copy of the private '" + body + "', to its addressee only", 1,
+                    count(alice, body) + count(bob, body) + count(dave, body));
+        }
         for (String body : List.of("hello from the edge", "hello from the enterprise", "hello from inland",
                 "last from the edge", "last from the enterprise")) {
             for (XmppTestClient client : List.of(alice, bob, dave)) {
@@ -187,6 +203,11 @@ public class GatewayIT {
             XmppTestClient.eventually("bob and carol back in the enterprise room, and alice in the XO room",
                     () -> alice.occupantNicks(ROOM).containsAll(List.of("bob", "carol", "xo-gateway"))
                             && bob.occupantNicks(ROOM).contains("alice"));
+            Message held = alice.awaitMessage(m -> "still here".equals(m.getBody()),
+                    "bob's message of the outage, carried after it");
+            assertEquals(ROOM + "@conference." + FAR_DOMAIN + "/bob", held.getFrom().toString());
+            assertTrue("dated as said during the outage: " + held.toXML(),
+                    held.hasExtension("delay", "urn:xmpp:delay"));
             carol.say(ROOM, "after the outage");
             alice.awaitMessage(m -> "after the outage".equals(m.getBody()), "carol's message after the outage");
             alice.say(ROOM, "welcome back");
@@ -194,6 +215,7 @@ public class GatewayIT {
         } finally {
             carol.close();
         }
+        assertEquals("the outage's message once: " + alice.received, 1, count(alice, "still here"));
         java.util.Map<String, String> up = bob.xoBridge();
         assertEquals("the status says the bridge is up again: " + up, "true", up.get("up"));
         assertEquals(ROOM, up.get("room"));
@@ -202,6 +224,57 @@ public class GatewayIT {
         java.util.Map<String, Long> stats = bob.xoStats();
         assertEquals("reconnections counted", true, stats.get("gateway.disconnects") >= 1
                 && stats.get("gateway.connects") >= 2 && stats.get("gateway.far-up") == 1);
+    }
+
+    @Test
+    public void whenTheBackhaulIsCutWhatEachSideSaidMeanwhileReachesTheOtherOnceDated() throws Exception {
+        NetNs.requireNftablesOrSkip();
+        try {
+            cutAndRestoreTheBackhaul();
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n" + diagnostics(), e);
+        }
+    }
+
+    private void cutAndRestoreTheBackhaul() throws Exception {
+        alice = prosody.client("alice", "pw-alice");
+        alice.join(ROOM, "alice");
+        startTheGatewayNode();
+        bob = XmppTestClient.registered(node, "bob");
+        bob.join(ROOM, "bob");
+        XmppTestClient.eventually("alice in the XO room and bob in the enterprise room",
+                () -> bob.occupantNicks(ROOM).contains("alice") && alice.occupantNicks(ROOM).contains("bob"));
+        alice.say(ROOM, "before the cut");
+        bob.awaitMessage(m -> "before the cut".equals(m.getBody()), "alice's message before the cut");
+
+        // Both servers keep running; only their server-to-server link (both directions, dialback included) is cut.
+        try (BackhaulCut cut = BackhaulCut.between(NODE_ADDRESS, NODE_S2S_PORT, PROSODY_ADDRESS,
+                prosody.serverPort)) {
+            XmppTestClient.eventually("the gateway noticing the cut", () -> gatewayStat("gateway.far-up") == 0);
+            alice.say(ROOM, "far side during the cut");
+            bob.say(ROOM, "edge during the cut");
+            bob.awaitMessage(m -> "edge during the cut".equals(m.getBody()), "bob's own message in the XO room");
+        }
+        Message fromFar = bob.awaitMessage(m -> "far side during the cut".equals(m.getBody()),
+                "alice's message of the cut, carried after it");
+        assertEquals(ROOM + "@conference." + NODE_DOMAIN + "/alice", fromFar.getFrom().toString());
+        assertTrue("dated: " + fromFar.toXML(), fromFar.hasExtension("delay", "urn:xmpp:delay"));
+        Message fromEdge = alice.awaitMessage(m -> "edge during the cut".equals(m.getBody()),
+                "bob's message of the cut, carried after it");
+        assertEquals(ROOM + "@conference." + FAR_DOMAIN + "/bob", fromEdge.getFrom().toString());
+        assertTrue("dated: " + fromEdge.toXML(), fromEdge.hasExtension("delay", "urn:xmpp:delay"));
+        alice.say(ROOM, "after the cut");
+        bob.awaitMessage(m -> "after the cut".equals(m.getBody()), "alice's message after the cut");
+        bob.say(ROOM, "edge after the cut");
+        alice.awaitMessage(m -> "edge after the cut".equals(m.getBody()), "bob's message after the cut");
+        for (String body : List.of("before the cut", "far side during the cut", "edge during the cut", "after the cut",
+                "edge after the cut")) {
+            assertEquals("copies of '" + body + "' at alice", 1, count(alice, body));
+            assertEquals("copies of '" + body + "' at bob", 1, count(bob, body));
+        }
+        java.util.Map<String, Long> stats = bob.xoStats();
+        assertTrue("carried after the cut, counted: " + stats, stats.get("gateway.to-xo.after-outage") >= 1
+                && stats.get("gateway.to-far.after-outage") >= 1);
     }
 
     private long gatewayStat(String name) {
