@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -75,6 +76,9 @@ public final class Bridge {
     private boolean farHistoryComing;
     /** The far messages the bridge carried last, as nick and body: the history on re-entry may repeat them. */
     private final Deque<String> recentFar = new ArrayDeque<>();
+    /** What the far room's history on re-entry held, as nick and body: the backlog goes without those. */
+    private final Set<String> farHistorySeen = new HashSet<>();
+
 
     /** @param count called with a counter name per event worth counting */
     public Bridge(String listenerNick, Room far, Room xo, Consumer<String> count) {
@@ -114,8 +118,19 @@ public final class Bridge {
             far.join(nick);
             count.accept("gateway.to-far.joins");
         }
+        if (!farHistoryComing) {
+            sendBacklog();
+        }
+    }
+
+    /** What the XO room said while the far room was out of reach goes there, but what its history shows it has. */
+    private void sendBacklog() {
         while (!backlog.isEmpty()) {
             Said said = backlog.removeFirst();
+            if (farHistorySeen.contains(carriedKey(said.nick(), said.body()))) {
+                count.accept("gateway.to-far.already-there"); // it got there before the outage was noticed
+                continue;
+            }
             boolean absent = !inFar.contains(said.nick());
             if (absent) {
                 far.join(said.nick()); // left meanwhile: in for their words, then out again
@@ -126,7 +141,9 @@ public final class Bridge {
             }
             count.accept("gateway.to-far.after-outage");
         }
+        farHistorySeen.clear();
     }
+
 
     /**
      * The far room is unreachable: the far occupants leave the XO room (XO keeps chatting). The XO participants leave
@@ -139,6 +156,7 @@ public final class Bridge {
         }
         farUp = false;
         farHistoryComing = false;
+        farHistorySeen.clear();
         for (String nick : inXo) {
             xo.leave(nick);
         }
@@ -235,6 +253,10 @@ public final class Bridge {
             }
         } else if (inXo.remove(nick)) {
             xo.leave(nick);
+        } else if (xoParticipants.contains(nick) && inFar.add(nick)) {
+            // Whoever held an XO participant's nick there (and had it refused) is gone: the participant enters now.
+            far.join(nick);
+            count.accept("gateway.to-far.joins");
         }
     }
 
@@ -245,7 +267,7 @@ public final class Bridge {
             return;
         }
         farLastHeard = clock.instant();
-        farHistoryComing = false; // history comes before anything said now
+        farHistoryEnded(); // history comes before anything said now
         if (isOwnInFar(nick)) {
             count.accept("gateway.echoes-dropped");
         } else if (inXo.contains(nick)) {
@@ -270,6 +292,7 @@ public final class Bridge {
         if (!farHistoryComing) {
             return;
         }
+        farHistorySeen.add(carriedKey(nick, body));
         if (isOwnInFar(nick)) {
             return; // the XO room's own words, carried there before the outage
         }
@@ -289,9 +312,12 @@ public final class Bridge {
         count.accept("gateway.to-xo.after-outage");
     }
 
-    /** The far room's subject on re-entry: its history is over. */
+    /** The far room's subject on re-entry: its history is over, and the backlog can go without what it showed. */
     public void farHistoryEnded() {
-        farHistoryComing = false;
+        if (farHistoryComing) {
+            farHistoryComing = false;
+            sendBacklog();
+        }
     }
 
     /** A far occupant's private message to an XO participant's stand-in in the far room. */

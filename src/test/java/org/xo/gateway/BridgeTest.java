@@ -132,6 +132,7 @@ public class BridgeTest {
         bridge.xoMessage("erin", "bye");
         bridge.xoPresence("erin", false);
         bridge.farUp();
+        bridge.farHistoryEnded(); // the far room's subject: its history (none here) is over, the backlog goes
         assertEquals(List.of("xo leave alice", "far leave bob", "far leave erin", "far leave gw",
                 "far enter with history since 2026-12-02T10:00:00Z", "far join bob", "far join carol",
                 "far bob: while cut off (said 2026-12-02T10:00:05Z)",
@@ -167,6 +168,34 @@ public class BridgeTest {
     }
 
     @Test
+    public void whatTheFarRoomsHistoryShowsItHasIsNotSentAgain() {
+        bridge.start();
+        bridge.farUp();
+        bridge.xoPresence("bob", true);
+        bridge.farDown();
+        bridge.xoMessage("bob", "got there before the cut was seen");
+        bridge.xoMessage("bob", "did not");
+        bridge.farUp();
+        actions.clear();
+        bridge.farHistory("bob", "got there before the cut was seen", now);
+        bridge.farHistoryEnded();
+        assertEquals(List.of("far bob: did not (said " + now + ")"), actions);
+        assertEquals(1, counted.stream().filter("gateway.to-far.already-there"::equals).count());
+    }
+
+    @Test
+    public void anXoParticipantRefusedInTheFarRoomEntersOnceTheNickIsFree() {
+        bridge.farUp();
+        bridge.xoPresence("alice", true);
+        bridge.farRefused("alice"); // the far room has an alice of its own
+        bridge.farPresence("alice", true);
+        bridge.xoRefused("alice");
+        actions.clear();
+        bridge.farPresence("alice", false); // the far room's alice leaves
+        assertEquals(List.of("far join alice"), actions);
+    }
+
+    @Test
     public void theBacklogIsBoundedAndTheOldestGoFirst() {
         bridge.start();
         bridge.xoPresence("bob", true);
@@ -175,7 +204,7 @@ public class BridgeTest {
         }
         actions.clear();
         bridge.farUp();
-        assertEquals("far bob: m2 (said " + now + ")", actions.get(2));
+        assertEquals("far bob: m2 (said " + now + ")", actions.get(2)); // the first entry takes no history
         assertEquals(Bridge.MAX_BACKLOG + 2, actions.size());
         assertEquals(2, counted.stream().filter("gateway.to-far.missed"::equals).count());
     }
