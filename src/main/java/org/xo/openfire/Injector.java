@@ -668,7 +668,8 @@ final class Injector implements EngineListener {
      */
     private void makeMemberIfMemberAtHome(Participant p) {
         String affiliation = p.homeRank == null ? null : p.homeRank.affiliation();
-        if (!MEMBER_AFFILIATIONS.contains(affiliation) || p.memberHere || !overlay.isKeyed()) {
+        // Set.of answers contains(null) with a NullPointerException: most presences say no affiliation.
+        if (affiliation == null || !MEMBER_AFFILIATIONS.contains(affiliation) || p.memberHere || !overlay.isKeyed()) {
             return;
         }
         p.memberHere = true;

@@ -132,12 +132,29 @@ public final class XmppTestClient implements AutoCloseable {
         return JidCreate.entityFullFrom(room + "@conference." + domain + "/" + nick);
     }
 
-    /** Joins (creating as an instant room when needed), asking for up to 50 messages of history. */
+    /**
+     * Joins (creating as an instant room when needed), asking for up to 50 messages of history. A room someone else
+     * has just created is locked until its creator configures it (XEP-0045 10.1.1; milliseconds for XO's gateway,
+     * which creates the room as it starts): that refusal is tried again for a few seconds, as a user would.
+     */
     public MultiUserChat join(String room, String nick) throws Exception {
         MultiUserChat muc = MultiUserChatManager.getInstanceFor(connection).getMultiUserChat(roomJid(room));
         MucEnterConfiguration enter = muc.getEnterConfigurationBuilder(Resourcepart.from(nick))
                 .requestMaxStanzasHistory(50).build();
-        MultiUserChat.MucCreateConfigFormHandle handle = muc.createOrJoin(enter);
+        MultiUserChat.MucCreateConfigFormHandle handle = null;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                handle = muc.createOrJoin(enter);
+                break;
+            } catch (org.jivesoftware.smack.XMPPException.XMPPErrorException e) {
+                boolean locked = e.getStanzaError().getCondition()
+                        == org.jivesoftware.smack.packet.StanzaError.Condition.item_not_found;
+                if (!locked || attempt == 10) {
+                    throw e;
+                }
+                Thread.sleep(300);
+            }
+        }
         if (handle != null) {
             handle.makeInstant();
         }
