@@ -131,7 +131,7 @@ public final class ProsodyServer implements AutoCloseable {
         return new XmppTestClient(address, clientPort, domain, user, password, false);
     }
 
-    String log() {
+    public String log() {
         try {
             return Files.readString(dir.resolve("prosody.log"));
         } catch (IOException e) {
