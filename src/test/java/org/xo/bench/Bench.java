@@ -32,6 +32,7 @@ public final class Bench {
             case "bytes" -> BytesBench.run(options);
             case "pacing" -> PacingBench.run(options);
             case "fuzz" -> FuzzBench.run(options);
+            case "gateway" -> GatewayBench.run(options);
             case "manet" -> {
                 try {
                     org.xo.bench.manet.ManetBench.run(options);
@@ -56,6 +57,8 @@ public final class Bench {
         System.err.println("       bin/xo-bench pacing [--rates 0.5,1,10,100,1000] [--chat-messages N] [--messages N]"
                 + " [--burst N] [--bursts N]");
         System.err.println("       bin/xo-bench fuzz [--inputs N] [--max-seconds S]");
+        System.err.println("       bin/xo-bench gateway [--openfire all|4.2.0|5.1.1] [--messages N] [--rate PER_S]"
+                + " [--outage-s S] [--outage-messages N] [--ping-interval-s S]");
         System.err.println("       bin/xo-bench manet [--scenario high|medium|low|ber|all] [--nodes N] [--duration S]"
                 + " [--seed K | --seeds 1-5] [--drain S] [--range R] [--routing babel|ideal] [--out DIR]");
         System.exit(2);

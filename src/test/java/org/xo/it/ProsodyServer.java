@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.Assume;
@@ -15,20 +17,30 @@ import org.junit.Assume;
  * A real Prosody (Debian's package) as the "enterprise" server of the gateway tests: started on a loopback address of
  * its own with its MUC component, in a temporary directory that {@link #close()} removes after stopping Prosody by its
  * pid. Other domains are resolved from a hosts file (Prosody's unbound {@code hoststxt}), so /etc/hosts stays as it is.
+ * Also the far server of {@code bin/xo-bench gateway}.
  */
-final class ProsodyServer implements AutoCloseable {
+public final class ProsodyServer implements AutoCloseable {
     private static final Path PROSODY = Path.of("/usr/bin/prosody");
     private static final Path PROSODYCTL = Path.of("/usr/bin/prosodyctl");
+    /**
+     * Servers not closed yet: Prosody runs in a session of its own (setsid), so an interrupted run (a bench stopped
+     * with Ctrl-C) would leave it and its directory behind.
+     */
+    private static final Set<ProsodyServer> OPEN = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> OPEN.forEach(ProsodyServer::close), "stop-prosody"));
+    }
 
     final String address;
     final String domain;
     final int clientPort;
-    final int serverPort;
+    public final int serverPort;
     private final Path dir;
     private Process process;
 
     /** Skips the test with one sentence when Prosody is missing; with CI=true fails it instead. */
-    static void requireInstalled() {
+    public static void requireInstalled() {
         if (Files.isExecutable(PROSODY) && Files.isExecutable(PROSODYCTL)) {
             return;
         }
@@ -42,12 +54,13 @@ final class ProsodyServer implements AutoCloseable {
     /**
      * @param hosts lines of a hosts file: how Prosody finds the other servers (their s2s on port 5269)
      */
-    ProsodyServer(String address, String domain, List<String> hosts) throws IOException, InterruptedException {
+    public ProsodyServer(String address, String domain, List<String> hosts) throws IOException, InterruptedException {
         this.address = address;
         this.domain = domain;
         this.clientPort = NodeProcess.freePort();
         this.serverPort = NodeProcess.freePort();
         this.dir = Files.createTempDirectory("xo-prosody-");
+        OPEN.add(this);
         Path data = Files.createDirectories(dir.resolve("data"));
         Path hostsFile = dir.resolve("hosts");
         Files.write(hostsFile, hosts);
@@ -105,7 +118,7 @@ final class ProsodyServer implements AutoCloseable {
         start();
     }
 
-    void register(String user, String password) throws IOException, InterruptedException {
+    public void register(String user, String password) throws IOException, InterruptedException {
         Process ctl = new ProcessBuilder(PROSODYCTL.toString(), "--config", dir.resolve("prosody.cfg.lua").toString(),
                 "register", user, domain, password).redirectErrorStream(true).start();
         String out = new String(ctl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -114,11 +127,11 @@ final class ProsodyServer implements AutoCloseable {
         }
     }
 
-    XmppTestClient client(String user, String password) throws Exception {
+    public XmppTestClient client(String user, String password) throws Exception {
         return new XmppTestClient(address, clientPort, domain, user, password, false);
     }
 
-    String log() {
+    public String log() {
         try {
             return Files.readString(dir.resolve("prosody.log"));
         } catch (IOException e) {
@@ -146,6 +159,7 @@ final class ProsodyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        OPEN.remove(this);
         if (process != null) {
             stop();
         }
