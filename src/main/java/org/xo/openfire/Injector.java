@@ -679,7 +679,7 @@ final class Injector implements EngineListener {
             }
         } catch (ReflectiveOperationException | RuntimeException e) {
             stats.increment("inject.memberships-refused");
-            Log.debug("XO could not make {} a member of {}", p, p.room, e);
+            Log.warn("XO could not make {} a member of {}", p, p.room, e);
         }
     }
 
