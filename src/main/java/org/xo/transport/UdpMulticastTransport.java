@@ -70,6 +70,7 @@ public final class UdpMulticastTransport implements Transport {
     private volatile DatagramHandler handler;
     private Thread receiver;
     private volatile boolean closed;
+    private volatile boolean cappedBufferReported;
 
     public UdpMulticastTransport(UdpConfig config) {
         this.config = config;
@@ -132,6 +133,7 @@ public final class UdpMulticastTransport implements Transport {
             ch = DatagramChannel.open(StandardProtocolFamily.INET);
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             ch.setOption(StandardSocketOptions.SO_RCVBUF, config.receiveBufferBytes());
+            warnOnceIfCapped(ch.getOption(StandardSocketOptions.SO_RCVBUF));
             ch.bind(new InetSocketAddress(group, config.port()));
             ch.join(group, config.networkInterface());
             ch.configureBlocking(false);
@@ -286,6 +288,20 @@ public final class UdpMulticastTransport implements Transport {
     private static void checkGroup(InetAddress group) {
         if (!(group instanceof Inet4Address) || !group.isMulticastAddress()) {
             throw new IllegalArgumentException(group + " is not an IPv4 multicast group.");
+        }
+    }
+
+    /**
+     * Linux caps SO_RCVBUF at net.core.rmem_max (208 KB unless raised) and reports twice what it grants; a capped buffer
+     * loses bursts the node would otherwise read, so the operator hears of it once.
+     */
+    private void warnOnceIfCapped(int reported) {
+        int granted = reported / 2;
+        if (granted < config.receiveBufferBytes() && !cappedBufferReported) {
+            cappedBufferReported = true;
+            LOG.warn("The multicast receive buffer is {} KB where {} KB were asked for: the kernel caps it (raise it "
+                    + "with sysctl -w net.core.rmem_max={}); bursts beyond it are lost before XO reads them",
+                    granted / 1024, config.receiveBufferBytes() / 1024, config.receiveBufferBytes());
         }
     }
 

@@ -28,7 +28,7 @@ import org.xo.core.Kind;
 import org.xo.core.OverlayRoom;
 
 /**
- * Bad input against live nodes: 100,000 random and mutated datagrams sent to a room's multicast group while two
+ * Bad input against live nodes: 30,000 random and mutated datagrams sent to a room's multicast group while two
  * clients chat across two nodes. Nothing may reach the room, every datagram must be accounted for in the counters,
  * and the conversation must go on afterwards. Broken datagrams only: the intact envelopes among them go to a room no
  * node has open (a bit flip in one for the open room could leave a message that is valid and would rightly be shown).
@@ -44,7 +44,9 @@ public class MalformedTrafficIT {
     @Parameter
     public Openfire openfire;
 
-    private static final int DATAGRAMS = 100_000;
+    private static final int DATAGRAMS = 30_000;
+    /** Sent at once, then the sender waits for alpha to read them: a hundred fit the smallest usual socket buffer. */
+    private static final int CHUNK = 100;
     private static final long SEED = 0x5EEDL;
 
     private NodeProcess alpha;
@@ -78,17 +80,8 @@ public class MalformedTrafficIT {
         Map<String, Long> before = alice.xoStats();
 
         InetAddress group = new GroupAddressing().groupFor(OverlayRoom.of("ops", "conference.xo"));
-        int sent = sendGarbage(group);
-
-        // A node starved of CPU (two nodes and the sender on a loaded 2-core machine) loses some of the burst in its
-        // socket buffer: that is the kernel's doing. What reached it must all be dropped or filtered.
-        XmppTestClient.eventually("alpha has counted most of the garbage",
-                () -> received(alice) - before.get("datagrams.received") >= sent / 2);
-        long counted = 0;
-        for (int second = 0; second < 10 && received(alice) > counted; second++) { // beacons keep arriving
-            counted = received(alice);
-            Thread.sleep(1_000);
-        }
+        int sent = sendGarbage(group, before.get("datagrams.received"));
+        awaitDrained(before.get("datagrams.received"), sent);
         Map<String, Long> after = alice.xoStats();
         long received = after.get("datagrams.received") - before.get("datagrams.received");
         long dropped = droppedTotal(after) - droppedTotal(before);
@@ -100,7 +93,7 @@ public class MalformedTrafficIT {
                 "stream.repair.nacks.received")) {
             harmless += after.get(counter) - before.get(counter);
         }
-        assertTrue("most garbage reached the node: " + received + " of " + sent, received >= sent / 2);
+        assertTrue("most garbage reached the node: " + received + " of " + sent, received >= sent * 9L / 10);
         System.out.printf("openfire=%s: %d of %d garbage datagrams reached alpha%n", openfire, received, sent);
         assertTrue("every received garbage datagram was dropped or filtered: dropped " + dropped + " + filtered "
                 + harmless + " of " + received, dropped + harmless >= received - 5);
@@ -122,6 +115,29 @@ public class MalformedTrafficIT {
         }
     }
 
+    /**
+     * Waits until alpha has read what was sent so far, or has read nothing more for a second (the kernel dropped the
+     * rest). A sender that outruns a CPU-starved node only measures its socket buffer: with the usual 208 KB cap
+     * (net.core.rmem_max) most of an unpaced burst is lost before the node sees it.
+     */
+    private void awaitDrained(long receivedBefore, int sent) throws InterruptedException {
+        long last = -1;
+        long quietSince = System.nanoTime();
+        while (true) {
+            long got = received(alice) - receivedBefore;
+            if (got >= sent) {
+                return;
+            }
+            if (got != last) {
+                last = got;
+                quietSince = System.nanoTime();
+            } else if (System.nanoTime() - quietSince > 1_000_000_000L) {
+                return;
+            }
+            Thread.sleep(5);
+        }
+    }
+
     private static long droppedTotal(Map<String, Long> stats) {
         return stats.entrySet().stream().filter(e -> e.getKey().startsWith("dropped."))
                 .mapToLong(Map.Entry::getValue).sum();
@@ -132,7 +148,7 @@ public class MalformedTrafficIT {
      * random lengths. Valid envelopes among them are for a room no node has open, so they can never reach a room
      * (see {@link HostileTrafficIT} for well-formed envelopes that can).
      */
-    private int sendGarbage(InetAddress group) throws Exception {
+    private int sendGarbage(InetAddress group, long receivedBefore) throws Exception {
         Random random = new Random(SEED);
         EnvelopeCodec codec = new EnvelopeCodec(false);
         EnvelopeCodec compressing = new EnvelopeCodec(true);
@@ -148,8 +164,8 @@ public class MalformedTrafficIT {
                     default -> lyingHeader(random);
                 };
                 channel.send(ByteBuffer.wrap(datagram), target);
-                if (i % 200 == 199) {
-                    Thread.sleep(2); // stay under what the receivers' socket buffers absorb
+                if (i % CHUNK == CHUNK - 1) {
+                    awaitDrained(receivedBefore, i + 1);
                 }
             }
         }
