@@ -63,9 +63,13 @@ final class Injector implements EngineListener {
     private static final String OPENFIRE_MUC_NS = "http://jivesoftware.org/protocol/muc";
     /** Tasks waiting for the injector thread at most; a burst beyond this is dropped and counted. */
     static final int MAX_QUEUED = 100_000;
-    /** Refused entries are tried again this often: a room its creator left locked opens after a grace period. */
-    private static final long REENTRY_DELAY_MS = InstantRoomCompleter.GRACE_MS + 1_000;
-    private static final int MAX_REFUSALS = 3;
+    /**
+     * A refused entry is tried again after this, then after twice as long each time: most refusals are a room its
+     * creator is configuring this very moment (locked for milliseconds, at most {@link InstantRoomCompleter#GRACE_MS}).
+     */
+    private static final long FIRST_REENTRY_DELAY_MS = 250;
+    /** Five tries span 7.75 s: past the grace period of a room its creator left locked. */
+    private static final int MAX_REFUSALS = 5;
     private static final long STOP_WAIT_MS = 3_000;
     /** A message older than this on arrival is shown dated with the time it was said (XEP-0203). */
     private static final long LATE_AFTER_MS = 5_000;
@@ -841,7 +845,7 @@ final class Injector implements EngineListener {
                 if (roster.byResource(p.resource) == p && !p.joined()) {
                     enter(p);
                 }
-            }, REENTRY_DELAY_MS);
+            }, FIRST_REENTRY_DELAY_MS << (refused - 1));
         } else {
             // Refused for good (a full room, a ban): what it says is dropped, not held, until its next presence.
             List<Packet> waiting = held.remove(p.resource);

@@ -292,11 +292,10 @@ public final class UdpMulticastTransport implements Transport {
     }
 
     /**
-     * Linux caps SO_RCVBUF at net.core.rmem_max (208 KB unless raised) and reports twice what it grants; a capped buffer
-     * loses bursts the node would otherwise read, so the operator hears of it once.
+     * Linux caps SO_RCVBUF at net.core.rmem_max (208 KB unless raised; reported as granted, or doubled): a capped
+     * buffer loses bursts the node would otherwise read, so the operator hears of it once.
      */
-    private void warnOnceIfCapped(int reported) {
-        int granted = reported / 2;
+    private void warnOnceIfCapped(int granted) {
         if (granted < config.receiveBufferBytes() && !cappedBufferReported) {
             cappedBufferReported = true;
             LOG.warn("The multicast receive buffer is {} KB where {} KB were asked for: the kernel caps it (raise it "

@@ -51,7 +51,7 @@ public class ChurnStressIT {
     private static final String ROOM = "stress";
     private static final String[] DOMAINS = {"alpha.test", "beta.test", "gamma.test"};
     private static final int TALKERS_PER_NODE = 2;
-    private static final int BURST = 150;
+    private static final int BURST = 80;
     private static final long DELIVERY_WAIT_MS = 90_000;
     /** A talker that got nothing for this long gets nothing more: a stuck room. */
     private static final long STALL_MS = 15_000;

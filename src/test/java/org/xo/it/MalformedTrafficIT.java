@@ -13,7 +13,9 @@ import java.nio.channels.DatagramChannel;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
+import org.jivesoftware.smack.packet.Presence;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -28,7 +30,7 @@ import org.xo.core.Kind;
 import org.xo.core.OverlayRoom;
 
 /**
- * Bad input against live nodes: 30,000 random and mutated datagrams sent to a room's multicast group while two
+ * Bad input against live nodes: 20,000 random and mutated datagrams sent to a room's multicast group while two
  * clients chat across two nodes. Nothing may reach the room, every datagram must be accounted for in the counters,
  * and the conversation must go on afterwards. Broken datagrams only: the intact envelopes among them go to a room no
  * node has open (a bit flip in one for the open room could leave a message that is valid and would rightly be shown).
@@ -44,7 +46,7 @@ public class MalformedTrafficIT {
     @Parameter
     public Openfire openfire;
 
-    private static final int DATAGRAMS = 30_000;
+    private static final int DATAGRAMS = 20_000;
     /** Sent at once, then the sender waits for alpha to read them: a hundred fit the smallest usual socket buffer. */
     private static final int CHUNK = 100;
     private static final long SEED = 0x5EEDL;
@@ -77,11 +79,13 @@ public class MalformedTrafficIT {
         alice.join("ops", "alice");
         bob.join("ops", "bob");
         XmppTestClient.eventually("alice sees bob", () -> alice.occupantNicks("ops").contains("bob"));
+        XmppTestClient.eventually("bob sees alice", () -> bob.occupantNicks("ops").contains("alice"));
         Map<String, Long> before = alice.xoStats();
+        long betaBefore = received(bob);
 
         InetAddress group = new GroupAddressing().groupFor(OverlayRoom.of("ops", "conference.xo"));
-        int sent = sendGarbage(group, before.get("datagrams.received"));
-        awaitDrained(before.get("datagrams.received"), sent);
+        int sent = sendGarbage(group, before.get("datagrams.received"), betaBefore);
+        awaitDrained(alice, before.get("datagrams.received"), sent);
         Map<String, Long> after = alice.xoStats();
         long received = after.get("datagrams.received") - before.get("datagrams.received");
         long dropped = droppedTotal(after) - droppedTotal(before);
@@ -98,8 +102,14 @@ public class MalformedTrafficIT {
         assertTrue("every received garbage datagram was dropped or filtered: dropped " + dropped + " + filtered "
                 + harmless + " of " + received, dropped + harmless >= received - 5);
         assertEquals("nothing from the garbage was injected", before.get("envelopes.delivered"), after.get("envelopes.delivered"));
-        assertEquals(List.of("alice", "bob"), alice.occupantNicks("ops"));
-        assertEquals(List.of("alice", "bob"), bob.occupantNicks("ops"));
+        // What the kernel dropped at a starved node may include the room's own traffic: repair brings it back.
+        for (XmppTestClient client : List.of(alice, bob)) {
+            XmppTestClient.eventually("both in the room as seen from " + client.connection.getUser(),
+                    () -> client.occupantNicks("ops").equals(List.of("alice", "bob")));
+        }
+        assertTrue("nobody left during the garbage: " + bob.presences + alice.presences,
+                Stream.concat(bob.presences.stream(), alice.presences.stream())
+                        .noneMatch(p -> p.getType() == Presence.Type.unavailable));
 
         alice.say("ops", "still here");
         bob.awaitMessage(m -> "still here".equals(m.getBody()), "a message after the garbage");
@@ -116,15 +126,15 @@ public class MalformedTrafficIT {
     }
 
     /**
-     * Waits until alpha has read what was sent so far, or has read nothing more for a second (the kernel dropped the
-     * rest). A sender that outruns a CPU-starved node only measures its socket buffer: with the usual 208 KB cap
+     * Waits until the client's node has read what was sent so far, or has read nothing more for a second (the kernel
+     * dropped the rest). A sender that outruns a CPU-starved node only measures its socket buffer: with the usual 208 KB cap
      * (net.core.rmem_max) most of an unpaced burst is lost before the node sees it.
      */
-    private void awaitDrained(long receivedBefore, int sent) throws InterruptedException {
+    private static void awaitDrained(XmppTestClient node, long receivedBefore, int sent) throws InterruptedException {
         long last = -1;
         long quietSince = System.nanoTime();
         while (true) {
-            long got = received(alice) - receivedBefore;
+            long got = received(node) - receivedBefore;
             if (got >= sent) {
                 return;
             }
@@ -148,7 +158,7 @@ public class MalformedTrafficIT {
      * random lengths. Valid envelopes among them are for a room no node has open, so they can never reach a room
      * (see {@link HostileTrafficIT} for well-formed envelopes that can).
      */
-    private int sendGarbage(InetAddress group, long receivedBefore) throws Exception {
+    private int sendGarbage(InetAddress group, long alphaBefore, long betaBefore) throws Exception {
         Random random = new Random(SEED);
         EnvelopeCodec codec = new EnvelopeCodec(false);
         EnvelopeCodec compressing = new EnvelopeCodec(true);
@@ -165,7 +175,8 @@ public class MalformedTrafficIT {
                 };
                 channel.send(ByteBuffer.wrap(datagram), target);
                 if (i % CHUNK == CHUNK - 1) {
-                    awaitDrained(receivedBefore, i + 1);
+                    awaitDrained(alice, alphaBefore, i + 1); // both: beta's room traffic must not drown either
+                    awaitDrained(bob, betaBefore, i + 1);
                 }
             }
         }
