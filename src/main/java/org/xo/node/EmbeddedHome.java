@@ -28,7 +28,6 @@ import java.security.KeyStore;
  * when missing.
  */
 final class EmbeddedHome {
-    private static final String STORE_PASSWORD = "changeit";
 
     private final NodeHome home;
     private final Path dir;
@@ -54,7 +53,7 @@ final class EmbeddedHome {
             }
         }
         SelfSignedCertificate.ensure(dir.resolve("resources/security/keystore"), options.domain,
-                STORE_PASSWORD.toCharArray());
+                SelfSignedCertificate.OPENFIRE_STORE_PASSWORD.toCharArray());
         writeIfMissing(dir.resolve("plugins/admin/plugin.xml"), resource("admin-plugin.xml"));
         writeStatusView();
         if (!options.noPlugin) {
@@ -107,7 +106,7 @@ final class EmbeddedHome {
             store.load(null, null);
             Files.createDirectories(file.getParent());
             try (OutputStream out = Files.newOutputStream(file)) {
-                store.store(out, STORE_PASSWORD.toCharArray());
+                store.store(out, SelfSignedCertificate.OPENFIRE_STORE_PASSWORD.toCharArray());
             }
         } catch (GeneralSecurityException e) {
             throw new IOException("Cannot create key store " + file, e);

@@ -35,6 +35,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * (Openfire depends on it), and Openfire 4.2 generates none by itself without the admin console.
  */
 final class SelfSignedCertificate {
+    /** Openfire's default password of its key and trust stores. */
+    static final String OPENFIRE_STORE_PASSWORD = "changeit";
     private static final Duration VALIDITY = Duration.ofDays(3650);
 
     private SelfSignedCertificate() {

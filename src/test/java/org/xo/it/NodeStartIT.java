@@ -14,6 +14,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -23,6 +25,7 @@ import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.jar.Attributes;
@@ -31,6 +34,8 @@ import java.util.jar.Manifest;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+
+import javax.net.ssl.X509TrustManager;
 
 import org.jivesoftware.smack.ConnectionConfiguration.SecurityMode;
 import org.jivesoftware.smack.filter.MessageTypeFilter;
@@ -124,6 +129,13 @@ public class NodeStartIT {
 
                 // The account now exists; on a loopback node any password is still accepted.
                 connect(node, user, "another password").instantShutdown();
+
+                // A client that insists on STARTTLS, as most real ones do, gets the node's certificate for its domain.
+                X509Certificate shown = startTlsCertificate(node, user);
+                assertTrue("certificate names " + DOMAIN + ": " + shown.getSubjectAlternativeNames(),
+                        shown.getSubjectAlternativeNames().stream().anyMatch(name -> DOMAIN.equals(name.get(1))));
+                assertFalse("made before the start, not by Openfire's slower generator",
+                        node.log().contains("Generating a new private key and corresponding self-signed certificate"));
 
                 assertTrue("plugin JAR not extracted", Files.isDirectory(node.home().resolve("plugins/xo")));
                 assertTrue("XO plugin not initialized\n" + node.logTail(), node.log().contains("XO plugin started"));
@@ -508,6 +520,43 @@ public class NodeStartIT {
         beforeLogin.accept(connection);
         connection.connect().login();
         return connection;
+    }
+
+    /** Logs in over STARTTLS, trusting whatever the node shows, and returns the certificate it showed. */
+    private static X509Certificate startTlsCertificate(NodeProcess node, String user) throws Exception {
+        AtomicReference<X509Certificate> shown = new AtomicReference<>();
+        X509TrustManager trustWhatIsShown = new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                throw new CertificateException("a client was not expected here");
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                shown.set(chain[0]);
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        XMPPTCPConnection connection = new XMPPTCPConnection(XMPPTCPConnectionConfiguration.builder()
+                .setXmppDomain(node.domain())
+                .setHostAddress(InetAddress.getLoopbackAddress())
+                .setPort(node.clientPort())
+                .setSecurityMode(SecurityMode.required)
+                .setCustomX509TrustManager(trustWhatIsShown)
+                .setUsernameAndPassword(user, "any")
+                .setConnectTimeout(10_000)
+                .build());
+        try {
+            connection.connect().login();
+            assertTrue("the stream is encrypted", connection.isSecureConnection());
+        } finally {
+            connection.instantShutdown();
+        }
+        return shown.get();
     }
 
     private static void awaitUntil(String what, BooleanSupplier condition) throws InterruptedException {
