@@ -341,6 +341,10 @@ public final class XoEngine implements AutoCloseable {
     /** Written only on the discovery timer thread. */
     private volatile long lastBeaconNanos = System.nanoTime() - MIN_BEACON_GAP_NANOS;
     private volatile List<List<String>> lastAdvertised = List.of();
+    /** The bridges this node is configured for, as its beacons name them ({@link #advertiseGateways}). */
+    private volatile Set<String> gateways = Set.of();
+    /** A node just appeared: this node's next beacon goes out early even unchanged, so that it learns of this one. */
+    private final AtomicBoolean beaconOwed = new AtomicBoolean();
     private volatile State state = State.NEW;
     private volatile Pacer pacer;
     private volatile int originEpoch;
@@ -1034,6 +1038,20 @@ public final class XoEngine implements AutoCloseable {
     public Set<String> remoteNicks(String room, long nodeId) {
         OpenRoom open = rooms.get(resolve(room).jid());
         return open == null ? Set.of() : open.state.remoteNicks(nodeId);
+    }
+
+    /**
+     * The bridges this node is configured for (see {@link org.xo.discovery.Beacon}): its beacons name them from now
+     * on, the next one at once. Nodes configured for the same bridge elect one of them by these.
+     *
+     * @throws IllegalArgumentException for a key a beacon cannot carry
+     */
+    public void advertiseGateways(Set<String> keys) {
+        if (keys.size() > Beacon.MAX_GATEWAYS || !keys.stream().allMatch(Beacon::isGatewayKey)) {
+            throw new IllegalArgumentException("A beacon cannot name these gateways: " + keys);
+        }
+        gateways = Set.copyOf(keys);
+        advertisementMayHaveChanged();
     }
 
     /** @return what this node's next beacon advertises: its open rooms that have local occupants */
@@ -1806,6 +1824,10 @@ public final class XoEngine implements AutoCloseable {
 
     /** Directory callback (serialized): a lost node is back; ask every open room for its state. */
     private void onNodeAppeared(long nodeId) {
+        // A node that starts learns of the others from their next beacons: this one's goes out now (elections of
+        // gateways wait for them, see advertiseGateways).
+        beaconOwed.set(true);
+        advertisementMayHaveChanged();
         if (!lostNodes.remove(nodeId)) {
             return; // first time heard: its occupants come with the room traffic or our own state requests
         }
@@ -1931,14 +1953,15 @@ public final class XoEngine implements AutoCloseable {
             advertisementMayHaveChanged(); // a periodic beacon went out meanwhile: keep the gap
             return;
         }
-        if (!advertisementKey(advertisedRooms()).equals(lastAdvertised)) {
+        if (beaconOwed.getAndSet(false) || !advertisementKey(advertisedRooms()).equals(lastAdvertised)) {
             sendBeacon(false);
         }
     }
 
-    /** What changes trigger an immediate beacon: the rooms and their subjects, not occupant counts. */
-    private static List<List<String>> advertisementKey(List<AdvertisedRoom> rooms) {
-        List<List<String>> key = new ArrayList<>(rooms.size());
+    /** What changes trigger an immediate beacon: the rooms and their subjects, the gateways, not occupant counts. */
+    private List<List<String>> advertisementKey(List<AdvertisedRoom> rooms) {
+        List<List<String>> key = new ArrayList<>(rooms.size() + 1);
+        key.add(gateways.stream().sorted().toList());
         for (AdvertisedRoom r : rooms) {
             key.add(List.of(r.room(), Beacon.truncate(r.subject())));
         }
@@ -1960,7 +1983,8 @@ public final class XoEngine implements AutoCloseable {
         sendGate.readLock().lock();
         try {
             EngineConfig c = config;
-            String body = Beacon.encode(goodbye ? Duration.ZERO : c.beaconInterval(), rooms);
+            String body = Beacon.encode(goodbye ? Duration.ZERO : c.beaconInterval(), rooms,
+                    goodbye ? Set.of() : gateways);
             Envelope beacon = new Envelope(c.nodeId(), originEpoch, nextSeq(controlRoom),
                     System.currentTimeMillis(), controlRoom, beaconNick(c.nodeName()), Kind.BEACON, body);
             pacer.submit(c.controlGroup(), beacon);
