@@ -81,6 +81,9 @@ final class Gateway implements Component {
      * silent up to a node timeout before the takeover, and a bit before its last words crossed.
      */
     private static final Duration STANDBY_MARGIN = Duration.ofSeconds(5);
+    /** A refused listener enters the XO room again after a room left locked by its creator is opened as instant. */
+    private static final long LISTENER_REENTRY_MS = InstantRoomCompleter.GRACE_MS + 1_000;
+    private static final int MAX_LISTENER_REFUSALS = 5;
 
     /** Where this node is in the election of the gateway that bridges. */
     private enum Role {
@@ -139,6 +142,8 @@ final class Gateway implements Component {
     private Role role;
     /** The gateway that bridges while this one stands by. */
     private long activeGateway;
+    /** Times the XO room refused the listener since the bridge started. */
+    private int listenerRefusals;
     private String pendingPing;
     private long pings;
     private boolean s2sListening;
@@ -209,6 +214,7 @@ final class Gateway implements Component {
                 0, "");
         Log.info("XO gateway: bridging room {} with {} as {} once elected", now.room(), now.farRoom(), domain);
         role = Role.ELECTING;
+        listenerRefusals = 0;
         overlay.advertiseGateways(Set.of(electionKey()));
         nextElection = thread.schedule(() -> runGuarded(this::elect), FIRST_ELECTION_DELAY.toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -534,6 +540,18 @@ final class Gateway implements Component {
         statusChanged(status != null && status.up(), (far ? "the far room" : "the XO room") + " refused "
                 + packet.getTo() + (error == null ? "" : ": " + error.getCondition()));
         if (!(packet instanceof Presence) || nick == null) {
+            return;
+        }
+        if (!far && BRIDGE_USER.equals(packet.getTo().getNode()) && nick.equals(wanted.nick())
+                && listenerRefusals++ < MAX_LISTENER_REFUSALS) {
+            // The XO room refused the listener: a client created it a moment before and has not opened it yet
+            // (item-not-found on 4.2), say. It enters again once such a room is opened for good.
+            Bridge refusedOne = bridge;
+            thread.schedule(() -> runGuarded(() -> {
+                if (bridge == refusedOne) {
+                    bridge.start();
+                }
+            }), LISTENER_REENTRY_MS, TimeUnit.MILLISECONDS);
             return;
         }
         if (far && BRIDGE_USER.equals(packet.getTo().getNode()) && nick.equals(wanted.nick())
