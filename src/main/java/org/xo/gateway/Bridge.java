@@ -265,8 +265,13 @@ public final class Bridge {
      */
     public void otherGatewaysOccupant(String nick, boolean available) {
         if (available) {
-            othersInXo.add(nick);
-            count.accept("gateway.other-gateways-occupants");
+            if (othersInXo.add(nick)) {
+                count.accept("gateway.other-gateways-occupants");
+            }
+            // Known as another gateway's only now (its messages came before its presence, say): out of the far room.
+            if (xoParticipants.remove(nick) && inFar.remove(nick)) {
+                far.leave(nick);
+            }
         } else if (othersInXo.remove(nick)) {
             seatFarParticipant(nick);
         }

@@ -220,6 +220,15 @@ public class BridgeTest {
     }
 
     @Test
+    public void anOccupantKnownAsAnotherGatewaysOnlyLaterLeavesTheFarRoom() {
+        bridge.farUp();
+        bridge.xoPresence("alice", true); // seen before its presence said what it is
+        bridge.otherGatewaysOccupant("alice", true);
+        bridge.xoMessage("alice", "hello");
+        assertEquals(List.of("far enter", "far join alice", "far leave alice"), actions);
+    }
+
+    @Test
     public void aStandbyKeepsAWindowOfTheTalkAndATakeoverCarriesWhatEachRoomLacks() {
         Duration window = Duration.ofSeconds(40);
         bridge.start();
