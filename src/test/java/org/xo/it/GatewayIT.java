@@ -320,9 +320,11 @@ public class GatewayIT {
         XmppTestClient.eventually("bob and dave in the enterprise room, alice in the XO room on both nodes",
                 () -> alice.occupantNicks(ROOM).containsAll(List.of("bob", "dave"))
                         && bob.occupantNicks(ROOM).contains("alice") && dave.occupantNicks(ROOM).contains("alice"));
-        XmppTestClient.eventually("the lower node id bridges, the other stands by",
+        XmppTestClient.eventually("the lower node id bridges, the other stands by, knowing the elected one's occupants"
+                        + " in the XO room (its listener, alice's stand-in) by their mark",
                 () -> stat(onElected, "gateway.far-up") == 1
-                        && electedId.equals(bridgeStatus(onStandby).get("standby-for")));
+                        && electedId.equals(bridgeStatus(onStandby).get("standby-for"))
+                        && stat(onStandby, "gateway.other-gateways-occupants") >= 2);
         long standbyBefore = carried(onStandby);
         alice.say(ROOM, "hello both nodes");
         onStandby.say(ROOM, "hello from the standby's node");
