@@ -363,6 +363,9 @@ public class GatewayIT {
         XmppTestClient.eventually("the enterprise room: the survivor once, the new gateway's listener",
                 () -> alice.occupantNicks(ROOM).stream().filter(nick -> !nick.startsWith("xo-gateway")).toList()
                         .equals(List.of("alice", survivor).stream().sorted().toList()));
+        // The senders' own copies of the last messages: a copy of an earlier one would travel ahead of them.
+        XmppTestClient.eventually("the senders' own copies of the last messages",
+                () -> count(onStandby, "through the new gateway") > 0 && count(alice, "after the takeover") > 0);
         for (String body : List.of("hello both nodes", "hello from the standby's node", "hello from the elected node",
                 "said in the switch-over", "far side in the switch-over", "after the takeover",
                 "through the new gateway")) {
