@@ -1953,13 +1953,13 @@ public final class XoEngine implements AutoCloseable {
             advertisementMayHaveChanged(); // a periodic beacon went out meanwhile: keep the gap
             return;
         }
-        if (beaconOwed.getAndSet(false) || !advertisementKey(advertisedRooms()).equals(lastAdvertised)) {
+        if (beaconOwed.getAndSet(false) || !advertisementKey(advertisedRooms(), gateways).equals(lastAdvertised)) {
             sendBeacon(false);
         }
     }
 
     /** What changes trigger an immediate beacon: the rooms and their subjects, the gateways, not occupant counts. */
-    private List<List<String>> advertisementKey(List<AdvertisedRoom> rooms) {
+    private static List<List<String>> advertisementKey(List<AdvertisedRoom> rooms, Set<String> gateways) {
         List<List<String>> key = new ArrayList<>(rooms.size() + 1);
         key.add(gateways.stream().sorted().toList());
         for (AdvertisedRoom r : rooms) {
@@ -1980,11 +1980,12 @@ public final class XoEngine implements AutoCloseable {
     /** Sends a full beacon, or the goodbye; on the discovery timer thread (or in close, after it stopped). */
     private void sendBeacon(boolean goodbye) {
         List<AdvertisedRoom> rooms = goodbye ? List.of() : advertisedRooms();
+        // Read once: the key below must say what this beacon carried, or a change made meanwhile is never sent early.
+        Set<String> bridges = goodbye ? Set.of() : gateways;
         sendGate.readLock().lock();
         try {
             EngineConfig c = config;
-            String body = Beacon.encode(goodbye ? Duration.ZERO : c.beaconInterval(), rooms,
-                    goodbye ? Set.of() : gateways);
+            String body = Beacon.encode(goodbye ? Duration.ZERO : c.beaconInterval(), rooms, bridges);
             Envelope beacon = new Envelope(c.nodeId(), originEpoch, nextSeq(controlRoom),
                     System.currentTimeMillis(), controlRoom, beaconNick(c.nodeName()), Kind.BEACON, body);
             pacer.submit(c.controlGroup(), beacon);
@@ -1994,7 +1995,7 @@ public final class XoEngine implements AutoCloseable {
             sendGate.readLock().unlock();
         }
         lastBeaconNanos = System.nanoTime();
-        lastAdvertised = advertisementKey(rooms);
+        lastAdvertised = advertisementKey(rooms, bridges);
         DnsSdAdvertiser advertiser = dnsSd;
         if (advertiser != null && !goodbye) {
             advertiser.update(rooms); // rate-limited, and only when the TXT record changes
