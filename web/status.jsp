@@ -189,7 +189,7 @@
         fill('xo-bridge', d.bridge ? [d.bridge] : [], function (row, b) {
             cell(row, b.room);
             cell(row, b.farRoom);
-            cell(row, b.state, b.up ? 'xo-up' : 'xo-down');
+            cell(row, b.state, b.up ? 'xo-up' : b.standbyFor ? '' : 'xo-down');
             cell(row, b.since);
             cell(row, b.toFar.toLocaleString(), 'xo-value');
             cell(row, b.toXo.toLocaleString(), 'xo-value');

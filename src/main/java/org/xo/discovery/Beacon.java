@@ -18,7 +18,9 @@ import org.xo.core.OverlayRoom;
  * <pre>
  * body    = header *( LF room )
  * header  = "XO1" SP interval *( SP token )  ; interval in ms, 0..86400000, 0 = goodbye (node shutting down);
- *                                          ; further tokens are reserved for later versions and ignored
+ *                                          ; tokens other than gateways are reserved for later versions and ignored
+ * token   = "gw=" key                     ; a bridge the node is configured for (at most 16, no key twice)
+ * key     = 1 to 512 bytes, no blanks, no controls: opaque here (the gateway names overlay room and far room)
  * room    = address TAB group TAB port TAB occupants TAB subject
  * address = normalized overlay room address (no blanks, no controls), at most 255 bytes
  * group   = dotted-quad IPv4 multicast address (224.0.0.0/4), no leading zeros
@@ -39,6 +41,9 @@ public final class Beacon {
     public static final int MAX_SUBJECT_CODE_POINTS = 64;
     public static final int MAX_OCCUPANTS = 1_000_000;
     public static final long MAX_INTERVAL_MILLIS = 86_400_000L;
+    public static final int MAX_GATEWAYS = 16;
+    public static final int MAX_GATEWAY_KEY_BYTES = 512;
+    private static final String GATEWAY_TOKEN = "gw=";
     /** Bytes of body the encoder fills at most (rooms that do not fit are left out): one stanza. */
     public static final int MAX_BODY_BYTES = Limits.MAX_STANZA_BYTES;
 
@@ -51,12 +56,25 @@ public final class Beacon {
      *                 or {@link #MAX_BODY_BYTES} are left out, a repeated room is written once
      */
     public static String encode(Duration interval, List<AdvertisedRoom> rooms) {
+        return encode(interval, rooms, Set.of());
+    }
+
+    /**
+     * @param gateways keys of the bridges the node is configured for, at most {@value #MAX_GATEWAYS}, each valid
+     *                 ({@link #isGatewayKey})
+     */
+    public static String encode(Duration interval, List<AdvertisedRoom> rooms, Set<String> gateways) {
         long millis = interval.toMillis();
         if (millis < 0 || millis > MAX_INTERVAL_MILLIS) {
             throw new IllegalArgumentException("Beacon interval must be 0.." + MAX_INTERVAL_MILLIS + " ms, was "
                     + millis + ".");
         }
+        if (gateways.size() > MAX_GATEWAYS || !gateways.stream().allMatch(Beacon::isGatewayKey)) {
+            throw new IllegalArgumentException("A beacon names at most " + MAX_GATEWAYS + " gateways, each 1.."
+                    + MAX_GATEWAY_KEY_BYTES + " bytes without blanks or controls: " + gateways);
+        }
         StringBuilder out = new StringBuilder(32 + rooms.size() * 96).append(MAGIC).append(' ').append(millis);
+        gateways.stream().sorted().forEach(key -> out.append(' ').append(GATEWAY_TOKEN).append(key));
         int bytes = out.length();
         int count = 0;
         Set<String> seen = new HashSet<>();
@@ -136,7 +154,19 @@ public final class Beacon {
         if (!header.startsWith(MAGIC + " ")) {
             throw new MalformedBeaconException("bad header");
         }
-        long interval = number(split(header, ' ', 3).get(1), MAX_INTERVAL_MILLIS, "interval");
+        // The last part holds what is beyond the tokens read: reserved, ignored.
+        List<String> tokens = split(header, ' ', MAX_HEADER_TOKENS + 1);
+        long interval = number(tokens.get(1), MAX_INTERVAL_MILLIS, "interval");
+        Set<String> gateways = new HashSet<>();
+        for (String token : tokens.subList(2, Math.min(tokens.size(), MAX_HEADER_TOKENS))) {
+            if (!token.startsWith(GATEWAY_TOKEN)) {
+                continue; // reserved for later versions
+            }
+            String key = token.substring(GATEWAY_TOKEN.length());
+            if (!isGatewayKey(key) || !gateways.add(key) || gateways.size() > MAX_GATEWAYS) {
+                throw new MalformedBeaconException("bad or repeated gateway, or more than " + MAX_GATEWAYS);
+            }
+        }
         List<AdvertisedRoom> rooms = new ArrayList<>(lines.size() - 1);
         Set<String> seen = new HashSet<>();
         for (int i = 1; i < lines.size(); i++) {
@@ -160,7 +190,17 @@ public final class Beacon {
             String subject = unescape(f.get(4));
             rooms.add(new AdvertisedRoom(room, group, port, occupants, subject));
         }
-        return new NodeInfo(nodeId, epoch, name, Duration.ofMillis(interval), rooms);
+        return new NodeInfo(nodeId, epoch, name, Duration.ofMillis(interval), rooms, gateways);
+    }
+
+    /** Header tokens read at most: the gateways, the two before them, and as many reserved ones. */
+    private static final int MAX_HEADER_TOKENS = 2 * (MAX_GATEWAYS + 2);
+
+    /** @return whether a gateway key can go on the wire: 1 to 512 bytes, no blanks, no control characters */
+    public static boolean isGatewayKey(String key) {
+        return !key.isEmpty() && key.getBytes(StandardCharsets.UTF_8).length <= MAX_GATEWAY_KEY_BYTES
+                && key.codePoints().noneMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c)
+                        || Character.isSpaceChar(c));
     }
 
     /** Splits on a separator, stopping after {@code max} parts (the last part then holds the rest). */

@@ -341,6 +341,10 @@ public final class XoEngine implements AutoCloseable {
     /** Written only on the discovery timer thread. */
     private volatile long lastBeaconNanos = System.nanoTime() - MIN_BEACON_GAP_NANOS;
     private volatile List<List<String>> lastAdvertised = List.of();
+    /** The bridges this node is configured for, as its beacons name them ({@link #advertiseGateways}). */
+    private volatile Set<String> gateways = Set.of();
+    /** A node just appeared: this node's next beacon goes out early even unchanged, so that it learns of this one. */
+    private final AtomicBoolean beaconOwed = new AtomicBoolean();
     private volatile State state = State.NEW;
     private volatile Pacer pacer;
     private volatile int originEpoch;
@@ -1034,6 +1038,20 @@ public final class XoEngine implements AutoCloseable {
     public Set<String> remoteNicks(String room, long nodeId) {
         OpenRoom open = rooms.get(resolve(room).jid());
         return open == null ? Set.of() : open.state.remoteNicks(nodeId);
+    }
+
+    /**
+     * The bridges this node is configured for (see {@link org.xo.discovery.Beacon}): its beacons name them from now
+     * on, the next one at once. Nodes configured for the same bridge elect one of them by these.
+     *
+     * @throws IllegalArgumentException for a key a beacon cannot carry
+     */
+    public void advertiseGateways(Set<String> keys) {
+        if (keys.size() > Beacon.MAX_GATEWAYS || !keys.stream().allMatch(Beacon::isGatewayKey)) {
+            throw new IllegalArgumentException("A beacon cannot name these gateways: " + keys);
+        }
+        gateways = Set.copyOf(keys);
+        advertisementMayHaveChanged();
     }
 
     /** @return what this node's next beacon advertises: its open rooms that have local occupants */
@@ -1806,6 +1824,10 @@ public final class XoEngine implements AutoCloseable {
 
     /** Directory callback (serialized): a lost node is back; ask every open room for its state. */
     private void onNodeAppeared(long nodeId) {
+        // A node that starts learns of the others from their next beacons: this one's goes out now (elections of
+        // gateways wait for them, see advertiseGateways).
+        beaconOwed.set(true);
+        advertisementMayHaveChanged();
         if (!lostNodes.remove(nodeId)) {
             return; // first time heard: its occupants come with the room traffic or our own state requests
         }
@@ -1931,14 +1953,15 @@ public final class XoEngine implements AutoCloseable {
             advertisementMayHaveChanged(); // a periodic beacon went out meanwhile: keep the gap
             return;
         }
-        if (!advertisementKey(advertisedRooms()).equals(lastAdvertised)) {
+        if (beaconOwed.getAndSet(false) || !advertisementKey(advertisedRooms(), gateways).equals(lastAdvertised)) {
             sendBeacon(false);
         }
     }
 
-    /** What changes trigger an immediate beacon: the rooms and their subjects, not occupant counts. */
-    private static List<List<String>> advertisementKey(List<AdvertisedRoom> rooms) {
-        List<List<String>> key = new ArrayList<>(rooms.size());
+    /** What changes trigger an immediate beacon: the rooms and their subjects, the gateways, not occupant counts. */
+    private static List<List<String>> advertisementKey(List<AdvertisedRoom> rooms, Set<String> gateways) {
+        List<List<String>> key = new ArrayList<>(rooms.size() + 1);
+        key.add(gateways.stream().sorted().toList());
         for (AdvertisedRoom r : rooms) {
             key.add(List.of(r.room(), Beacon.truncate(r.subject())));
         }
@@ -1957,10 +1980,12 @@ public final class XoEngine implements AutoCloseable {
     /** Sends a full beacon, or the goodbye; on the discovery timer thread (or in close, after it stopped). */
     private void sendBeacon(boolean goodbye) {
         List<AdvertisedRoom> rooms = goodbye ? List.of() : advertisedRooms();
+        // Read once: the key below must say what this beacon carried, or a change made meanwhile is never sent early.
+        Set<String> bridges = goodbye ? Set.of() : gateways;
         sendGate.readLock().lock();
         try {
             EngineConfig c = config;
-            String body = Beacon.encode(goodbye ? Duration.ZERO : c.beaconInterval(), rooms);
+            String body = Beacon.encode(goodbye ? Duration.ZERO : c.beaconInterval(), rooms, bridges);
             Envelope beacon = new Envelope(c.nodeId(), originEpoch, nextSeq(controlRoom),
                     System.currentTimeMillis(), controlRoom, beaconNick(c.nodeName()), Kind.BEACON, body);
             pacer.submit(c.controlGroup(), beacon);
@@ -1970,7 +1995,7 @@ public final class XoEngine implements AutoCloseable {
             sendGate.readLock().unlock();
         }
         lastBeaconNanos = System.nanoTime();
-        lastAdvertised = advertisementKey(rooms);
+        lastAdvertised = advertisementKey(rooms, bridges);
         DnsSdAdvertiser advertiser = dnsSd;
         if (advertiser != null && !goodbye) {
             advertiser.update(rooms); // rate-limited, and only when the TXT record changes

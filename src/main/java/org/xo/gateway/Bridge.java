@@ -1,6 +1,7 @@
 package org.xo.gateway;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -17,6 +18,12 @@ import java.util.function.Consumer;
  * An outage of the far room loses nothing either way: what the XO room says meanwhile waits here (bounded) and goes to
  * the far room when it is back, dated; what the far room said meanwhile comes back as its history since the bridge
  * last heard it, dated, without what the bridge had already carried.
+ * <p>
+ * Several gateways may be configured for the same rooms; one bridges, the others {@link #standBy stand by}, listening
+ * in the XO room, and one of them {@link #takeOver takes over} when the one bridging is gone. No gateway carries another
+ * gateway's occupants (its listener, its stand-ins for far occupants) into the far room, nor the far room's copies of
+ * XO participants (any gateway's stand-ins) into the XO room: two gateways bridging at once (for a moment, until the
+ * election settles) can only double what crosses, never carry it round and round.
  *
  * <p>Not thread-safe: one thread (the adapter's) calls every method.
  */
@@ -54,6 +61,12 @@ public final class Bridge {
     }
 
     private final String listenerNick;
+    /** The listener's nick in the far room: {@link #listenerNick}, or another while the far room holds that one. */
+    private String farListenerNick;
+    /** The history the listener's last entry into the far room asked for (null: none). */
+    private Instant lastEntrySince;
+    /** While another gateway bridges: how long what the XO room says is kept for a takeover; null when bridging. */
+    private Duration standbyWindow;
     private final Room far;
     private final Room xo;
     private final Consumer<String> count;
@@ -64,6 +77,10 @@ public final class Bridge {
     private final Set<String> inFar = new LinkedHashSet<>();
     /** Far occupants the bridge has put into the XO room. */
     private final Set<String> inXo = new LinkedHashSet<>();
+    /** Occupants of the far room that are far participants (not the XO participants' copies), seated in XO or not. */
+    private final Set<String> farParticipants = new LinkedHashSet<>();
+    /** Other gateways' occupants in the XO room (their listeners, their stand-ins for far occupants). */
+    private final Set<String> othersInXo = new HashSet<>();
     private boolean farUp;
     /** The subject last carried either way: a room telling it back is no change. */
     private String subject;
@@ -87,6 +104,7 @@ public final class Bridge {
 
     Bridge(String listenerNick, Room far, Room xo, Consumer<String> count, Clock clock) {
         this.listenerNick = listenerNick;
+        this.farListenerNick = listenerNick;
         this.far = far;
         this.xo = xo;
         this.count = count;
@@ -110,6 +128,7 @@ public final class Bridge {
         farUp = true;
         // The first entry takes no history (said before there was a bridge); a return takes what the outage hid.
         Instant since = farLastHeard;
+        lastEntrySince = since;
         farHistoryComing = since != null;
         farLastHeard = clock.instant();
         far.enter(since);
@@ -128,7 +147,8 @@ public final class Bridge {
         while (!backlog.isEmpty()) {
             Said said = backlog.removeFirst();
             if (farHistorySeen.contains(carriedKey(said.nick(), said.body()))) {
-                count.accept("gateway.to-far.already-there"); // it got there before the outage was noticed
+                // it got there before the outage was noticed, or another gateway carried it before the takeover
+                count.accept("gateway.to-far.already-there");
                 continue;
             }
             boolean absent = !inFar.contains(said.nick());
@@ -163,9 +183,54 @@ public final class Bridge {
         for (String nick : inFar) {
             far.leave(nick);
         }
-        far.leave(listenerNick);
+        far.leave(farListenerNick);
         inXo.clear();
         inFar.clear();
+        farParticipants.clear();
+    }
+
+    /**
+     * The far room refused the listener's nick: someone holds it there, such as a gateway gone silent whose occupants
+     * the far server has not noticed leaving yet. The listener enters under another, asking for the same history.
+     */
+    public void farListenerRefused(String otherNick) {
+        farListenerNick = otherNick;
+        if (farUp) {
+            far.enter(lastEntrySince);
+        }
+    }
+
+    /** @return the listener's nick in the far room */
+    public String farListenerNick() {
+        return farListenerNick;
+    }
+
+    /** @return whether another gateway bridges the room and this one stands by */
+    public boolean isStandingBy() {
+        return standbyWindow != null;
+    }
+
+    /**
+     * Another gateway, elected, bridges the room: this one leaves the far room (if it was in it) and listens in the XO
+     * room, keeping what it says for {@code window}: time enough for a takeover to tell what the far room lacks.
+     */
+    public void standBy(Duration window) {
+        farDown();
+        backlog.clear(); // the elected gateway carries it
+        standbyWindow = window;
+    }
+
+    /**
+     * The elected gateway is gone: this one bridges from now on (from {@link #farUp}, when the far room answers). Its
+     * entry asks for the far room's history of the standby window: what the XO room lacks of it goes there, dated,
+     * and what the XO room said in the window goes to the far room but what that history shows it has.
+     */
+    public void takeOver() {
+        if (standbyWindow == null) {
+            return;
+        }
+        farLastHeard = clock.instant().minus(standbyWindow);
+        standbyWindow = null;
     }
 
     /** The bridge stops: its occupants leave both rooms. */
@@ -186,24 +251,69 @@ public final class Bridge {
                 far.join(nick);
                 count.accept("gateway.to-far.joins");
             }
-        } else if (xoParticipants.remove(nick) && inFar.remove(nick)) {
-            far.leave(nick);
+        } else {
+            if (xoParticipants.remove(nick) && inFar.remove(nick)) {
+                far.leave(nick);
+            }
+            seatFarParticipant(nick);
+        }
+    }
+
+    /**
+     * Another gateway's occupant in the XO room (its listener, or its stand-in for a far occupant): never carried to
+     * the far room. One that leaves may have held the nick of a far participant this bridge could not seat.
+     */
+    public void otherGatewaysOccupant(String nick, boolean available) {
+        if (available) {
+            if (othersInXo.add(nick)) {
+                count.accept("gateway.other-gateways-occupants");
+            }
+            // Known as another gateway's only now (its messages came before its presence, say): out of the far room.
+            if (xoParticipants.remove(nick) && inFar.remove(nick)) {
+                far.leave(nick);
+            }
+        } else if (othersInXo.remove(nick)) {
+            seatFarParticipant(nick);
+        }
+    }
+
+    /** @return whether the XO room's occupant of that nick is another gateway's, as last heard */
+    public boolean isOtherGatewaysOccupant(String nick) {
+        return othersInXo.contains(nick);
+    }
+
+    /** Whoever held a far participant's nick in the XO room (and had it refused) is gone: the participant enters. */
+    private void seatFarParticipant(String nick) {
+        if (farUp && farParticipants.contains(nick) && inXo.add(nick)) {
+            xo.join(nick);
+            count.accept("gateway.to-xo.joins");
         }
     }
 
     public void xoMessage(String nick, String body) {
         if (isOwnInXo(nick)) {
             count.accept("gateway.echoes-dropped");
+        } else if (othersInXo.contains(nick)) {
+            // Another gateway carried it from the far room: the far room's history on a takeover holds it too.
+            rememberCarried(nick, body);
+            count.accept("gateway.from-other-gateways");
         } else if (inFar.contains(nick)) {
             far.say(nick, body, null);
             count.accept("gateway.to-far.messages");
         } else if (!farUp) {
+            Instant now = clock.instant();
+            if (standbyWindow != null) {
+                while (!backlog.isEmpty() && backlog.peekFirst().at().isBefore(now.minus(standbyWindow))) {
+                    backlog.removeFirst();
+                }
+            } else {
+                count.accept("gateway.to-far.held");
+            }
             if (backlog.size() == MAX_BACKLOG) {
                 backlog.removeFirst();
                 count.accept("gateway.to-far.missed");
             }
-            backlog.addLast(new Said(nick, body, clock.instant()));
-            count.accept("gateway.to-far.held");
+            backlog.addLast(new Said(nick, body, now));
         } else {
             count.accept("gateway.to-far.missed"); // its sender was refused in the far room
         }
@@ -222,6 +332,8 @@ public final class Bridge {
     public void xoSubject(String nick, String newSubject) {
         if (isOwnInXo(nick)) {
             count.accept("gateway.echoes-dropped");
+        } else if (othersInXo.contains(nick)) {
+            subject = newSubject; // from the far room: no change to carry there
         } else if (isChange(newSubject) && farUp) {
             subject = newSubject;
             far.subject(inFar.contains(nick) ? nick : null, newSubject);
@@ -246,12 +358,16 @@ public final class Bridge {
         if (isOwnInFar(nick) || !farUp) {
             return; // while the far room counts as gone, its occupants are out; they are told again on re-entry
         }
-        if (available) {
-            if (inXo.add(nick)) {
+        if (available && xoParticipants.contains(nick)) {
+            // An XO participant's copy there (another gateway's stand-in), or someone holding its nick: not carried.
+            count.accept("gateway.to-xo.xo-copies");
+        } else if (available) {
+            farParticipants.add(nick);
+            if (!othersInXo.contains(nick) && inXo.add(nick)) { // else seated when that occupant leaves
                 xo.join(nick);
                 count.accept("gateway.to-xo.joins");
             }
-        } else if (inXo.remove(nick)) {
+        } else if (farParticipants.remove(nick) && inXo.remove(nick)) {
             xo.leave(nick);
         } else if (xoParticipants.contains(nick) && inFar.add(nick)) {
             // Whoever held an XO participant's nick there (and had it refused) is gone: the participant enters now.
@@ -293,8 +409,8 @@ public final class Bridge {
             return;
         }
         farHistorySeen.add(carriedKey(nick, body));
-        if (isOwnInFar(nick)) {
-            return; // the XO room's own words, carried there before the outage
+        if (isOwnInFar(nick) || xoParticipants.contains(nick) || heardInXo(nick, body)) {
+            return; // the XO room's own words, carried there before the outage (or by the gateway taken over from)
         }
         if (recentFar.contains(carriedKey(nick, body))) {
             count.accept("gateway.to-xo.already-carried");
@@ -330,6 +446,11 @@ public final class Bridge {
         }
     }
 
+    /** @return whether the standby window holds these words of the XO room (its participant may have left since) */
+    private boolean heardInXo(String nick, String body) {
+        return backlog.stream().anyMatch(said -> said.nick().equals(nick) && said.body().equals(body));
+    }
+
     private void rememberCarried(String nick, String body) {
         if (recentFar.size() == RECENT_FAR_MESSAGES) {
             recentFar.removeFirst();
@@ -358,8 +479,9 @@ public final class Bridge {
         }
     }
 
+    /** The configured listener nick is a gateway's in the far room even while this one's listener has another. */
     private boolean isOwnInFar(String nick) {
-        return listenerNick.equals(nick) || inFar.contains(nick);
+        return listenerNick.equals(nick) || farListenerNick.equals(nick) || inFar.contains(nick);
     }
 
     /** An empty subject before any was carried is a room without one, telling so on entry. */

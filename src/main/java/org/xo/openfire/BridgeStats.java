@@ -33,8 +33,9 @@ final class BridgeStats {
             "gateway.to-xo.subjects", "gateway.to-xo.missed", "gateway.to-xo.refused", "gateway.echoes-dropped",
             "gateway.to-far.held", "gateway.to-far.after-outage", "gateway.to-xo.after-outage",
             "gateway.to-xo.already-carried", "gateway.to-xo.held-up", "gateway.to-far.private",
-            "gateway.to-xo.private", "gateway.private-missed", "gateway.to-far.already-there",
-            "gateway.waiting-for-s2s", "gateway.errors"};
+            "gateway.to-xo.private", "gateway.private-missed", "gateway.to-far.already-there", "gateway.standbys",
+            "gateway.takeovers", "gateway.other-gateways-occupants", "gateway.from-other-gateways",
+            "gateway.to-xo.xo-copies", "gateway.waiting-for-s2s", "gateway.errors"};
 
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
 

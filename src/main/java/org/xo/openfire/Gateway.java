@@ -11,6 +11,7 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,6 +50,13 @@ import org.xo.gateway.Bridge;
  * enter again; no answer within the interval, or an error about the link, means the backhaul is down, so the far
  * occupants leave the XO room and checks continue with back-off ({@link Backoff}) until the far side answers again.
  *
+ * <p>Election: several nodes may be configured for the same bridge (XO room and far room). Each names it in its
+ * beacons; of the live nodes that do, the one with the lowest node id bridges, the others stand by, listening in the XO
+ * room, and the next takes over when it is gone: lost after the node timeout ({@code xo.discovery.node-timeout-ms}),
+ * or at once when it said goodbye or its bridge was switched off. A node waits {@link #FIRST_ELECTION_DELAY} after
+ * its bridge starts, for the others' beacons (nodes answer a newcomer's first beacon with theirs). Without discovery
+ * every gateway bridges. Whatever the election, no gateway carries another's occupants (see {@link Bridge}).
+ *
  * <p>Threading: one thread ("xo-gateway") owns the {@link Bridge} and does all routing; what Openfire hands the
  * component only queues work there (Openfire 4.7+ routes a room's broadcasts under the room's lock).
  */
@@ -64,6 +72,27 @@ final class Gateway implements Component {
     private static final String OPENFIRE_MUC_NS = "http://jivesoftware.org/protocol/muc";
     private static final String DELAY_NS = "urn:xmpp:delay";
     private static final String PING_NS = "urn:xmpp:ping";
+    /** Time for the beacons of the other gateways for the bridge to arrive before this one is elected or not. */
+    static final Duration FIRST_ELECTION_DELAY = Duration.ofSeconds(2);
+    /** How often the election is looked at again: a takeover follows a loss within this. */
+    private static final Duration ELECTION_INTERVAL = Duration.ofSeconds(1);
+    /**
+     * What a gateway standing by keeps of the XO room's talk beyond the node timeout: the one bridging may have gone
+     * silent up to a node timeout before the takeover, and a bit before its last words crossed.
+     */
+    private static final Duration STANDBY_MARGIN = Duration.ofSeconds(5);
+    /** A refused listener enters the XO room again after a room left locked by its creator is opened as instant. */
+    private static final long LISTENER_REENTRY_MS = InstantRoomCompleter.GRACE_MS + 1_000;
+    private static final int MAX_LISTENER_REFUSALS = 5;
+
+    /** Where this node is in the election of the gateway that bridges. */
+    private enum Role {
+        /** Listening for the other gateways' beacons before the first election. */
+        ELECTING,
+        /** Another gateway bridges. */
+        STANDING_BY,
+        BRIDGING
+    }
 
     /** What the settings ask for: the XO room's local name and the far room's address; null fields: no bridge. */
     record Wanted(String room, JID farRoom, String nick, Duration pingInterval) {
@@ -91,6 +120,8 @@ final class Gateway implements Component {
 
     private final Overlay overlay;
     private final OccupantMirror mirror;
+    /** Knows which of the XO room's occupants are other gateways' (marked so by their presence). */
+    private final Injector injector;
     private final BridgeStats stats;
     private final PacketRouter router;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -107,15 +138,22 @@ final class Gateway implements Component {
     /** What the Status page shows of the bridge; null while none is configured. Written by the gateway thread. */
     private volatile StatusReport.Bridge status;
     private ScheduledFuture<?> nextCheck;
+    private ScheduledFuture<?> nextElection;
+    private Role role;
+    /** The gateway that bridges while this one stands by. */
+    private long activeGateway;
+    /** Times the XO room refused the listener since the bridge started. */
+    private int listenerRefusals;
     private String pendingPing;
     private long pings;
     private boolean s2sListening;
     /** The far room's occupants' roles there, by nick (gateway thread only). */
     private final Map<String, Stanzas.Rank> farRoles = new HashMap<>();
 
-    Gateway(Overlay overlay, OccupantMirror mirror, BridgeStats stats, PacketRouter router) {
+    Gateway(Overlay overlay, OccupantMirror mirror, Injector injector, BridgeStats stats, PacketRouter router) {
         this.overlay = overlay;
         this.mirror = mirror;
+        this.injector = injector;
         this.stats = stats;
         this.router = router;
     }
@@ -173,15 +211,84 @@ final class Gateway implements Component {
         backoff = new Backoff(now.pingInterval());
         bridge.start();
         status = new StatusReport.Bridge(now.room(), now.farRoom().toBareJID(), false, System.currentTimeMillis(), "",
-                0);
-        Log.info("XO gateway: bridging room {} with {} as {}", now.room(), now.farRoom(), domain);
-        check();
+                0, "");
+        Log.info("XO gateway: bridging room {} with {} as {} once elected", now.room(), now.farRoom(), domain);
+        role = Role.ELECTING;
+        listenerRefusals = 0;
+        overlay.advertiseGateways(Set.of(electionKey()));
+        nextElection = thread.schedule(() -> runGuarded(this::elect), FIRST_ELECTION_DELAY.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
-    private void stopBridge() {
+    /** What the gateways for the same bridge name it by in their beacons: the overlay room and the far room. */
+    private String electionKey() {
+        // '>' is in no address: the key cannot be read two ways.
+        return overlay.overlayJid(wanted.room(), null).toBareJID() + ">" + wanted.farRoom().toBareJID();
+    }
+
+    /** @return the live gateway for the bridge with the lowest node id, when that is another node; else null */
+    private Long electedElsewhere() {
+        long self = overlay.nodeId();
+        return overlay.gatewayNodes(electionKey()).stream().filter(node -> Long.compareUnsigned(node, self) < 0)
+                .min(Long::compareUnsigned).orElse(null);
+    }
+
+    /** Stands by while another gateway is elected, bridges (taking over, if one bridged) when none is. */
+    private void elect() {
+        if (bridge == null) {
+            return;
+        }
+        Long elected = electedElsewhere();
+        if (elected != null && (role != Role.STANDING_BY || elected != activeGateway)) {
+            if (role == Role.BRIDGING) {
+                stopBridging();
+            }
+            role = Role.STANDING_BY;
+            activeGateway = elected;
+            Duration nodeTimeout = Duration.ofMillis(XoSettings.NODE_TIMEOUT_MS.get());
+            bridge.standBy(nodeTimeout.plus(ELECTION_INTERVAL).plus(STANDBY_MARGIN));
+            stats.increment("gateway.standbys");
+            Log.info("XO gateway: node {} bridges room {} with {}; standing by", Long.toHexString(elected),
+                    wanted.room(), wanted.farRoom());
+            statusChanged(false, null);
+        } else if (elected == null && role != Role.BRIDGING) {
+            if (role == Role.STANDING_BY) {
+                bridge.takeOver();
+                stats.increment("gateway.takeovers");
+                Log.info("XO gateway: node {} no longer bridges room {}; taking over", Long.toHexString(activeGateway),
+                        wanted.room());
+            }
+            role = Role.BRIDGING;
+            statusChanged(false, null);
+            check();
+        }
+        nextElection = thread.schedule(() -> runGuarded(this::elect), ELECTION_INTERVAL.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Another gateway was elected: this one's health checks end (the bridge takes its occupants out of the far room). */
+    private void stopBridging() {
         if (nextCheck != null) {
             nextCheck.cancel(false);
             nextCheck = null;
+        }
+        pendingPing = null;
+        if (bridge.isFarUp()) {
+            stats.add("gateway.far-up", -1);
+        }
+    }
+
+    private void stopBridge() {
+        if (nextElection != null) {
+            nextElection.cancel(false);
+            nextElection = null;
+        }
+        if (nextCheck != null) {
+            nextCheck.cancel(false);
+            nextCheck = null;
+        }
+        if (bridge != null) {
+            overlay.advertiseGateways(Set.of()); // a gateway standing by takes over at once
         }
         if (bridge != null) {
             if (bridge.isFarUp()) {
@@ -191,6 +298,7 @@ final class Gateway implements Component {
             bridge = null;
         }
         wanted = null;
+        role = null;
         pendingPing = null;
         status = null;
         farRoles.clear();
@@ -207,15 +315,17 @@ final class Gateway implements Component {
             return;
         }
         long now = System.currentTimeMillis();
-        status = new StatusReport.Bridge(was.room(), was.farRoom(), up, up != was.up() ? now : was.sinceMillis(),
-                error == null ? was.lastError() : error, error == null ? was.lastErrorMillis() : now);
+        String standbyFor = role == Role.STANDING_BY ? Long.toHexString(activeGateway) : "";
+        boolean changed = up != was.up() || !standbyFor.equals(was.standbyFor());
+        status = new StatusReport.Bridge(was.room(), was.farRoom(), up, changed ? now : was.sinceMillis(),
+                error == null ? was.lastError() : error, error == null ? was.lastErrorMillis() : now, standbyFor);
     }
 
     // ---- health --------------------------------------------------------------------------------------------------
 
     /** Pings the listener's own seat in the far room; an unanswered previous ping means the backhaul is down. */
     private void check() {
-        if (bridge == null) {
+        if (bridge == null || role != Role.BRIDGING) {
             return;
         }
         if (!s2sListening) {
@@ -233,7 +343,7 @@ final class Gateway implements Component {
         IQ ping = new IQ(IQ.Type.get);
         ping.setID("xo-gw-ping-" + ++pings);
         ping.setFrom(farListener());
-        ping.setTo(farOccupant(wanted.nick()));
+        ping.setTo(farOccupant(bridge.farListenerNick()));
         ping.setChildElement("ping", PING_NS);
         pendingPing = ping.getID();
         stats.increment("gateway.pings");
@@ -326,6 +436,9 @@ final class Gateway implements Component {
         boolean toListener = BRIDGE_USER.equals(packet.getTo().getNode());
         String nick = packet.getFrom().getResource();
         if (fromRoom.equals(wanted.farRoom().toBareJID())) {
+            if (role != Role.BRIDGING) {
+                return; // what the far room still says to a gateway that stopped bridging
+            }
             if (isError(packet)) {
                 refused(packet, nick, true);
             } else if (toListener && FAR_SIDE.equals(packet.getTo().getResource())) {
@@ -354,7 +467,7 @@ final class Gateway implements Component {
             if (nick.equals(wanted.nick()) && Stanzas.createdRoom(presence)) {
                 completeInstantRoom(far);
             }
-            if (far && !available && nick.equals(wanted.nick())) {
+            if (far && !available && nick.equals(bridge.farListenerNick())) {
                 // The bridge itself is out of the far room (the server shut down, a moderator kicked it, the room
                 // was destroyed); a self-ping would not always tell: Prosody 0.12 answers one for a room it no
                 // longer has with a result.
@@ -371,6 +484,9 @@ final class Gateway implements Component {
                     farRoles.remove(nick);
                 }
                 bridge.farPresence(nick, available);
+            } else if (available ? injector.isGatewayOccupant(wanted.room(), nick)
+                    : bridge.isOtherGatewaysOccupant(nick)) {
+                bridge.otherGatewaysOccupant(nick, available);
             } else {
                 bridge.xoPresence(nick, available);
             }
@@ -424,6 +540,28 @@ final class Gateway implements Component {
         statusChanged(status != null && status.up(), (far ? "the far room" : "the XO room") + " refused "
                 + packet.getTo() + (error == null ? "" : ": " + error.getCondition()));
         if (!(packet instanceof Presence) || nick == null) {
+            return;
+        }
+        if (!far && BRIDGE_USER.equals(packet.getTo().getNode()) && nick.equals(wanted.nick())
+                && listenerRefusals++ < MAX_LISTENER_REFUSALS) {
+            // The XO room refused the listener: a client created it a moment before and has not opened it yet
+            // (item-not-found on 4.2), say. It enters again once such a room is opened for good.
+            Bridge refusedOne = bridge;
+            thread.schedule(() -> runGuarded(() -> {
+                if (bridge == refusedOne) {
+                    bridge.start();
+                }
+            }), LISTENER_REENTRY_MS, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (far && BRIDGE_USER.equals(packet.getTo().getNode()) && nick.equals(wanted.nick())
+                && nick.equals(bridge.farListenerNick()) && error != null
+                && error.getCondition() == PacketError.Condition.conflict) {
+            // The nick is held there, by a gateway gone silent that the far server has not seen leave yet, say.
+            String hex = Long.toHexString(overlay.nodeId());
+            String other = wanted.nick() + "-" + hex.substring(Math.max(0, hex.length() - 4));
+            Log.info("XO gateway: far room {} holds nick {}; entering as {}", wanted.farRoom(), nick, other);
+            bridge.farListenerRefused(other);
             return;
         }
         if (far) {
@@ -541,7 +679,7 @@ final class Gateway implements Component {
     private final class FarRoom implements Bridge.Room {
         @Override
         public void enter(Instant historySince) {
-            route(entry(farListener(), farOccupant(wanted.nick()), historySince));
+            route(entry(farListener(), farOccupant(bridge.farListenerNick()), historySince));
         }
 
         @Override
@@ -551,7 +689,7 @@ final class Gateway implements Component {
 
         @Override
         public void leave(String nick) {
-            JID from = nick.equals(wanted.nick()) ? farListener() : farStandIn(nick);
+            JID from = nick.equals(bridge.farListenerNick()) ? farListener() : farStandIn(nick);
             route(departure(from, farOccupant(nick)));
         }
 
@@ -586,8 +724,8 @@ final class Gateway implements Component {
         @Override
         public void enter(Instant historySince) {
             Presence entry = entry(xoListener(), xoRoom(wanted.nick()));
-            // It sets the far room's subject for far occupants not seated; it owns nothing.
-            mirror.mirrorStandIn(entry, new Stanzas.Rank("moderator", "none"));
+            // It sets the far room's subject for far occupants not seated; it owns nothing. Marked as a gateway's.
+            mirror.mirrorStandIn(entry, new Stanzas.Rank("moderator", "none"), wanted.farRoom().toBareJID());
             route(entry);
         }
 
@@ -595,14 +733,14 @@ final class Gateway implements Component {
         public void join(String nick) {
             Presence entry = entry(xoStandIn(nick), xoRoom(nick));
             entry.addChildElement("x", OPENFIRE_MUC_NS).addElement("deaf-occupant");
-            mirror.mirrorStandIn(entry, farRoles.get(nick));
+            mirror.mirrorStandIn(entry, farRoles.get(nick), wanted.farRoom().toBareJID());
             route(entry);
         }
 
         @Override
         public void leave(String nick) {
             Presence departure = departure(nick.equals(wanted.nick()) ? xoListener() : xoStandIn(nick), xoRoom(nick));
-            mirror.mirrorStandIn(departure, null);
+            mirror.mirrorStandIn(departure, null, null);
             route(departure);
         }
 
@@ -613,7 +751,7 @@ final class Gateway implements Component {
             if (saidAt != null) {
                 Stanzas.addDelay(message, saidAt, wanted.farRoom());
             }
-            mirror.mirrorStandIn(message, null);
+            mirror.mirrorStandIn(message, null, null);
             route(message);
         }
 
@@ -627,7 +765,7 @@ final class Gateway implements Component {
         public void subject(String nick, String subject) {
             Message message = groupchat(nick == null ? xoListener() : xoStandIn(nick), xoRoom(null));
             message.setSubject(subject);
-            mirror.mirrorStandIn(message, null);
+            mirror.mirrorStandIn(message, null, null);
             route(message);
         }
     }

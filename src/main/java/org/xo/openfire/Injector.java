@@ -81,6 +81,9 @@ final class Injector implements EngineListener {
     private static final Set<String> FORWARDED_REMOVALS = Set.of("301", "307");
     /** A kick older than this (by its origin's clock) when it arrives is not applied: see {@link #isStaleKick}. */
     static final long STALE_KICK_MS = 60_000;
+    /** How often, and how long each time, an event waits for the local room its first occupant is entering. */
+    private static final int ROOM_WAITS = 20;
+    private static final long ROOM_WAIT_MS = 100;
     /** Packets held for one participant until the room confirms its entry (a join takes milliseconds). */
     static final int MAX_HELD_PER_PARTICIPANT = 100;
 
@@ -116,6 +119,11 @@ final class Injector implements EngineListener {
 
     /** Resource → the nick the room knows that participant by; read without locks by {@link #fromRoom}. */
     private final Map<String, String> roomNicks = new ConcurrentHashMap<>();
+    /**
+     * Resource → room of the participants that are other nodes' gateways' occupants (their presence says so); read
+     * without locks by the gateway ({@link #isGatewayOccupant}). Written before the room hears of the participant.
+     */
+    private final Map<String, String> gatewayOccupants = new ConcurrentHashMap<>();
     private volatile String componentDomain;
 
     Injector(Overlay overlay, LocalOccupancy occupancy, HistoryReplay history, BridgeStats stats, PacketRouter router) {
@@ -148,7 +156,7 @@ final class Injector implements EngineListener {
     /** A late event (repair brought it) reaches clients with a delay stamp of its origin time. */
     @Override
     public void onRemoteEvent(Envelope envelope, boolean late) {
-        submit(() -> inject(envelope, late));
+        submit(() -> inject(envelope, late, 0));
     }
 
     /** A node went silent past the timeout: its participants leave, here as everywhere, until it is heard again. */
@@ -207,8 +215,15 @@ final class Injector implements EngineListener {
         }
     }
 
-    private void inject(Envelope envelope, boolean late) {
+    private void inject(Envelope envelope, boolean late, int waited) {
         String room = overlay.localRoomName(envelope.room());
+        if (room != null && !overlay.hasLocalRoom(room) && waited < ROOM_WAITS) {
+            // The overlay carries the room here, so its first local occupant is entering: a gateway's occupant is
+            // mirrored before the room has it (Openfire 5.x makes the room a moment later). What the other nodes said
+            // meanwhile waits for it; dropped, it would never come again (the engine delivers each event once).
+            schedule(() -> inject(envelope, late, waited + 1), ROOM_WAIT_MS);
+            return;
+        }
         if (room == null || !overlay.hasLocalRoom(room)) {
             stats.increment("inject.no-local-room");
             return;
@@ -391,12 +406,14 @@ final class Injector implements EngineListener {
                 moveToNewLocalNick(admission.displaced());
             }
             admission.newcomer().homeRank = Stanzas.homeRank(stanza);
+            noteGatewayOccupant(admission.newcomer(), stanza);
             enter(admission.newcomer());
             stats.add("remote.occupants", 1);
             stats.increment("injected.join");
         } else if (keptOverRestart && !refusedForGood(p) && Stanzas.showSame(p.presenceXml(), stanza)) {
             roster.updatePresence(p, stanza.asXML());
         } else if (refusedForGood(p)) {
+            noteGatewayOccupant(p, stanza);
             // A new presence is a new attempt: the room may have room now, or the ban may be lifted.
             roster.updatePresence(p, stanza.asXML());
             refusals.remove(p.resource);
@@ -404,6 +421,7 @@ final class Injector implements EngineListener {
             stats.increment("injected.presence");
         } else {
             roster.updatePresence(p, stanza.asXML());
+            noteGatewayOccupant(p, stanza);
             send(p, presenceFrom(p, stanza));
             stats.increment("injected.presence");
         }
@@ -415,6 +433,27 @@ final class Injector implements EngineListener {
                 giveHomeRole(p);
             }
         }
+    }
+
+    private void noteGatewayOccupant(Participant p, Element stanza) {
+        if (Stanzas.gatewayOccupantMark(stanza) != null) {
+            gatewayOccupants.put(p.resource, p.room);
+        } else {
+            gatewayOccupants.remove(p.resource);
+        }
+    }
+
+    /**
+     * @return whether the local room's occupant of that nick is another node's gateway's (its listener, or its
+     * stand-in for an occupant of a far room); never blocks. Told before the room tells its occupants of it.
+     */
+    boolean isGatewayOccupant(String room, String nick) {
+        for (Map.Entry<String, String> e : gatewayOccupants.entrySet()) {
+            if (e.getValue().equals(room) && nick.equals(roomNicks.get(e.getKey()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -468,6 +507,7 @@ final class Injector implements EngineListener {
 
     private void routeDeparture(Participant p) {
         roomNicks.remove(p.resource);
+        gatewayOccupants.remove(p.resource);
         held.remove(p.resource);
         refusals.remove(p.resource);
         stats.add("remote.occupants", -1);
@@ -795,6 +835,7 @@ final class Injector implements EngineListener {
             // The room itself took the participant out (kicked, banned, room destroyed): forget them here.
             roster.remove(p);
             roomNicks.remove(p.resource);
+            gatewayOccupants.remove(p.resource);
             held.remove(p.resource);
             stats.add("remote.occupants", -1);
             stats.increment("inject.removed-by-room");

@@ -124,7 +124,7 @@ final class OccupantMirror implements PacketInterceptor {
                         if (refused) {
                             stats.increment("mirror.rejected-by-room");
                         } else {
-                            mirror(original, rank);
+                            mirror(original, rank, null);
                         }
                     } finally {
                         endHold();
@@ -401,6 +401,11 @@ final class OccupantMirror implements PacketInterceptor {
         return presence == null ? null : Stanzas.homeRank(presence.getElement());
     }
 
+    private static String gatewayMarkOf(LocalOccupancy.Seat seat) {
+        Presence presence = parsePresence(seat.presenceXml());
+        return presence == null ? null : Stanzas.gatewayOccupantMark(presence.getElement());
+    }
+
     private static Presence parsePresence(String xml) {
         try {
             return new Presence(Stanzas.parse(xml), true);
@@ -428,19 +433,23 @@ final class OccupantMirror implements PacketInterceptor {
                 && ((Presence) packet).getType() == Presence.Type.unavailable && packet.getFrom() != null;
     }
 
-    /** @param rank the rank the room gave the sender in its answer, or null (a message, or none seen) */
-    private void mirror(Packet packet, Stanzas.Rank rank) {
+    /**
+     * @param rank       the rank the room gave the sender in its answer, or null (a message, or none seen)
+     * @param gatewayFor for a gateway's occupant's entry, the far room it bridges (see {@link Gateway}); else null
+     */
+    private void mirror(Packet packet, Stanzas.Rank rank, String gatewayFor) {
         JID user = packet.getFrom();
         JID to = packet.getTo();
         String room = to.getNode();
         if (packet instanceof Presence) {
-            mirrorPresence((Presence) packet, user, room, to.getResource(), rank);
+            mirrorPresence((Presence) packet, user, room, to.getResource(), rank, gatewayFor);
         } else {
             mirrorMessage((Message) packet, user, room, to.getResource());
         }
     }
 
-    private void mirrorPresence(Presence presence, JID user, String room, String nick, Stanzas.Rank rank) {
+    private void mirrorPresence(Presence presence, JID user, String room, String nick, Stanzas.Rank rank,
+                                String gatewayFor) {
         if (presence.getType() == Presence.Type.unavailable) {
             leave(user, room, presence);
             return;
@@ -451,6 +460,11 @@ final class OccupantMirror implements PacketInterceptor {
         LocalOccupancy.Seat seat = occupancy.seat(user, room);
         // The rank travels as the room says it (never as the client wrote it): the room's answer, else the last known
         Stanzas.setHomeRank(presence, rank != null ? rank : seat == null ? null : homeRankOf(seat));
+        // A gateway's occupant stays marked as one in every presence of its seat (only the gateway seats such).
+        String mark = gatewayFor != null ? gatewayFor : seat == null ? null : gatewayMarkOf(seat);
+        if (mark != null) {
+            Stanzas.markGatewayOccupant(presence, mark);
+        }
         String stanza = Stanzas.readdressForOverlay(presence, overlay.overlayJid(room, nick));
         if (seat == null) {
             if (occupancy.join(user, room, nick, stanza)) {
@@ -472,11 +486,12 @@ final class OccupantMirror implements PacketInterceptor {
      * client's stanza, so that every node sees the far room's occupants. They come from the plugin's component, never
      * through a client session, so the interceptor does not see them.
      *
-     * @param rank the rank an entry carries to the other nodes (the far room's, for a far occupant), or null
+     * @param rank       the rank an entry carries to the other nodes (the far room's, for a far occupant), or null
+     * @param gatewayFor the far room the gateway bridges: the other nodes' gateways never carry its occupants there
      */
-    void mirrorStandIn(Packet packet, Stanzas.Rank rank) {
+    void mirrorStandIn(Packet packet, Stanzas.Rank rank, String gatewayFor) {
         try {
-            mirror(packet.createCopy(), rank);
+            mirror(packet.createCopy(), rank, gatewayFor);
         } catch (RuntimeException e) {
             stats.increment("mirror.errors");
             Log.warn("XO could not mirror {}", packet.toXML(), e);

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.jivesoftware.openfire.XMPPServer;
@@ -586,6 +587,24 @@ final class Overlay {
         return running.directory().rooms().stream()
                 .filter(r -> localRoomName(r.room()) != null)
                 .toList();
+    }
+
+    /** This node's beacons name the bridges it is configured for (none while the overlay is off). */
+    void advertiseGateways(Set<String> keys) {
+        XoEngine running = engine;
+        if (running != null) {
+            running.advertiseGateways(keys);
+        }
+    }
+
+    /** @return the live other nodes whose beacons name that bridge, by id (empty while the overlay is off) */
+    List<Long> gatewayNodes(String key) {
+        XoEngine running = engine;
+        if (running == null) {
+            return List.of();
+        }
+        return running.directory().nodes().stream().filter(n -> n.info().gateways().contains(key))
+                .map(n -> n.info().nodeId()).toList();
     }
 
     /** Engine and bridge counters together, for the status page and the stats query. */

@@ -85,6 +85,7 @@ final class OverlayComponent implements Component {
             if (now != null) {
                 stats.addElement("bridge").addAttribute("room", now.room()).addAttribute("far-room", now.farRoom())
                         .addAttribute("up", Boolean.toString(now.up()))
+                        .addAttribute("standby-for", now.standbyFor())
                         .addAttribute("since", Instant.ofEpochMilli(now.sinceMillis()).toString())
                         .addAttribute("last-error", now.lastError());
             }

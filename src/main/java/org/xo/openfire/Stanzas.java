@@ -350,6 +350,25 @@ final class Stanzas {
         }
     }
 
+    /**
+     * Marks a gateway's occupant's presence for the overlay (after {@link #setHomeRank}): it is a gateway's listener,
+     * or stands in for an occupant of that far room. No gateway carries it into a far room.
+     */
+    static void markGatewayOccupant(Packet presence, String farRoom) {
+        Element xo = presence.getElement().element(QName.get("xo", Namespace.get(XO_NS)));
+        if (xo == null) {
+            xo = presence.getElement().addElement(QName.get("xo", Namespace.get(XO_NS)));
+        }
+        xo.addAttribute("gateway", farRoom);
+    }
+
+    /** @return the far room an overlay presence says its occupant is a gateway's for, or null for anyone else */
+    static String gatewayOccupantMark(Element stanza) {
+        Element xo = stanza.element(QName.get("xo", Namespace.get(XO_NS)));
+        String far = xo == null ? null : xo.attributeValue("gateway");
+        return far == null || far.isEmpty() ? null : far;
+    }
+
     /** @return the home rank an overlay presence carries (values this version does not know read as null), or null */
     static Rank homeRank(Element stanza) {
         Element xo = stanza.element(QName.get("xo", Namespace.get(XO_NS)));

@@ -49,9 +49,11 @@ public final class StatusReport {
 
     /**
      * The gateway's bridge (see {@code Gateway}): the overlay room, the far room, whether the far room is reachable and
-     * entered, since when (ms since the epoch), and the last error with its time (empty and 0 when none yet).
+     * entered, since when (ms since the epoch), the last error with its time (empty and 0 when none yet), and the node
+     * (hex id) of the gateway elected to bridge while this one stands by (empty when this one bridges or is electing).
      */
-    record Bridge(String room, String farRoom, boolean up, long sinceMillis, String lastError, long lastErrorMillis) {
+    record Bridge(String room, String farRoom, boolean up, long sinceMillis, String lastError, long lastErrorMillis,
+                  String standbyFor) {
     }
 
     /** Counters that belong together, in display order; see {@link #GROUPS}. */
@@ -330,7 +332,10 @@ public final class StatusReport {
                     .name("room").value(bridge.room())
                     .name("farRoom").value(bridge.farRoom())
                     .name("up").value(bridge.up())
-                    .name("state").value(messages.get(bridge.up() ? "xo.status.bridge.up" : "xo.status.bridge.down"))
+                    .name("standbyFor").value(bridge.standbyFor())
+                    .name("state").value(bridge.up() ? messages.get("xo.status.bridge.up")
+                            : bridge.standbyFor().isEmpty() ? messages.get("xo.status.bridge.down")
+                            : messages.format("xo.status.bridge.standby", bridge.standbyFor()))
                     .name("sinceMs").value(bridge.sinceMillis())
                     .name("since").value(messages.format("xo.status.seconds-ago",
                             Long.toString(Math.max(0, time - bridge.sinceMillis()) / 1000)))

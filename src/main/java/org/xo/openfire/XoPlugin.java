@@ -47,7 +47,7 @@ public class XoPlugin implements Plugin, PropertyEventListener {
                 server.getPacketRouter()::route, stats);
         injector = new Injector(overlay, occupancy, history, stats, server.getPacketRouter());
         mirror = new OccupantMirror(overlay, occupancy, injector, history, stats, server::isShuttingDown);
-        gateway = new Gateway(overlay, mirror, stats, server.getPacketRouter());
+        gateway = new Gateway(overlay, mirror, injector, stats, server.getPacketRouter());
         settings = new SettingsApplier(overlay, injector, mirror, occupancy, stats);
         SettingsQuery settingsQuery = new SettingsQuery(jid -> server.getAdmins().contains(jid), settings, stats);
         component = new OverlayComponent(injector, overlay, stats, server.getPacketRouter(), settingsQuery,

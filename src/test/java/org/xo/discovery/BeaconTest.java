@@ -63,6 +63,26 @@ public class BeaconTest {
     }
 
     @Test
+    public void theBridgesANodeIsConfiguredForTravelInTheHeaderAndOlderDecodersPassThemOver() throws Exception {
+        List<AdvertisedRoom> rooms = List.of(new AdvertisedRoom("lobby@conference.xo", group("239.192.23.4"), 45045, 1,
+                ""));
+        java.util.Set<String> gateways = java.util.Set.of("lobby@conference.xo>lobby@muc.example.org",
+                "ops@conference.xo>ops@muc.example.org");
+        String body = Beacon.encode(Duration.ofSeconds(1), rooms, gateways);
+        assertTrue(body, body.startsWith("XO1 1000 gw=lobby@conference.xo>lobby@muc.example.org"
+                + " gw=ops@conference.xo>ops@muc.example.org\n"));
+        assertEquals(new NodeInfo(7, 42, "n", Duration.ofSeconds(1), rooms, gateways), Beacon.decode(7, 42, "n", body));
+        assertEquals("among reserved tokens", java.util.Set.of("a>b"),
+                Beacon.decode(1, 1, "n", "XO1 5 part=1/2 gw=a>b x").gateways());
+        assertThrows("a blank in a key", IllegalArgumentException.class,
+                () -> Beacon.encode(Duration.ofSeconds(1), rooms, java.util.Set.of("a b")));
+        for (String bad : List.of("XO1 5 gw=", "XO1 5 gw=a gw=a", "XO1 5 gw=" + "x".repeat(513),
+                "XO1 5 gw=a\tb")) {
+            assertThrows(bad, MalformedBeaconException.class, () -> Beacon.decode(1, 1, "n", bad));
+        }
+    }
+
+    @Test
     public void malformedBodiesAreRejected() {
         String room = "lobby@conference.xo\t239.192.1.2\t45045\t3\tsubject";
         String[] bad = {

@@ -300,6 +300,19 @@ public class DiscoveryEngineTest {
     }
 
     @Test
+    public void aNodeThatStartsLearnsTheOthersBridgesFromTheirAnswersNotFromTheirNextBeacons() throws Exception {
+        Duration slow = Duration.ofSeconds(15); // no periodic beacon within the wait (10 s)
+        String bridge = LOBBY + ">lobby@muc.example.org";
+        Node a = new Node(1, slow);
+        a.engine.advertiseGateways(Set.of(bridge));
+        waitFor(() -> a.stat(Counter.BEACONS_SENT) >= 2); // at start, then at once for the bridge
+        Node b = new Node(2, slow);
+        waitFor(() -> b.engine.directory().node(1).map(n -> n.info().gateways().equals(Set.of(bridge)))
+                .orElse(false));
+        assertTrue("a answered b's first beacon", a.stat(Counter.BEACONS_SENT) >= 3);
+    }
+
+    @Test
     public void malformedBeaconsAreCountedAndDropped() throws Exception {
         Node b = new Node(2, INTERVAL);
         EnvelopeCodec codec = new EnvelopeCodec(true);

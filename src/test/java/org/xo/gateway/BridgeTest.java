@@ -3,6 +3,7 @@ package org.xo.gateway;
 import static org.junit.Assert.assertEquals;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -193,6 +194,78 @@ public class BridgeTest {
         actions.clear();
         bridge.farPresence("alice", false); // the far room's alice leaves
         assertEquals(List.of("far join alice"), actions);
+    }
+
+    @Test
+    public void anotherGatewaysOccupantsAndTheFarRoomsCopiesOfXoParticipantsNeverCross() {
+        bridge.start();
+        bridge.xoPresence("bob", true);
+        bridge.otherGatewaysOccupant("alice", true); // another gateway's stand-in for a far occupant
+        bridge.otherGatewaysOccupant("gw#7a", true); // another gateway's listener
+        bridge.farUp();
+        bridge.farRefused("bob"); // another gateway's stand-in for bob holds his nick there
+        bridge.farPresence("bob", true);
+        bridge.farPresence("alice", true); // alice herself: her nick is held in the XO room by the other's stand-in
+        actions.clear();
+        bridge.xoMessage("alice", "hello");
+        bridge.xoMessage("gw#7a", "x");
+        bridge.xoSubject("alice", "plans");
+        bridge.farMessage("bob", "hi");
+        assertEquals("nothing crosses: two gateways bridging at once cannot loop", List.of(), actions);
+        assertEquals(1, counted.stream().filter("gateway.to-xo.xo-copies"::equals).count());
+
+        bridge.otherGatewaysOccupant("alice", false); // the other gateway is gone
+        bridge.farPresence("bob", false);
+        assertEquals("each enters once the nick is free", List.of("xo join alice", "far join bob"), actions);
+    }
+
+    @Test
+    public void anOccupantKnownAsAnotherGatewaysOnlyLaterLeavesTheFarRoom() {
+        bridge.farUp();
+        bridge.xoPresence("alice", true); // seen before its presence said what it is
+        bridge.otherGatewaysOccupant("alice", true);
+        bridge.xoMessage("alice", "hello");
+        assertEquals(List.of("far enter", "far join alice", "far leave alice"), actions);
+    }
+
+    @Test
+    public void aStandbyKeepsAWindowOfTheTalkAndATakeoverCarriesWhatEachRoomLacks() {
+        Duration window = Duration.ofSeconds(40);
+        bridge.start();
+        bridge.standBy(window); // another gateway was elected
+        bridge.xoPresence("bob", true);
+        bridge.otherGatewaysOccupant("alice", true);
+        bridge.xoMessage("bob", "too old");
+        now = now.plus(window).plusSeconds(1);
+        bridge.xoMessage("alice", "hello from the enterprise"); // carried into the XO room by the elected gateway
+        bridge.xoMessage("bob", "carried by the other gateway");
+        now = now.plusSeconds(30);
+        bridge.xoMessage("bob", "said in the gap");
+        bridge.otherGatewaysOccupant("alice", false); // its node lost
+        actions.clear();
+        bridge.takeOver();
+        bridge.farUp();
+        bridge.farPresence("alice", true);
+        bridge.farHistory("alice", "hello from the enterprise", now.minusSeconds(31)); // the XO room has it
+        bridge.farHistory("bob", "carried by the other gateway", now.minusSeconds(30));
+        bridge.farHistory("alice", "in the gap", now.minusSeconds(5)); // the XO room does not
+        bridge.farHistoryEnded();
+        assertEquals(List.of("far enter with history since " + now.minus(window), "far join bob", "xo join alice",
+                "xo alice: in the gap (said " + now.minusSeconds(5) + ")", "far bob: said in the gap (said " + now + ")"),
+                actions);
+    }
+
+    @Test
+    public void aListenerWhoseNickTheFarRoomHoldsEntersUnderAnotherAskingForTheSameHistory() {
+        bridge.farUp();
+        bridge.farDown();
+        bridge.farUp();
+        actions.clear();
+        bridge.farListenerRefused("gw-2");
+        bridge.farPresence("gw", true); // the holder of the nick: a gateway's, never carried
+        bridge.farPresence("gw", false);
+        bridge.farDown();
+        assertEquals(List.of("far enter with history since " + now, "far leave gw-2"), actions);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.util.List;
+import java.util.Map;
 
 import org.jivesoftware.smack.packet.Message;
 import org.jivesoftware.smackx.muc.MultiUserChat;
@@ -26,6 +27,9 @@ public class GatewayIT {
     /** Addresses of their own, so that neither Prosody's s2s nor the node's (port 5269) meets another test's. */
     private static final String PROSODY_ADDRESS = "127.0.77.2";
     private static final String NODE_ADDRESS = "127.0.77.3";
+    /** A second gateway for the same rooms (the election test), with an s2s listener of its own. */
+    private static final String SECOND_GATEWAY_ADDRESS = "127.0.77.4";
+    private static final String SECOND_GATEWAY_DOMAIN = "edge2.test";
     /** The node's s2s listener, on for a gateway (its far server connects back to verify dialback). */
     private static final int NODE_S2S_PORT = 5269;
     private static final String FAR_DOMAIN = "enterprise.test";
@@ -56,7 +60,9 @@ public class GatewayIT {
     public void startProsody() throws Exception {
         ProsodyServer.requireInstalled();
         prosody = new ProsodyServer(PROSODY_ADDRESS, FAR_DOMAIN,
-                List.of(NODE_ADDRESS + " " + NODE_DOMAIN + " gw." + NODE_DOMAIN + " conference." + NODE_DOMAIN));
+                List.of(NODE_ADDRESS + " " + NODE_DOMAIN + " gw." + NODE_DOMAIN + " conference." + NODE_DOMAIN,
+                        SECOND_GATEWAY_ADDRESS + " " + SECOND_GATEWAY_DOMAIN + " gw." + SECOND_GATEWAY_DOMAIN
+                                + " conference." + SECOND_GATEWAY_DOMAIN));
         prosody.register("alice", "pw-alice");
     }
 
@@ -66,7 +72,11 @@ public class GatewayIT {
     }
 
     private NodeProcess.Builder gatewayNode(int multicastPort) {
-        return NodeProcess.builder().openfire(openfire).domain(NODE_DOMAIN).bind(NODE_ADDRESS)
+        return gatewayNode(multicastPort, NODE_DOMAIN, NODE_ADDRESS);
+    }
+
+    private NodeProcess.Builder gatewayNode(int multicastPort, String domain, String address) {
+        return NodeProcess.builder().openfire(openfire).domain(domain).bind(address)
                 .multicastPort(multicastPort)
                 .args("--bridge", ROOM + "=" + ROOM + "@conference." + FAR_DOMAIN,
                         "--far-server", PROSODY_ADDRESS + ":" + prosody.serverPort,
@@ -275,6 +285,116 @@ public class GatewayIT {
         java.util.Map<String, Long> stats = bob.xoStats();
         assertTrue("carried after the cut, counted: " + stats, stats.get("gateway.to-xo.after-outage") >= 1
                 && stats.get("gateway.to-far.after-outage") >= 1);
+    }
+
+    @Test
+    public void ofTwoGatewaysForTheRoomOneBridgesAndTheOtherTakesOverWhenItFallsSilent() throws Exception {
+        try {
+            electAndFailOver();
+        } catch (AssertionError | Exception e) {
+            throw new AssertionError(e.getMessage() + "\n" + diagnostics(), e);
+        }
+    }
+
+    private void electAndFailOver() throws Exception {
+        alice = prosody.client("alice", "pw-alice");
+        alice.join(ROOM, "alice");
+        int multicastPort = NodeProcess.freePort();
+        // A node silent for 4 s is lost (1 s beacons): the takeover follows within a second.
+        String[] quickLoss = {"--set", "xo.discovery.beacon-interval-ms=1000", "--set",
+                "xo.discovery.node-timeout-ms=4000"};
+        List<NodeProcess> gateways = NodeProcess.startAll(gatewayNode(multicastPort).args(quickLoss),
+                gatewayNode(multicastPort, SECOND_GATEWAY_DOMAIN, SECOND_GATEWAY_ADDRESS).args(quickLoss));
+        node = gateways.get(0);
+        otherNode = gateways.get(1);
+        bob = XmppTestClient.registered(node, "bob");
+        bob.join(ROOM, "bob");
+        dave = XmppTestClient.registered(otherNode, "dave");
+        dave.join(ROOM, "dave");
+        boolean firstElected = Long.compareUnsigned(bob.xoStats().get("node.id"), dave.xoStats().get("node.id")) < 0;
+        NodeProcess elected = firstElected ? node : otherNode;
+        XmppTestClient onElected = firstElected ? bob : dave;
+        XmppTestClient onStandby = firstElected ? dave : bob;
+        String electedId = Long.toHexString(onElected.xoStats().get("node.id"));
+
+        XmppTestClient.eventually("bob and dave in the enterprise room, alice in the XO room on both nodes",
+                () -> alice.occupantNicks(ROOM).containsAll(List.of("bob", "dave"))
+                        && bob.occupantNicks(ROOM).contains("alice") && dave.occupantNicks(ROOM).contains("alice"));
+        XmppTestClient.eventually("the lower node id bridges, the other stands by, knowing the elected one's occupants"
+                        + " in the XO room (its listener, alice's stand-in) by their mark",
+                () -> stat(onElected, "gateway.far-up") == 1
+                        && electedId.equals(bridgeStatus(onStandby).get("standby-for"))
+                        && stat(onStandby, "gateway.other-gateways-occupants") >= 2);
+        long standbyBefore = carried(onStandby);
+        alice.say(ROOM, "hello both nodes");
+        onStandby.say(ROOM, "hello from the standby's node");
+        onElected.say(ROOM, "hello from the elected node");
+        bob.awaitMessage(m -> "hello both nodes".equals(m.getBody()), "alice's message on bob's node");
+        dave.awaitMessage(m -> "hello both nodes".equals(m.getBody()), "alice's message on dave's node");
+        alice.awaitBodies(List.of("hello from the standby's node", "hello from the elected node"),
+                "both nodes' messages");
+        assertEquals("the enterprise room: each XO participant once, one gateway",
+                List.of("alice", "bob", "dave", "xo-gateway"), alice.occupantNicks(ROOM));
+        for (XmppTestClient client : List.of(bob, dave)) {
+            assertEquals("the XO room: alice once, and the gateways' own listeners", List.of("alice", "bob", "dave"),
+                    client.occupantNicks(ROOM).stream().filter(nick -> !nick.startsWith("xo-gateway")).toList());
+        }
+        // Started alone a moment before the other (5.1.1 takes 5 to 30 s to start), the standby bridged until then.
+        assertEquals("the standby carried nothing while standing by", standbyBefore, carried(onStandby));
+
+        elected.kill(); // silent: no goodbye, no leaving either room
+        onElected.close();
+        onStandby.say(ROOM, "said in the switch-over");
+        alice.say(ROOM, "far side in the switch-over");
+        // The bound: the node timeout (4 s), the next election (1 s), the far room's answer; well within the wait.
+        XmppTestClient.eventually("the standby taking over", () -> stat(onStandby, "gateway.far-up") == 1
+                && stat(onStandby, "gateway.takeovers") == 1);
+        Message gapToFar = alice.awaitMessage(m -> "said in the switch-over".equals(m.getBody()),
+                "the XO side's message of the switch-over");
+        assertTrue("dated: " + gapToFar.toXML(), gapToFar.hasExtension("delay", "urn:xmpp:delay"));
+        Message gapToXo = onStandby.awaitMessage(m -> "far side in the switch-over".equals(m.getBody()),
+                "the far side's message of the switch-over");
+        assertTrue("dated: " + gapToXo.toXML(), gapToXo.hasExtension("delay", "urn:xmpp:delay"));
+        alice.say(ROOM, "after the takeover");
+        onStandby.awaitMessage(m -> "after the takeover".equals(m.getBody()), "alice's message after the takeover");
+        onStandby.say(ROOM, "through the new gateway");
+        alice.awaitMessage(m -> "through the new gateway".equals(m.getBody()), "a message through the new gateway");
+        String survivor = onStandby == bob ? "bob" : "dave";
+        XmppTestClient.eventually("the enterprise room: the survivor once, the new gateway's listener",
+                () -> alice.occupantNicks(ROOM).stream().filter(nick -> !nick.startsWith("xo-gateway")).toList()
+                        .equals(List.of("alice", survivor).stream().sorted().toList()));
+        // The senders' own copies of the last messages: a copy of an earlier one would travel ahead of them.
+        XmppTestClient.eventually("the senders' own copies of the last messages",
+                () -> count(onStandby, "through the new gateway") > 0 && count(alice, "after the takeover") > 0);
+        for (String body : List.of("hello both nodes", "hello from the standby's node", "hello from the elected node",
+                "said in the switch-over", "far side in the switch-over", "after the takeover",
+                "through the new gateway")) {
+            assertEquals("copies of '" + body + "' at alice", 1, count(alice, body));
+            assertEquals("copies of '" + body + "' on the surviving node", 1, count(onStandby, body));
+        }
+    }
+
+    /** @return what a gateway carried so far, entries and messages both ways */
+    private static long carried(XmppTestClient client) throws Exception {
+        Map<String, Long> stats = client.xoStats();
+        return stats.get("gateway.to-far.joins") + stats.get("gateway.to-xo.joins")
+                + stats.get("gateway.to-far.messages") + stats.get("gateway.to-xo.messages");
+    }
+
+    private static long stat(XmppTestClient client, String counter) {
+        try {
+            return client.xoStats().getOrDefault(counter, -1L);
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static Map<String, String> bridgeStatus(XmppTestClient client) {
+        try {
+            return client.xoBridge();
+        } catch (Exception e) {
+            return Map.of();
+        }
     }
 
     private long gatewayStat(String name) {

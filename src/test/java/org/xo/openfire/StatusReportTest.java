@@ -90,14 +90,18 @@ public class StatusReportTest {
         long now = 1_700_000_000_000L;
         String down = report(StatusReport.State.RUNNING, null, Map.of("gateway.to-far.messages", 12L,
                 "gateway.to-xo.messages", 7L)).withBridge(new StatusReport.Bridge("ops", "ops@muc.enterprise.test",
-                false, now - 42_000, "no answer to a ping within 15 s", now - 5_000)).toJson(messages);
+                false, now - 42_000, "no answer to a ping within 15 s", now - 5_000, "")).toJson(messages);
         assertContains(down, "\"bridge\":{\"room\":\"ops\",\"farRoom\":\"ops@muc.enterprise.test\",\"up\":false,"
-                + "\"state\":\"down: retrying with back-off\",\"sinceMs\":" + (now - 42_000) + ",\"since\":\"42 s ago\","
+                + "\"standbyFor\":\"\",\"state\":\"down: retrying with back-off\",\"sinceMs\":" + (now - 42_000) + ",\"since\":\"42 s ago\","
                 + "\"toFar\":12,\"toXo\":7,\"lastError\":\"no answer to a ping within 15 s\",\"lastErrorAgo\":\"5 s ago\"}");
         String up = report(StatusReport.State.RUNNING, null, Map.of()).withBridge(new StatusReport.Bridge("ops",
-                "ops@muc.enterprise.test", true, now, "", 0)).toJson(messages);
-        assertContains(up, "\"up\":true,\"state\":\"up: in the far room\"");
+                "ops@muc.enterprise.test", true, now, "", 0, "")).toJson(messages);
+        assertContains(up, "\"up\":true,\"standbyFor\":\"\",\"state\":\"up: in the far room\"");
         assertContains(up, "\"lastError\":\"\",\"lastErrorAgo\":\"\"}");
+        String standby = report(StatusReport.State.RUNNING, null, Map.of()).withBridge(new StatusReport.Bridge("ops",
+                "ops@muc.enterprise.test", false, now, "", 0, "5eed")).toJson(messages);
+        assertContains(standby, "\"up\":false,\"standbyFor\":\"5eed\",\"state\":\"standby: node 5eed bridges the"
+                + " room; this one takes over if it is gone\"");
     }
 
     @Test
