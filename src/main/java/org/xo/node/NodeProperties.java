@@ -50,8 +50,17 @@ final class NodeProperties {
             p.put("xo.gateway.room", o.bridgeRoom);
             p.put("xo.gateway.far-room", o.bridgeFarRoom);
             // Plain dialback: the embedded 4.2.0's TLS on s2s did not complete with Prosody 0.12 (the far server's
-            // dialback check on the node's listener stalled after STARTTLS). --set xmpp.server.tls.enabled=true undoes it.
+            // dialback check on the node's listener stalled after STARTTLS), and a node with TLS on meets a far server's
+            // self-signed certificate, which Openfire 4.8+ refuses (strict validation): no session at all. Openfire 4.2
+            // reads xmpp.server.tls.enabled, 4.3+ only the s2s listener's policy. --set undoes either.
             p.put("xmpp.server.tls.enabled", "false");
+            p.put("xmpp.server.tls.policy", "disabled");
+            if (o.openfireDir == null) {
+                // 4.2.0 still offers STARTTLS to a far server that calls it back to verify its dialback key, and its
+                // blocking TLS handler never completes a TLS 1.3 handshake with Openfire 5.1.1 (the far side gives up
+                // after 10 s, for every attempt); in TLS 1.2 that check goes through. 4.2's s2s listener only.
+                p.put("xmpp.socket.ssl.protocols", "TLSv1.2");
+            }
             if (o.farServerOverride() != null) {
                 p.put("dnsutil.dnsOverride", o.farServerOverride());
             }

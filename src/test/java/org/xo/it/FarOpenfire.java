@@ -1,0 +1,106 @@
+package org.xo.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * A stock Openfire server layout (../shared/openfire-5.1.1, {@link Openfire#V5_1_1}) without the XO plugin, as the
+ * conventional "enterprise" server of a gateway test: the same launcher as a 5.1.1 node (a writable copy of the
+ * layout, autosetup, Openfire's own bin/openfire.sh) with {@code --no-plugin}, its s2s listener on, every listener
+ * on a loopback address of its own (openfire.xml's {@code network.interface}, which the launcher sets to
+ * {@code --bind}), and its MUC service {@code conference.<domain>} as Openfire ships it. Its home outlives
+ * {@link #stop()} for {@link #restart()}; {@link #close()} stops the server by its pid and removes the home.
+ * <p>
+ * It finds the XO node's s2s listener for dialback call-backs through its own {@code dnsutil.dnsOverride}.
+ */
+final class FarOpenfire implements AutoCloseable {
+    /** Openfire's s2s port, on {@link #address} only. */
+    static final int SERVER_PORT = 5269;
+
+    final String address;
+    final String domain;
+    final int clientPort;
+    private final Path home;
+    private final NodeProcess.Builder builder;
+    private NodeProcess server;
+
+    /**
+     * @param peers the XO node's domains (its own, gw., conference.) that this server reaches at
+     *              {@code peerAddress}:5269
+     */
+    FarOpenfire(String address, String domain, String peerAddress, List<String> peers, String... extraArgs)
+            throws IOException {
+        Openfire.V5_1_1.requireOrSkip();
+        this.address = address;
+        this.domain = domain;
+        this.clientPort = NodeProcess.freePort();
+        this.home = Files.createTempDirectory("xo-far-openfire-");
+        String override = peers.stream().map(peer -> "{" + peer + ":" + peerAddress + ":" + SERVER_PORT + "}")
+                .collect(Collectors.joining(","));
+        this.builder = NodeProcess.builder().openfire(Openfire.V5_1_1).withoutPlugin().domain(domain).bind(address)
+                .clientPort(clientPort).home(home)
+                .args("--set", "xmpp.server.socket.active=true", "--set", "xmpp.server.socket.port=" + SERVER_PORT,
+                        "--set", "dnsutil.dnsOverride=" + override)
+                .args(extraArgs);
+    }
+
+    /** Builds the launcher's arguments; {@link #start()} starts it (in parallel with other nodes: {@link #builder()}). */
+    NodeProcess.Builder builder() {
+        return builder;
+    }
+
+    /** The server once {@link NodeProcess#startAll} or {@link #start()} started it. */
+    void started(NodeProcess process) {
+        this.server = process;
+    }
+
+    void start() throws IOException {
+        server = builder.start();
+    }
+
+    /** Stops the server as an outage would (a clean shutdown; its users stay, rooms nobody made persistent go). */
+    void stop() {
+        if (server != null) {
+            server.stop();
+            server = null;
+        }
+    }
+
+    /** Starts it again after {@link #stop()}, on the same address, ports and database. */
+    void restart() throws IOException {
+        start();
+    }
+
+    /** A client of this server; on a loopback address any password logs in (the launcher's loopback accounts). */
+    XmppTestClient client(String user) throws Exception {
+        return new XmppTestClient(address, clientPort, domain, user, "pw-" + user, false);
+    }
+
+    /** Openfire's log, for failure messages. */
+    String logTail() {
+        return server != null ? server.logTail() : "(far Openfire stopped)\n" + tail(home.resolve("logs/openfire.log"));
+    }
+
+    private static String tail(Path log) {
+        try {
+            String text = Files.exists(log) ? Files.readString(log) : "";
+            return text.length() > 6000 ? text.substring(text.length() - 6000) : text;
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (server != null) {
+                server.discard();
+            }
+        } finally {
+            NodeProcess.deleteTree(home);
+        }
+    }
+}
