@@ -3,7 +3,7 @@ package org.xo.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
@@ -28,17 +28,17 @@ final class FarOpenfire implements AutoCloseable {
     private NodeProcess server;
 
     /**
-     * @param peers the XO node's domains (its own, gw., conference.) that this server reaches at
-     *              {@code peerAddress}:5269
+     * @param peers where this server reaches other servers' s2s listeners (port 5269): address by domain (an XO
+     *              node's own domain, gw. and conference.)
      */
-    FarOpenfire(String address, String domain, String peerAddress, List<String> peers, String... extraArgs)
-            throws IOException {
+    FarOpenfire(String address, String domain, Map<String, String> peers, String... extraArgs) throws IOException {
         Openfire.V5_1_1.requireOrSkip();
         this.address = address;
         this.domain = domain;
         this.clientPort = NodeProcess.freePort();
         this.home = Files.createTempDirectory("xo-far-openfire-");
-        String override = peers.stream().map(peer -> "{" + peer + ":" + peerAddress + ":" + SERVER_PORT + "}")
+        String override = peers.entrySet().stream()
+                .map(peer -> "{" + peer.getKey() + ":" + peer.getValue() + ":" + SERVER_PORT + "}")
                 .collect(Collectors.joining(","));
         this.builder = NodeProcess.builder().openfire(Openfire.V5_1_1).withoutPlugin().domain(domain).bind(address)
                 .clientPort(clientPort).home(home)
@@ -72,6 +72,10 @@ final class FarOpenfire implements AutoCloseable {
     /** Starts it again after {@link #stop()}, on the same address, ports and database. */
     void restart() throws IOException {
         start();
+    }
+
+    boolean isRunning() {
+        return server != null && server.isAlive();
     }
 
     /** A client of this server; on a loopback address any password logs in (the launcher's loopback accounts). */
