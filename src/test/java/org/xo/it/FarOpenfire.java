@@ -69,7 +69,18 @@ final class FarOpenfire implements AutoCloseable {
         }
     }
 
-    /** Starts it again after {@link #stop()}, on the same address, ports and database. */
+    /**
+     * Kills the server (SIGKILL, as a crash or power loss would): no goodbye to anyone, the peers find out from their
+     * connections. Seconds faster than {@link #stop()}, which waits for Openfire's clean shutdown.
+     */
+    void kill() {
+        if (server != null) {
+            server.kill();
+            server = null;
+        }
+    }
+
+    /** Starts it again after {@link #stop()} or {@link #kill()}, on the same address, ports and database. */
     void restart() throws IOException {
         start();
     }
