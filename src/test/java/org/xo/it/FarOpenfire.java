@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -19,6 +21,15 @@ import java.util.stream.Collectors;
 final class FarOpenfire implements AutoCloseable {
     /** Openfire's s2s port, on {@link #address} only. */
     static final int SERVER_PORT = 5269;
+    /**
+     * Homes not yet removed: an interrupted run must not leave them behind (NodeProcess's own hook kills the servers,
+     * but removes only the homes it made).
+     */
+    private static final Set<Path> HOMES = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> HOMES.forEach(NodeProcess::deleteTree), "far-homes"));
+    }
 
     final String address;
     final String domain;
@@ -37,6 +48,7 @@ final class FarOpenfire implements AutoCloseable {
         this.domain = domain;
         this.clientPort = NodeProcess.freePort();
         this.home = Files.createTempDirectory("xo-far-openfire-");
+        HOMES.add(home);
         String override = peers.entrySet().stream()
                 .map(peer -> "{" + peer.getKey() + ":" + peer.getValue() + ":" + SERVER_PORT + "}")
                 .collect(Collectors.joining(","));
@@ -116,6 +128,7 @@ final class FarOpenfire implements AutoCloseable {
             }
         } finally {
             NodeProcess.deleteTree(home);
+            HOMES.remove(home);
         }
     }
 }
