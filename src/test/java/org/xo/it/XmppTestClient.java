@@ -277,6 +277,15 @@ public final class XmppTestClient implements AutoCloseable {
         throw new AssertionError(connection.getUser() + " did not see " + what + " within " + WAIT_MS + " ms");
     }
 
+    /** @return one counter of the node's ({@link #xoStats()}), -1 if it has none by that name; fails if unreadable */
+    public long xoStat(String name) {
+        try {
+            return xoStats().getOrDefault(name, -1L);
+        } catch (Exception e) {
+            throw new AssertionError("the node's counters cannot be read", e);
+        }
+    }
+
     /** @return how many messages with this body the client has received (echoes and doubles included) */
     public long copies(String body) {
         return received.stream().filter(m -> body.equals(m.getBody())).count();
