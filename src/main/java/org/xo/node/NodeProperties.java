@@ -49,9 +49,19 @@ final class NodeProperties {
         if (o.bridgeRoom != null) {
             p.put("xo.gateway.room", o.bridgeRoom);
             p.put("xo.gateway.far-room", o.bridgeFarRoom);
-            // Plain dialback: the embedded 4.2.0's TLS on s2s did not complete with Prosody 0.12 (the far server's
-            // dialback check on the node's listener stalled after STARTTLS). --set xmpp.server.tls.enabled=true undoes it.
+            // Plain dialback by default: a node's certificate is self-signed, which a stock Openfire 4.8+ refuses
+            // (strict validation) without falling back to plain dialback: no session at all. TLS works where each side
+            // accepts the other's certificate (readme). Openfire 4.2 reads xmpp.server.tls.enabled, 4.3+ only the s2s
+            // listener's policy. --set undoes either.
             p.put("xmpp.server.tls.enabled", "false");
+            p.put("xmpp.server.tls.policy", "disabled");
+            if (o.openfireDir == null) {
+                // 4.2.0 tries STARTTLS whenever it calls a far server back to verify its dialback key, and its blocking
+                // TLS handler never completes a TLS 1.3 handshake (the far side, Openfire 5.1.1, gives up after 10 s,
+                // every time); in TLS 1.2 it completes, or fails at once and is retried in plain. With TLS on, the same
+                // made its listener's STARTTLS stall with Prosody 0.12; in TLS 1.2 that completes too. s2s only.
+                p.put("xmpp.socket.ssl.protocols", "TLSv1.2");
+            }
             if (o.farServerOverride() != null) {
                 p.put("dnsutil.dnsOverride", o.farServerOverride());
             }

@@ -277,6 +277,37 @@ public final class XmppTestClient implements AutoCloseable {
         throw new AssertionError(connection.getUser() + " did not see " + what + " within " + WAIT_MS + " ms");
     }
 
+    /** @return one counter of the node's ({@link #xoStats()}), -1 if it has none by that name; fails if unreadable */
+    public long xoStat(String name) {
+        try {
+            return xoStats().getOrDefault(name, -1L);
+        } catch (Exception e) {
+            throw new AssertionError("the node's counters cannot be read", e);
+        }
+    }
+
+    /** @return how many messages with this body the client has received (echoes and doubles included) */
+    public long copies(String body) {
+        return received.stream().filter(m -> body.equals(m.getBody())).count();
+    }
+
+    /**
+     * For a gateway test's failure message: the room's occupants as a client on each side sees them and the gateway
+     * node's non-zero counters (read through {@code xoSide}); either client may be null.
+     */
+    static String bridgeState(XmppTestClient xoSide, XmppTestClient farSide, String room) {
+        String stats;
+        try {
+            stats = xoSide == null ? "no client" : xoSide.xoStats().entrySet().stream().filter(e -> e.getValue() != 0)
+                    .toList().toString();
+        } catch (Exception e) {
+            stats = e.toString();
+        }
+        return (xoSide == null || xoSide.room(room) == null ? "" : "XO room: " + xoSide.occupantNicks(room))
+                + (farSide == null || farSide.room(room) == null ? "" : " far room: " + farSide.occupantNicks(room))
+                + "\nnode counters: " + stats;
+    }
+
     /** Polls a condition on the client's view (occupant list, subject) until it holds or the wait is over. */
     public static void eventually(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
         long deadline = System.currentTimeMillis() + WAIT_MS;

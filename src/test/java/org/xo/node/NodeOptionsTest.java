@@ -135,6 +135,12 @@ public class NodeOptionsTest {
         assertEquals("hall@conference.enterprise.test", p.get("xo.gateway.far-room"));
         assertEquals("{conference.enterprise.test,127.0.0.2:5270},{enterprise.test,127.0.0.2:5270}",
                 p.get("dnsutil.dnsOverride"));
+        assertEquals("s2s TLS off for Openfire 4.2", "false", p.get("xmpp.server.tls.enabled"));
+        assertEquals("and for 4.3+, whose listener reads its policy", "disabled", p.get("xmpp.server.tls.policy"));
+        assertEquals("the embedded 4.2.0's dialback check in TLS 1.2", "TLSv1.2", p.get("xmpp.socket.ssl.protocols"));
+        o.openfireDir = java.nio.file.Path.of("/opt/openfire");
+        assertEquals("a server layout keeps its TLS versions", null,
+                NodeProperties.of(o).get("xmpp.socket.ssl.protocols"));
         for (String bad : new String[] {"lobby", "=hall@conference.enterprise.test", "lobby=hall",
                 "lobby=hall@conference.enterprise.test/nick"}) {
             try {
