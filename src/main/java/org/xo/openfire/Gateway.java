@@ -289,8 +289,6 @@ final class Gateway implements Component {
         }
         if (bridge != null) {
             overlay.advertiseGateways(Set.of()); // a gateway standing by takes over at once
-        }
-        if (bridge != null) {
             if (bridge.isFarUp()) {
                 stats.add("gateway.far-up", -1);
             }

@@ -401,11 +401,6 @@ final class OccupantMirror implements PacketInterceptor {
         return presence == null ? null : Stanzas.homeRank(presence.getElement());
     }
 
-    private static String gatewayMarkOf(LocalOccupancy.Seat seat) {
-        Presence presence = parsePresence(seat.presenceXml());
-        return presence == null ? null : Stanzas.gatewayOccupantMark(presence.getElement());
-    }
-
     private static Presence parsePresence(String xml) {
         try {
             return new Presence(Stanzas.parse(xml), true);
@@ -458,10 +453,13 @@ final class OccupantMirror implements PacketInterceptor {
             return;
         }
         LocalOccupancy.Seat seat = occupancy.seat(user, room);
+        // The seat's last presence, parsed once, when it is needed for what this one lacks.
+        Presence last = seat == null || (rank != null && gatewayFor != null) ? null : parsePresence(seat.presenceXml());
         // The rank travels as the room says it (never as the client wrote it): the room's answer, else the last known
-        Stanzas.setHomeRank(presence, rank != null ? rank : seat == null ? null : homeRankOf(seat));
+        Stanzas.setHomeRank(presence, rank != null ? rank : last == null ? null : Stanzas.homeRank(last.getElement()));
         // A gateway's occupant stays marked as one in every presence of its seat (only the gateway seats such).
-        String mark = gatewayFor != null ? gatewayFor : seat == null ? null : gatewayMarkOf(seat);
+        String mark = gatewayFor != null ? gatewayFor
+                : last == null ? null : Stanzas.gatewayOccupantMark(last.getElement());
         if (mark != null) {
             Stanzas.markGatewayOccupant(presence, mark);
         }
